@@ -1,0 +1,68 @@
+# One entry point per task: make demo | test | lint | gen | bench
+SHELL := /bin/bash
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed
+NODE_STAMP := renderer-react/node_modules/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test test-python test-ts test-conformance lint gen gen-check bench build clean
+
+$(VENV_STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(NODE_STAMP): renderer-react/package.json renderer-react/package-lock.json
+	cd renderer-react && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+renderer-react/dist/index.html: $(NODE_STAMP) $(shell find renderer-react/src renderer-react/index.html -type f 2>/dev/null)
+	cd renderer-react && npm run --silent build
+
+build: $(VENV_STAMP) renderer-react/dist/index.html
+
+demo: build
+	.venv/bin/phloem run sdk-python/examples/counter.py --host $(HOST) --port $(PORT)
+
+lint: $(VENV_STAMP) $(NODE_STAMP)
+	.venv/bin/ruff check sdk-python reference-server conformance tools bench
+	.venv/bin/mypy
+	$(PY) tools/spec_lint.py
+	cd renderer-react && npm run --silent typecheck
+
+gen: $(VENV_STAMP) $(NODE_STAMP)
+	$(PY) tools/gen_python_types.py
+	cd renderer-react && npm run --silent gen
+
+gen-check: $(VENV_STAMP) $(NODE_STAMP)
+	$(PY) tools/gen_python_types.py --check
+	cd renderer-react && npm run --silent gen:check
+
+test-python: build
+	mkdir -p out
+	$(PY) -m pytest -q --junitxml=out/pytest.xml
+	$(PY) tools/check_no_skips.py out/pytest.xml
+
+test-ts: $(NODE_STAMP)
+	cd renderer-react && npm test --silent
+
+test-conformance: build
+	mkdir -p out/conformance
+	.venv/bin/phloem-conformance run --target sdk --adapter "$(PY) sdk-python/conformance_adapter.py" \
+	  --report out/conformance/sdk.ndjson --summary out/conformance/sdk.md --junit out/conformance/sdk.xml
+	.venv/bin/phloem-conformance run --target server --adapter "$(PY) reference-server/conformance_adapter.py" \
+	  --report out/conformance/server.ndjson --summary out/conformance/server.md --junit out/conformance/server.xml
+	.venv/bin/phloem-conformance run --target renderer --adapter "$(PY) conformance/adapters/react.py" \
+	  --report out/conformance/renderer.ndjson --summary out/conformance/renderer.md --junit out/conformance/renderer.xml
+
+test: lint gen-check test-ts test-python test-conformance
+	@echo "make test: all green"
+
+bench: build
+	$(PY) bench/bench_diff.py
+	$(PY) bench/bench_wire.py
+
+clean:
+	rm -rf out renderer-react/dist
