@@ -8,7 +8,7 @@ import { compile } from "json-schema-to-typescript";
 const here = dirname(fileURLToPath(import.meta.url));
 const pkgRoot = resolve(here, "..");
 const schemaRoot = resolve(pkgRoot, "../schemas/1.0");
-const outFile = resolve(pkgRoot, "src/core/wire.gen.ts");
+const defaultOut = resolve(pkgRoot, "src/core/wire.gen.ts");
 const ROOT_TITLE = "PhloemWireIndex";
 
 async function listSchemas(dir) {
@@ -104,6 +104,8 @@ function stripRoot(ts) {
 
 async function main() {
   const check = process.argv.includes("--check");
+  const outAt = process.argv.indexOf("--out");
+  const outFile = outAt > 0 && process.argv[outAt + 1] ? resolve(process.argv[outAt + 1]) : defaultOut;
   const fresh = await generate();
   if (check) {
     let current = "";

@@ -1,0 +1,11 @@
+"""Phloem conformance suite: data-only session scripts run against servers, SDKs and renderers.
+
+This package never imports ``phloem`` or ``phloem_server``: it judges implementations from the
+JSON Schemas in ``schemas/`` and matching rules of its own, so it cannot share their bugs.
+"""
+
+__version__ = "0.1.0"
+ADAPTER_PROTOCOL = 1
+PROTOCOL_VERSION = "1.0"
+
+__all__ = ["ADAPTER_PROTOCOL", "PROTOCOL_VERSION", "__version__"]

@@ -1,0 +1,215 @@
+"""Generic conformance adapter for renderers that run in a browser (adapter_protocol 1, role renderer).
+
+    python playwright_renderer.py --dist path/to/dist [--page index.html]
+    python playwright_renderer.py --url http://127.0.0.1:5173/
+
+It serves ``--dist`` over a local HTTP server (or uses ``--url``), sets
+``window.__PHLOEM_CONFIG__ = {url}`` before any page script runs, and drives the page with
+Chromium through Playwright. The renderer's side of the contract:
+
+- the page reads ``window.__PHLOEM_CONFIG__.url`` and connects to it;
+- every node's outermost element carries ``data-node-id`` and ``data-node-type``;
+- a fallback element carries ``data-fallback`` (or its type is not in ``--supported``).
+
+The semantic snapshot is computed in the page from those attributes: nesting of
+``data-node-id`` elements gives the children; role, text, accessible name and enabled state
+come from the DOM, never from the wire tree (a renderer is judged by what it shows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+CORE_COMPONENTS = "Column,Text,Button"  # the 1.0 core catalog (PHL-COMP-001)
+
+# Phloem projection roles (spec component table), read from the DOM: an explicit ARIA role
+# wins, then the tag. Elements that merely hold text project as "text".
+SNAPSHOT_JS = r"""
+([supported]) => {
+  const known = new Set(supported);
+  const TEXT_TAGS = new Set(["P", "SPAN", "H1", "H2", "H3", "H4", "H5", "H6", "PRE", "CODE",
+                             "LABEL", "STRONG", "EM", "SMALL", "B", "I"]);
+  const NODE = "[data-node-id]";
+  const nodeChildren = (el) => [...el.querySelectorAll(NODE)]
+      .filter((d) => d.parentElement.closest(NODE) === el);
+  const ownText = (el) => {
+    const clone = el.cloneNode(true);
+    clone.querySelectorAll(NODE).forEach((d) => d.remove());
+    return (clone.textContent || "").replace(/\s+/g, " ").trim();
+  };
+  const roleOf = (el, kids) => {
+    const explicit = el.getAttribute("role");
+    if (explicit) return explicit;
+    const tag = el.tagName;
+    if (tag === "BUTTON" || (tag === "INPUT" && ["button", "submit"].includes(el.type))) return "button";
+    if (tag === "A" && el.hasAttribute("href")) return "link";
+    if (tag === "INPUT" || tag === "TEXTAREA") return "textbox";
+    if (TEXT_TAGS.has(tag)) return "text";
+    if (kids.length === 0 && ownText(el)) return "text";
+    return "group";
+  };
+  const accessibleName = (el) => {
+    const label = el.getAttribute("aria-label");
+    if (label) return label.trim();
+    const by = el.getAttribute("aria-labelledby");
+    if (by) return by.split(/\s+/).map((id) => document.getElementById(id)?.textContent || "")
+                       .join(" ").replace(/\s+/g, " ").trim();
+    return ownText(el);
+  };
+  const build = (el) => {
+    const kids = nodeChildren(el);
+    const type = el.getAttribute("data-node-type");
+    const role = roleOf(el, kids);
+    const node = { id: el.getAttribute("data-node-id"), type, role };
+    const text = ownText(el);
+    if (text) node.text = text;
+    if (["button", "link", "textbox", "checkbox"].includes(role)) node.name = accessibleName(el);
+    if ("disabled" in el || el.hasAttribute("aria-disabled")) {
+      node.enabled = !(el.disabled || el.getAttribute("aria-disabled") === "true");
+    }
+    if (el.hasAttribute("data-fallback") || !known.has(type)) node.fallback = true;
+    node.children = kids.map(build);
+    return node;
+  };
+  const roots = [...document.querySelectorAll(NODE)].filter((e) => !e.parentElement.closest(NODE));
+  return roots.length ? build(roots[0]) : null;
+}
+"""
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+class BrowserRenderer:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.supported = [t for t in args.supported.split(",") if t]
+        self.httpd: http.server.ThreadingHTTPServer | None = None
+        self.page_url = args.url
+        self.playwright: Any = None
+        self.browser: Any = None
+        self.context: Any = None
+        self.page: Any = None
+
+    def hello(self) -> dict[str, Any]:
+        if self.page_url is None:
+            dist = Path(self.args.dist)
+            if not (dist / self.args.page).is_file():
+                raise RuntimeError(f"{dist / self.args.page} not found (build the renderer first)")
+            handler = functools.partial(_QuietHandler, directory=str(dist))
+            self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+            self.page_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/{self.args.page}"
+        from playwright.sync_api import sync_playwright
+
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(executable_path=self.args.chromium, args=CHROMIUM_ARGS)
+        return {
+            "role": "renderer",
+            "implementation": {"name": self.args.name, "version": self.args.version,
+                               "language": self.args.language, "browser": f"chromium {self.browser.version}"},
+            "fixtures": [],
+        }
+
+    def open(self, url: str) -> dict[str, Any]:
+        self.context = self.browser.new_context()
+        config = {self.args.config_key: url}
+        self.context.add_init_script(f"window.{self.args.config_var} = {json.dumps(config)};")
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: print(f"[console.{m.type}] {m.text}", file=sys.stderr))
+        self.page.on("pageerror", lambda e: print(f"[pageerror] {e}", file=sys.stderr))
+        self.page.goto(self.page_url, wait_until="load")
+        return {}
+
+    def act(self, action: dict[str, Any]) -> dict[str, Any]:
+        if "click" not in action:
+            raise RuntimeError(f"unsupported action {sorted(action)}")
+        self.page.click(f'[data-node-id="{action["click"]}"]', timeout=self.args.action_timeout_ms)
+        return {}
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"tree": self.page.evaluate(SNAPSHOT_JS, [self.supported])}
+
+    def close(self) -> dict[str, Any]:
+        if self.context is not None:
+            self.context.close()
+        self.context = self.page = None
+        return {}
+
+    def bye(self) -> dict[str, Any]:
+        self.close()
+        if self.browser is not None:
+            self.browser.close()
+        if self.playwright is not None:
+            self.playwright.stop()
+        if self.httpd is not None:
+            self.httpd.shutdown()
+        return {}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--dist", help="static directory holding the renderer's page")
+    where.add_argument("--url", help="URL of a page served elsewhere")
+    p.add_argument("--page", default="index.html", help="page inside --dist")
+    p.add_argument("--config-var", default="__PHLOEM_CONFIG__", help="global the page reads")
+    p.add_argument("--config-key", default="url", help="key holding the WebSocket URL")
+    p.add_argument("--supported", default=CORE_COMPONENTS, help="component types the renderer implements")
+    p.add_argument("--chromium", default=CHROMIUM)
+    p.add_argument("--action-timeout-ms", type=int, default=5000)
+    p.add_argument("--name", default="browser-renderer")
+    p.add_argument("--version", default="unknown")
+    p.add_argument("--language", default="javascript")
+    return p
+
+
+def serve(args: argparse.Namespace) -> int:
+    """The stdio loop: one JSON command per line in, one JSON reply per line out."""
+    renderer = BrowserRenderer(args)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        command = json.loads(line)
+        name = command.get("cmd")
+        try:
+            if name == "hello":
+                reply = renderer.hello()
+            elif name == "open":
+                reply = renderer.open(command["url"])
+            elif name == "act":
+                reply = renderer.act(command["action"])
+            elif name in ("snapshot", "close", "bye"):
+                reply = getattr(renderer, name)()
+            else:
+                raise RuntimeError(f"unknown command {name!r}")
+            out = {"ok": True, **reply}
+        except Exception as exc:  # every failure is reported to the runner, never swallowed
+            out = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps(out), flush=True)
+        if name == "bye":
+            return 0
+    renderer.bye()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return serve(parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

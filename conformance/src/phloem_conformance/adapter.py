@@ -1,0 +1,93 @@
+"""The stdio side of the adapter protocol: one JSON object per line each way (adapter_protocol 1)."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import os
+import sys
+from typing import Any
+
+from . import ADAPTER_PROTOCOL
+
+_LINE_LIMIT = 64 * 1024 * 1024  # a reply may carry many large frames
+
+
+class AdapterError(Exception):
+    """The adapter crashed, timed out, replied with garbage or with ``ok: false``."""
+
+
+class Adapter:
+    def __init__(self, command: str, *, verbose: bool = False) -> None:
+        self.command = command
+        self.verbose = verbose
+        self.process: asyncio.subprocess.Process | None = None
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
+        self._stderr_task: asyncio.Task[None] | None = None
+        self.hello: dict[str, Any] = {}
+
+    async def start(self) -> dict[str, Any]:
+        """Start the process and exchange ``hello``; returns the adapter's hello reply."""
+        self.process = await asyncio.create_subprocess_shell(
+            self.command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            limit=_LINE_LIMIT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        self._stderr_task = asyncio.create_task(self._drain_stderr())
+        self.hello = await self.request({"cmd": "hello", "adapter_protocol": ADAPTER_PROTOCOL}, 60)
+        return self.hello
+
+    async def _drain_stderr(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        async for raw in self.process.stderr:
+            line = raw.decode(errors="replace").rstrip()
+            self.stderr_tail.append(line)
+            if self.verbose:
+                print(f"[adapter] {line}", file=sys.stderr)
+
+    async def request(self, command: dict[str, Any], timeout: float) -> dict[str, Any]:
+        if self.process is None or self.process.returncode is not None:
+            raise AdapterError("adapter is not running")
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            self.process.stdin.write(json.dumps(command).encode() + b"\n")
+            await self.process.stdin.drain()
+            raw = await asyncio.wait_for(self.process.stdout.readline(), timeout)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            raise AdapterError(f"adapter exited ({exc}){self._tail()}") from None
+        except TimeoutError:
+            raise AdapterError(f"adapter did not answer {command['cmd']!r} within {timeout:.0f} s{self._tail()}") from None
+        if not raw:
+            await asyncio.sleep(0)  # let the exit status arrive
+            raise AdapterError(f"adapter exited (status {self.process.returncode}){self._tail()}")
+        try:
+            reply = json.loads(raw)
+        except ValueError:
+            raise AdapterError(f"adapter wrote a line that is not JSON: {raw[:200]!r}") from None
+        if not isinstance(reply, dict) or reply.get("ok") is not True:
+            error = reply.get("error") if isinstance(reply, dict) else reply
+            raise AdapterError(f"adapter refused {command['cmd']!r}: {error}")
+        return reply
+
+    def _tail(self) -> str:
+        return ("\nadapter stderr:\n" + "\n".join(self.stderr_tail)) if self.stderr_tail else ""
+
+    async def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.returncode is None:
+            try:
+                await self.request({"cmd": "bye"}, 10)
+            except AdapterError:
+                pass
+            try:
+                await asyncio.wait_for(self.process.wait(), 10)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        if self._stderr_task is not None:
+            await asyncio.gather(self._stderr_task, return_exceptions=True)

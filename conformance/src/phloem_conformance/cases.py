@@ -1,0 +1,106 @@
+"""Loading, hashing and linting conformance cases."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .matching import walk_variables
+from .schemas import suite_dir, suite_schema
+
+STEP_KINDS = ("c2s", "c2s_raw", "s2c", "user", "render", "barrier", "close")
+# Steps that only make sense for some roles when the step does not say otherwise.
+DEFAULT_STEP_ROLES = {
+    "user": ("renderer",),
+    "render": ("renderer",),
+    "c2s_raw": ("server", "sdk"),
+    "close": ("server", "sdk"),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    data: dict[str, Any]
+    path: Path
+    area: str
+
+    @property
+    def id(self) -> str:
+        return str(self.data["id"])
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 over canonical JSON: a baseline notices when a case changes."""
+        canonical = json.dumps(self.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+    def steps_for(self, role: str) -> list[tuple[int, str, dict[str, Any]]]:
+        """(index, kind, step) of the steps that apply to ``role``, index into the file's list."""
+        out = []
+        for index, step in enumerate(self.data["steps"]):
+            kind = step_kind(step)
+            roles = step.get("roles", DEFAULT_STEP_ROLES.get(kind, self.data["roles"]))
+            if role in roles:
+                out.append((index, kind, step))
+        return out
+
+
+def step_kind(step: dict[str, Any]) -> str:
+    return next(k for k in STEP_KINDS if k in step)
+
+
+def default_cases_dir() -> Path:
+    return suite_dir() / "cases"
+
+
+class CaseFileError(Exception):
+    """A case file that is not YAML holding a mapping."""
+
+
+def load_cases(directory: Path | None = None) -> list[Case]:
+    root = directory or default_cases_dir()
+    if not root.is_dir():
+        raise CaseFileError(f"{root}: no such cases directory")
+    cases = []
+    for path in sorted(root.rglob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise CaseFileError(f"{path}: {exc}") from None
+        if not isinstance(data, dict):
+            raise CaseFileError(f"{path}: a case is a mapping")
+        cases.append(Case(data, path, path.parent.name))
+    return cases
+
+
+def lint(cases: list[Case]) -> list[str]:
+    """Problems that make a case unusable: schema, id/file name, duplicates, unbound variables."""
+    validator = suite_schema("case")
+    problems = []
+    seen: dict[str, Path] = {}
+    for case in cases:
+        where = str(case.path)
+        for error in validator.iter_errors(case.data):
+            pointer = "/" + "/".join(str(p) for p in error.absolute_path)
+            problems.append(f"{where}{pointer}: {error.message}")
+        case_id = case.data.get("id")
+        if case_id != case.path.stem:
+            problems.append(f"{where}: id {case_id!r} differs from the file name")
+        if case_id in seen:
+            problems.append(f"{where}: id {case_id!r} already used by {seen[case_id]}")
+        seen[str(case_id)] = case.path
+        for role in case.data.get("roles", []):
+            bound: set[str] = set()
+            for index, kind, step in case.steps_for(role):
+                body = {k: v for k, v in step.items() if k in (kind, "stimulus")}
+                for var_kind, name in walk_variables(body):
+                    if var_kind == "bind":
+                        bound.add(name)
+                    elif name not in bound:
+                        problems.append(f"{where}/steps/{index}: $ref:{name} before $bind:{name} ({role})")
+    return problems

@@ -1,0 +1,209 @@
+"""How frames reach the implementation under test: through an SDK adapter, or a real WebSocket.
+
+Every channel delivers what the peer sent as :class:`Incoming` items, in order, ending with a
+``close`` item when the peer closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import collections
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from .adapter import Adapter
+
+SUBPROTOCOL = "phloem.v1"  # names the MAJOR version (PHL-TRANSPORT)
+_MAX_FRAME = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Incoming:
+    kind: str  # "text" | "binary" | "close"
+    text: str = ""
+    data: bytes = b""
+    code: int | None = None
+
+
+class Channel:
+    #: True when ``next`` can wait for frames the peer sends on its own (a real socket).
+    live = True
+
+    async def send_text(self, text: str) -> None:
+        raise NotImplementedError
+
+    async def send_binary(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    async def next(self, timeout: float) -> Incoming | None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        pass
+
+
+class SdkChannel(Channel):
+    """Sans-IO SDKs: each frame goes through the adapter's ``send``; replies queue up here."""
+
+    live = False
+
+    def __init__(self, adapter: Adapter, timeout: float) -> None:
+        self.adapter = adapter
+        self.timeout = timeout
+        self.queue: collections.deque[Incoming] = collections.deque()
+        self.closed = False
+
+    async def send_text(self, text: str) -> None:
+        await self._send({"cmd": "send", "frame": text})
+
+    async def send_binary(self, data: bytes) -> None:
+        await self._send({"cmd": "send", "binary": base64.b64encode(data).decode()})
+
+    async def _send(self, command: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        reply = await self.adapter.request(command, self.timeout)
+        self.queue.extend(Incoming("text", text=frame) for frame in reply.get("frames", []))
+        if reply.get("close") is not None:
+            self.closed = True
+            self.queue.append(Incoming("close", code=reply["close"]))
+
+    async def next(self, timeout: float) -> Incoming | None:
+        # Nothing is pending unless a send produced it: the SDK is sans-IO.
+        return self.queue.popleft() if self.queue else None
+
+
+class _SocketChannel(Channel):
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Incoming] = asyncio.Queue()
+        self.ws: ClientConnection | ServerConnection | None = None
+        self._pump: asyncio.Task[None] | None = None
+
+    def _attach(self, ws: ClientConnection | ServerConnection) -> None:
+        self.ws = ws
+        self._pump = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        try:
+            async for frame in self.ws:
+                if isinstance(frame, str):
+                    self.queue.put_nowait(Incoming("text", text=frame))
+                else:
+                    self.queue.put_nowait(Incoming("binary", data=frame))
+        except ConnectionClosed:
+            pass
+        finally:
+            # close_code is the code the peer sent, or 1006 when the connection just dropped.
+            self.queue.put_nowait(Incoming("close", code=self.ws.close_code or 1006))
+
+    async def send_text(self, text: str) -> None:
+        assert self.ws is not None
+        try:
+            await self.ws.send(text)
+        except ConnectionClosed:
+            pass  # the close shows up in the queue
+
+    async def send_binary(self, data: bytes) -> None:
+        assert self.ws is not None
+        try:
+            await self.ws.send(data)
+        except ConnectionClosed:
+            pass
+
+    async def next(self, timeout: float) -> Incoming | None:
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._pump is not None:
+            await asyncio.gather(self._pump, return_exceptions=True)
+
+
+class ClientSocketChannel(_SocketChannel):
+    """The runner as client of a server under test."""
+
+    @classmethod
+    async def open(cls, url: str, origin: str | None, timeout: float) -> ClientSocketChannel:
+        channel = cls()
+        ws = await asyncio.wait_for(
+            connect(
+                url,
+                subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+                origin=origin,  # type: ignore[arg-type]
+                max_size=_MAX_FRAME,
+                ping_interval=None,
+                open_timeout=timeout,
+            ),
+            timeout,
+        )
+        channel._attach(ws)
+        return channel
+
+    @property
+    def subprotocol(self) -> str | None:
+        return self.ws.subprotocol if self.ws else None
+
+
+class ServerSocketChannel(_SocketChannel):
+    """The runner plays the server for a renderer under test: one connection per case."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.server: Server | None = None
+        self.connected: asyncio.Future[ServerConnection] = asyncio.get_running_loop().create_future()
+        self.done = asyncio.Event()
+
+    @classmethod
+    async def start(cls) -> ServerSocketChannel:
+        channel = cls()
+        channel.server = await serve(
+            channel._handler,
+            "127.0.0.1",
+            0,
+            subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+            max_size=_MAX_FRAME,
+            ping_interval=None,
+        )
+        return channel
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        port = next(iter(self.server.sockets)).getsockname()[1]
+        return f"ws://127.0.0.1:{port}/phloem/ws"
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        if self.connected.done():
+            await ws.close(1008, "one connection per case")
+            return
+        self._attach(ws)
+        self.connected.set_result(ws)
+        await self.done.wait()
+
+    async def wait_connected(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(asyncio.shield(self.connected), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    @property
+    def subprotocol(self) -> str | None:
+        return self.ws.subprotocol if self.ws else None
+
+    async def close(self) -> None:
+        self.done.set()
+        await super().close()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()

@@ -1,0 +1,93 @@
+"""``phloem-conformance``: run the suite, lint cases, check traceability."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .adapter import AdapterError
+from .cases import CaseFileError, lint, load_cases
+from .report import case_line, footer, header, junit_xml, summary_markdown, write_ndjson
+from .runner import run_sync
+from .schemas import load_protocol
+from .traceability import load_requirements, trace
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="phloem-conformance")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the cases against an implementation through its adapter")
+    run.add_argument("--target", required=True, choices=["sdk", "server", "renderer"])
+    run.add_argument("--adapter", required=True, help="shell command that starts the adapter")
+    run.add_argument("--cases", type=Path, help="cases directory (default: the suite's)")
+    run.add_argument("--case", action="append", default=[], help="run only this case id (repeatable)")
+    run.add_argument("--schemas", help="protocol schemas directory (default: the bundled ones)")
+    run.add_argument("--report", type=Path, help="write the NDJSON report here")
+    run.add_argument("--summary", type=Path, help="write a Markdown summary here")
+    run.add_argument("--junit", type=Path, help="write JUnit XML here")
+    run.add_argument("--timeout-factor", type=float, default=1.0, help="multiply every timeout")
+    run.add_argument("-v", "--verbose", action="store_true", help="print results and adapter stderr")
+
+    lint_cmd = sub.add_parser("lint", help="check every case against the case schema and rules")
+    lint_cmd.add_argument("--cases", type=Path)
+
+    trace_cmd = sub.add_parser("trace", help="requirements with no case, cases naming unknown ids")
+    trace_cmd.add_argument("--cases", type=Path)
+    trace_cmd.add_argument("--requirements", type=Path)
+
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except CaseFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "lint":
+        problems = lint(load_cases(args.cases))
+        print("\n".join(problems) or "cases OK")
+        return 1 if problems else 0
+    if args.command == "trace":
+        report = trace(load_cases(args.cases), load_requirements(args.requirements))
+        print(report.markdown())
+        return 1 if report.unknown else 0
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    cases = load_cases(args.cases)
+    problems = lint(cases)
+    if problems:
+        print("the cases do not lint:\n" + "\n".join(problems), file=sys.stderr)
+        return 2
+    if args.case:
+        cases = [c for c in cases if c.id in set(args.case)]
+    schemas = load_protocol("1.0", args.schemas)
+    try:
+        implementation, results = run_sync(args.target, args.adapter, cases, schemas,
+                                           timeout_factor=args.timeout_factor, verbose=args.verbose)
+    except AdapterError as exc:
+        print(f"adapter failed to start: {exc}", file=sys.stderr)
+        return 2
+    head = header(args.target, implementation, args.adapter)
+    foot = footer(results)
+    if args.report:
+        write_ndjson(args.report, [head, *(case_line(r) for r in results), foot])
+    if args.summary:
+        args.summary.parent.mkdir(parents=True, exist_ok=True)
+        args.summary.write_text(summary_markdown(head, results), encoding="utf-8")
+    if args.junit:
+        args.junit.parent.mkdir(parents=True, exist_ok=True)
+        args.junit.write_text(junit_xml(head, results), encoding="utf-8")
+    width = max((len(r.case.id) for r in results), default=0)
+    for r in results:
+        print(f"{r.status:5} {r.case.id:{width}} {r.level:6} {r.reason}")
+    print(" · ".join(f"{n} {s}" for s, n in foot["counts"].items()))
+    return 0 if foot["conformant"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

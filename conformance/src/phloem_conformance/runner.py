@@ -1,0 +1,192 @@
+"""Runs cases against one implementation through its adapter; one result per case."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import PROTOCOL_VERSION
+from .adapter import Adapter, AdapterError
+from .cases import Case
+from .channels import SUBPROTOCOL, ClientSocketChannel, SdkChannel, ServerSocketChannel
+from .matching import CaseError
+from .schemas import ProtocolSchemas
+from .session import Divergence, Session
+
+STEP_TIMEOUT = 5.0  # seconds per expectation; multiplied by --timeout-factor
+ADAPTER_TIMEOUT = 30.0  # opening a fixture may start a browser or an app
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    status: str  # PASS | FAIL | ERROR | SKIP | N/A
+    reason: str = ""
+    divergence: dict[str, Any] | None = None
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    duration_ms: float = 0.0
+
+    @property
+    def level(self) -> str:
+        return str(self.case.data["level"])
+
+    @property
+    def counts_against(self) -> bool:
+        """A MUST case that did not pass makes the run fail (conformant = every MUST passes)."""
+        return self.level == "MUST" and self.status not in ("PASS", "N/A")
+
+
+def _version_key(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")
+    return int(major), int(minor)
+
+
+def applicability(case: Case, role: str, version: str = PROTOCOL_VERSION) -> str | None:
+    """Why the case does not apply (N/A), or None when it does."""
+    if role not in case.data["roles"]:
+        return f"case does not apply to role {role}"
+    if _version_key(version) < _version_key(case.data["since"]):
+        return f"case is for protocol {case.data['since']} and later"
+    until = case.data.get("until")
+    if until and _version_key(version) >= _version_key(until):
+        return f"case applies to protocol versions before {until}"
+    return None
+
+
+class Runner:
+    def __init__(self, target: str, adapter_command: str, schemas: ProtocolSchemas, *,
+                 timeout_factor: float = 1.0, verbose: bool = False) -> None:
+        self.target = target
+        self.adapter_command = adapter_command
+        self.schemas = schemas
+        self.step_timeout = STEP_TIMEOUT * timeout_factor
+        self.adapter_timeout = ADAPTER_TIMEOUT * timeout_factor
+        self.verbose = verbose
+        self.adapter: Adapter | None = None
+        self.session: Session | None = None  # the case being run, for its transcript
+        self.implementation: dict[str, Any] = {}
+
+    async def start(self) -> None:
+        self.adapter = Adapter(self.adapter_command, verbose=self.verbose)
+        hello = await self.adapter.start()
+        if hello.get("role") != self.target:
+            await self.adapter.stop()
+            raise AdapterError(f"adapter role is {hello.get('role')!r}, not {self.target!r}")
+        self.implementation = hello
+
+    async def stop(self) -> None:
+        if self.adapter is not None:
+            await self.adapter.stop()
+
+    async def run(self, cases: list[Case]) -> list[CaseResult]:
+        results = []
+        for case in cases:
+            results.append(await self.run_case(case))
+        return results
+
+    async def run_case(self, case: Case) -> CaseResult:
+        why_not = applicability(case, self.target)
+        if why_not is not None:
+            return CaseResult(case, "N/A", why_not)
+        fixture = case.data.get("fixture")
+        if self.target != "renderer" and fixture and fixture not in self.implementation.get("fixtures", []):
+            return CaseResult(case, "SKIP", f"adapter does not provide fixture {fixture!r}")
+        started = time.monotonic()
+        self.session = None
+        try:
+            divergence = await self._run_session(case)
+            if divergence is None:
+                result = CaseResult(case, "PASS")
+            else:
+                bindings = self.session.bindings if self.session else None
+                result = CaseResult(case, "FAIL", divergence.reason, divergence.to_json(bindings))
+        except CaseError as exc:
+            result = CaseResult(case, "ERROR", f"case error (suite bug): {exc}")
+        except AdapterError as exc:
+            result = CaseResult(case, "ERROR", f"adapter: {exc}")
+            await self._restart()
+        except (OSError, TimeoutError) as exc:
+            result = CaseResult(case, "ERROR", f"connection: {exc!r}")
+        finally:
+            if self.adapter is not None and self.adapter.process and self.adapter.process.returncode is None:
+                try:
+                    await self.adapter.request({"cmd": "close"}, self.adapter_timeout)
+                except AdapterError:
+                    await self._restart()
+        if self.session is not None:
+            result.transcript = self.session.transcript.entries
+        result.duration_ms = round((time.monotonic() - started) * 1000, 1)
+        return result
+
+    async def _restart(self) -> None:
+        if self.adapter is not None:
+            await self.adapter.stop()
+        try:
+            await self.start()
+        except AdapterError:
+            pass
+
+    async def _run_session(self, case: Case) -> Divergence | None:
+        assert self.adapter is not None
+        open_cmd: dict[str, Any] = {"cmd": "open", "case": case.id}
+        if self.target == "sdk":
+            open_cmd["fixture"] = case.data.get("fixture")
+            await self.adapter.request(open_cmd, self.adapter_timeout)
+            return await self._session(case, SdkChannel(self.adapter, self.adapter_timeout)).run()
+        if self.target == "server":
+            open_cmd["fixture"] = case.data.get("fixture")
+            reply = await self.adapter.request(open_cmd, self.adapter_timeout)
+            client = await ClientSocketChannel.open(reply["url"], reply.get("origin"), self.step_timeout)
+            session = self._session(case, client, hello_path=reply.get("path"))
+            try:
+                if client.subprotocol != SUBPROTOCOL:
+                    return Divergence(-1, "connect", "", SUBPROTOCOL, client.subprotocol,
+                                               f"server did not select the {SUBPROTOCOL} subprotocol")
+                return await session.run()
+            finally:
+                await client.close()
+        server = await ServerSocketChannel.start()
+        try:
+            open_cmd["url"] = server.url
+            await self.adapter.request(open_cmd, self.adapter_timeout)
+            session = self._session(case, server, act=self._act, snapshot=self._snapshot)
+            if not await server.wait_connected(self.step_timeout):
+                return Divergence(-1, "connect", "", "a WebSocket connection", None,
+                                           f"renderer did not connect within {self.step_timeout:g} s")
+            if server.subprotocol != SUBPROTOCOL:
+                return Divergence(-1, "connect", "", SUBPROTOCOL, server.subprotocol,
+                                           f"renderer did not offer the {SUBPROTOCOL} subprotocol")
+            return await session.run()
+        finally:
+            await server.close()
+
+    def _session(self, case: Case, channel: Any, **kwargs: Any) -> Session:
+        session = Session(case, self.target, channel, self.schemas, self.step_timeout, **kwargs)
+        self.session = session
+        return session
+
+    async def _act(self, action: dict[str, Any]) -> None:
+        assert self.adapter is not None
+        await self.adapter.request({"cmd": "act", "action": action}, self.adapter_timeout)
+
+    async def _snapshot(self) -> Any:
+        assert self.adapter is not None
+        reply = await self.adapter.request({"cmd": "snapshot"}, self.adapter_timeout)
+        return reply.get("tree")
+
+
+async def run_all(target: str, adapter_command: str, cases: list[Case], schemas: ProtocolSchemas,
+                  **options: Any) -> tuple[dict[str, Any], list[CaseResult]]:
+    runner = Runner(target, adapter_command, schemas, **options)
+    await runner.start()
+    try:
+        results = await runner.run(cases)
+    finally:
+        await runner.stop()
+    return runner.implementation, results
+
+
+def run_sync(*args: Any, **kwargs: Any) -> tuple[dict[str, Any], list[CaseResult]]:
+    return asyncio.run(run_all(*args, **kwargs))

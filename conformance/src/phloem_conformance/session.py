@@ -1,0 +1,353 @@
+"""Runs one case's steps over a channel and finds the first divergence.
+
+The runner plays the client when it judges a server or SDK, and the server when it judges a
+renderer. Direction in a case is absolute, so the same steps swap between stimulus and
+expectation by role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .cases import Case
+from .channels import Channel, Incoming
+from .matching import Bindings, CaseError, Mismatch, concretize, match, pointer_get
+from .schemas import ProtocolSchemas
+from .tree import PatchError, Tree
+
+_TRANSCRIPT_TEXT_CAP = 2000
+
+
+@dataclass
+class Divergence:
+    step: int  # index into the case's steps; -1 for the connection itself
+    kind: str
+    pointer: str
+    expected: Any
+    actual: Any
+    reason: str
+    received: Any = None
+
+    def to_json(self, bindings: Bindings | None) -> dict[str, Any]:
+        out = {
+            "step": self.step,
+            "kind": self.kind,
+            "pointer": self.pointer,
+            "expected": self.expected,
+            "actual": self.actual,
+            "reason": self.reason,
+            "bindings": dict(bindings.values) if bindings else {},
+        }
+        if self.received is not None:
+            out["received"] = self.received
+        return out
+
+
+class Diverged(Exception):
+    def __init__(self, divergence: Divergence) -> None:
+        super().__init__(divergence.reason)
+        self.divergence = divergence
+
+
+@dataclass
+class Transcript:
+    start: float = field(default_factory=time.monotonic)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, direction: str, payload: Any) -> None:
+        if isinstance(payload, str) and len(payload) > _TRANSCRIPT_TEXT_CAP:
+            payload = payload[:_TRANSCRIPT_TEXT_CAP] + f"... ({len(payload)} chars)"
+        ms = round((time.monotonic() - self.start) * 1000, 1)
+        self.entries.append({"t_ms": ms, "dir": direction, "data": payload})
+
+
+Act = Callable[[dict[str, Any]], Awaitable[None]]
+Snapshot = Callable[[], Awaitable[Any]]
+
+
+class Session:
+    """One case against one connection. ``run`` returns None or the first divergence."""
+
+    def __init__(
+        self,
+        case: Case,
+        role: str,
+        channel: Channel,
+        schemas: ProtocolSchemas,
+        timeout: float,
+        *,
+        hello_path: str | None = None,
+        act: Act | None = None,
+        snapshot: Snapshot | None = None,
+    ) -> None:
+        self.case = case
+        self.role = role
+        self.plays_server = role == "renderer"
+        self.channel = channel
+        self.schemas = schemas
+        self.timeout = timeout
+        self.hello_path = hello_path
+        self.act = act
+        self.snapshot = snapshot
+        self.bindings = Bindings()
+        self.transcript = Transcript()
+        self.tree = Tree()
+        self.next_seq = 1  # the server's next seq (checked as client, assigned as server)
+        self.welcomed = False
+        self.barriers = 0
+        self.step = -1
+
+    # ---- driver -------------------------------------------------------------------------
+
+    async def run(self) -> Divergence | None:
+        try:
+            for index, kind, step in self.case.steps_for(self.role):
+                self.step = index
+                await getattr(self, f"_step_{kind}")(step)
+        except Diverged as exc:
+            return exc.divergence
+        return None
+
+    def diverge(self, kind: str, reason: str, *, pointer: str = "", expected: Any = None,
+                actual: Any = None, received: Any = None) -> Diverged:
+        return Diverged(Divergence(self.step, kind, pointer, expected, actual, reason, received))
+
+    # ---- steps --------------------------------------------------------------------------
+
+    async def _step_c2s(self, step: dict[str, Any]) -> None:
+        if self.plays_server:
+            await self._expect(step["c2s"], "c2s")
+            return
+        message = concretize(step["c2s"], self.bindings)
+        if message.get("type") == "hello" and "path" not in message and self.hello_path:
+            message["path"] = self.hello_path
+        errors = self.schemas.client_errors(message)
+        if errors:
+            raise CaseError(f"step {self.step}: stimulus is not a valid client message: {errors[0]}")
+        await self._send(message)
+
+    async def _step_c2s_raw(self, step: dict[str, Any]) -> None:
+        raw = step["c2s_raw"]
+        if isinstance(raw, str):
+            await self._send_text(raw)
+        elif "$binary" in raw:
+            data = base64.b64decode(raw["$binary"])
+            self.transcript.add("c2s", {"$binary": raw["$binary"]})
+            await self.channel.send_binary(data)
+        elif "$pad_to_bytes" in raw:
+            await self._send_text(_padded(concretize(raw["$pad_to_bytes"], self.bindings)))
+        else:
+            await self._send_text(json.dumps(concretize(raw, self.bindings)))
+
+    async def _step_s2c(self, step: dict[str, Any]) -> None:
+        if not self.plays_server:
+            pattern = step["s2c"]
+            if "$effect" in pattern:
+                await self._expect_effect(pattern)
+            else:
+                await self._expect(pattern, "s2c")
+            return
+        message = concretize(step.get("stimulus", step["s2c"]), self.bindings)
+        if "$effect" in message:
+            raise CaseError(f"step {self.step}: an $effect step needs a `stimulus` for renderers")
+        kind = message.get("type")
+        if kind != "pong" and not (kind == "error" and not self.welcomed) and "seq" not in message:
+            message["seq"] = self.next_seq
+        if "seq" in message:
+            self.next_seq = message["seq"] + 1
+        self.welcomed = self.welcomed or kind == "welcome"
+        errors = self.schemas.server_errors(message)
+        if errors:
+            raise CaseError(f"step {self.step}: stimulus is not a valid server message: {errors[0]}")
+        await self._send(message)
+
+    async def _step_user(self, step: dict[str, Any]) -> None:
+        action = concretize(step["user"], self.bindings)
+        if self.act is None:
+            raise CaseError("user step without a renderer")
+        self.transcript.add("user", action)
+        await self.act(action)
+
+    async def _step_render(self, step: dict[str, Any]) -> None:
+        if self.snapshot is None:
+            raise CaseError("render step without a renderer")
+        # A retried assertion with a deadline (like Playwright's expect), not a sleep: the
+        # renderer may commit the DOM a frame after it handled the message.
+        deadline = time.monotonic() + self.timeout
+        while True:
+            tree = await self.snapshot()
+            mismatch = match(step["render"], tree, self.bindings)
+            if mismatch is None:
+                self.transcript.add("render", tree)
+                return
+            if time.monotonic() >= deadline:
+                self.transcript.add("render", tree)
+                raise self._mismatch("render", mismatch, tree)
+            await asyncio.sleep(0.05)
+
+    async def _step_barrier(self, step: dict[str, Any]) -> None:
+        self.barriers += 1
+        token = f"barrier-{self.barriers}"
+        ping: dict[str, Any] = {"type": "ping", "id": token}
+        if self.plays_server:
+            ping["seq"] = self.next_seq
+            self.next_seq += 1
+        await self._send(ping)
+        while True:
+            message = await self._receive("barrier", {"type": "pong", "id": token})
+            if message.get("type") == "pong" and message.get("id") == token:
+                return
+            raise self.diverge("barrier", "unexpected message before the barrier's pong",
+                               expected={"type": "pong", "id": token}, actual=message)
+
+    async def _step_close(self, step: dict[str, Any]) -> None:
+        expected = step["close"].get("code", {"$any": True})
+        while True:
+            incoming = await self._next("close", {"close": expected})
+            if incoming.kind == "close":
+                mismatch = match(expected, incoming.code, self.bindings)
+                if mismatch is not None:
+                    raise self.diverge("close", f"close code {incoming.code}: {mismatch.reason}",
+                                       pointer="/code", expected=expected, actual=incoming.code)
+                return
+            message = self._decode(incoming, "close")
+            if not self._ignorable(message, {}):
+                raise self.diverge("close", "expected the connection to close",
+                                   expected={"close": expected}, actual=message)
+
+    # ---- expectations -------------------------------------------------------------------
+
+    async def _expect(self, pattern: dict[str, Any], kind: str) -> dict[str, Any]:
+        message = await self._receive(kind, pattern)
+        mismatch = match(pattern, message, self.bindings)
+        if mismatch is not None:
+            raise self._mismatch(kind, mismatch, message)
+        return message
+
+    async def _expect_effect(self, pattern: dict[str, Any]) -> None:
+        """Accept ui.patch messages until the reduced tree matches (their effect, not encoding)."""
+        effect = pattern["$effect"]
+        rest = {k: v for k, v in pattern.items() if k != "$effect"}
+        rest.setdefault("type", "ui.patch")
+        short: Mismatch | None = None  # how far the tree still is from the effect
+        while True:
+            try:
+                message = await self._receive("s2c", rest)
+            except Diverged:
+                if short is None:
+                    raise
+                raise self.diverge("effect", f"the tree after the patches does not match: {short.reason}",
+                                   pointer=short.pointer, expected=short.expected, actual=short.actual,
+                                   received=self.tree.root) from None
+            if message.get("type") not in ("ui.patch", "ui.snapshot"):
+                raise self.diverge("s2c", "expected a ui.patch", pointer="/type",
+                                   expected=rest.get("type"), actual=message.get("type"), received=message)
+            assert self.tree.root is not None
+            short = match(effect, self.tree.root, self.bindings.copy())
+            if short is not None:
+                continue  # not there yet: a server may split the change over several patches
+            mismatch = match(rest, message, self.bindings)
+            if mismatch is not None:
+                raise self._mismatch("s2c", mismatch, message)
+            match(effect, self.tree.root, self.bindings)
+            return
+
+    def _mismatch(self, kind: str, mismatch: Mismatch, received: Any) -> Diverged:
+        return self.diverge(kind, mismatch.reason, pointer=mismatch.pointer, expected=mismatch.expected,
+                            actual=mismatch.actual, received=received)
+
+    async def _receive(self, kind: str, pattern: dict[str, Any]) -> dict[str, Any]:
+        """The next message that the step does not ignore, checked against the schema."""
+        while True:
+            incoming = await self._next(kind, pattern)
+            if incoming.kind == "close":
+                raise self.diverge(kind, f"connection closed (code {incoming.code})",
+                                   expected=pattern, actual={"close": incoming.code})
+            message = self._decode(incoming, kind)
+            if not self._ignorable(message, pattern):
+                return message
+            if message.get("type") == "ping":
+                pong = {"type": "pong", **({"id": message["id"]} if "id" in message else {})}
+                await self._send(pong)
+
+    async def _next(self, kind: str, expected: Any) -> Incoming:
+        incoming = await self.channel.next(self.timeout)
+        if incoming is None:
+            why = f"nothing received within {self.timeout:g} s" if self.channel.live else "no message pending"
+            raise self.diverge(kind, why, expected=expected, actual=None)
+        if incoming.kind == "close":
+            self.transcript.add("close", {"code": incoming.code})
+        return incoming
+
+    def _decode(self, incoming: Incoming, kind: str) -> dict[str, Any]:
+        peer = "client" if self.plays_server else "server"
+        arrow = "c2s" if self.plays_server else "s2c"
+        if incoming.kind == "binary":
+            self.transcript.add(arrow, {"$binary": base64.b64encode(incoming.data).decode()})
+            raise self.diverge(kind, f"{peer} sent a binary frame (reserved in 1.0)", actual="binary frame")
+        try:
+            message = json.loads(incoming.text)
+        except ValueError:
+            self.transcript.add(arrow, incoming.text)
+            raise self.diverge(kind, f"{peer} sent a frame that is not JSON", actual=incoming.text) from None
+        self.transcript.add(arrow, message)
+        errors = (self.schemas.client_errors if self.plays_server else self.schemas.server_errors)(message)
+        if errors:
+            pointer, _, why = errors[0].partition(": ")
+            raise self.diverge(kind, f"{peer} message fails the schema: {why}", pointer=pointer,
+                               actual=pointer_get(message, pointer), received=message)
+        if not self.plays_server:
+            self._check_server_invariants(message, kind)
+        return message
+
+    def _check_server_invariants(self, message: dict[str, Any], kind: str) -> None:
+        if "seq" in message:
+            if message["seq"] != self.next_seq:  # PHL-DELIV-001: seq increases by exactly 1
+                raise self.diverge(kind, f"seq {message['seq']}, expected {self.next_seq}",
+                                   pointer="/seq", expected=self.next_seq, actual=message["seq"],
+                                   received=message)
+            self.next_seq += 1
+        try:
+            if message["type"] == "ui.snapshot":
+                self.tree.snapshot(message["root"], message["rev"])
+            elif message["type"] == "ui.patch":
+                self.tree.apply(message)
+        except PatchError as exc:
+            raise self.diverge(kind, f"{message['type']} does not apply: {exc}", received=message) from None
+
+    def _ignorable(self, message: dict[str, Any], pattern: dict[str, Any]) -> bool:
+        """Unsolicited pings (answered) and a renderer's batched acks, unless the step wants them."""
+        kind = message.get("type")
+        if kind == pattern.get("type"):
+            return False
+        if kind == "ping":
+            return True
+        return self.plays_server and kind == "ack" and "event" not in message
+
+    # ---- sending ------------------------------------------------------------------------
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        self.transcript.add("s2c" if self.plays_server else "c2s", message)
+        await self.channel.send_text(json.dumps(message, ensure_ascii=False))
+
+    async def _send_text(self, text: str) -> None:
+        self.transcript.add("c2s", text)
+        await self.channel.send_text(text)
+
+
+def _padded(spec: dict[str, Any]) -> str:
+    """``{message, bytes, plus?}``: the message padded with a ``pad`` field to bytes + plus UTF-8 bytes."""
+    target = int(spec["bytes"]) + int(spec.get("plus", 0))
+    message = dict(spec["message"])
+    message["pad"] = ""
+    base = len(json.dumps(message, separators=(",", ":")).encode())
+    if target < base:
+        raise CaseError(f"$pad_to_bytes: {target} bytes is smaller than the message itself")
+    message["pad"] = "x" * (target - base)
+    return json.dumps(message, separators=(",", ":"))

@@ -1,0 +1,111 @@
+"""A fake renderer adapter for testing the runner's renderer target (no browser).
+
+    python fake_renderer.py [--bug apply-stale] [--bug no-fallback]
+
+It connects to the runner's WebSocket, keeps a tree with the suite's own reducer, and projects
+it the way the spec's component table says. Bugs make it deliberately wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import threading
+from typing import Any
+
+from phloem_conformance.tree import PatchError, Tree
+from websockets.asyncio.client import connect
+
+KNOWN = {"Column", "Text", "Button"}
+
+
+def project(node: dict[str, Any], bugs: set[str]) -> dict[str, Any]:
+    kind, props = node["type"], node.get("props", {})
+    out: dict[str, Any] = {"id": node["id"], "type": kind}
+    if kind == "Column":
+        out["role"] = "group"
+    elif kind == "Text":
+        out.update(role="text", text=props.get("text", ""))
+    elif kind == "Button":
+        out.update(role="button", name=props.get("label", ""), enabled=not props.get("disabled", False))
+    elif "no-fallback" not in bugs:
+        out.update(role="group", fallback=True, text=f"Unsupported component: {kind}")
+    out["children"] = [project(c, bugs) for c in node.get("children", [])]
+    return out
+
+
+class Renderer:
+    def __init__(self, bugs: set[str]) -> None:
+        self.bugs = bugs
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.ws: Any = None
+        self.tree = Tree()
+        self.event_id = 0
+
+    def call(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+
+    async def open(self, url: str) -> None:
+        self.tree, self.event_id = Tree(), 0
+        self.ws = await connect(url, subprotocols=["phloem.v1"], ping_interval=None)  # type: ignore[list-item]
+        await self.ws.send(json.dumps({"type": "hello", "versions": ["1.0"]}))
+        asyncio.ensure_future(self.read(self.ws))
+
+    async def read(self, ws: Any) -> None:
+        async for frame in ws:
+            m = json.loads(frame)
+            if m["type"] == "ui.snapshot":
+                self.tree.snapshot(m["root"], m["rev"])
+            elif m["type"] == "ui.patch":
+                if "apply-stale" in self.bugs:
+                    m = {**m, "base": self.tree.rev}
+                try:
+                    self.tree.apply(m)
+                except PatchError:
+                    await ws.send(json.dumps({"type": "resync", "rev": self.tree.rev}))
+            elif m["type"] == "ping":
+                await ws.send(json.dumps({"type": "pong", **({"id": m["id"]} if "id" in m else {})}))
+            if "seq" in m:
+                await ws.send(json.dumps({"type": "ack", "seq": m["seq"]}))
+
+    async def click(self, node: str) -> None:
+        self.event_id += 1
+        await self.ws.send(json.dumps({"type": "event", "id": self.event_id, "node": node,
+                                       "name": "click", "rev": self.tree.rev}))
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+            self.ws = None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bug", action="append", default=[])
+    bugs = set(parser.parse_args().bug)
+    renderer = Renderer(bugs)
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        reply: dict[str, Any] = {"ok": True}
+        if cmd["cmd"] == "hello":
+            reply.update(role="renderer", fixtures=[],
+                         implementation={"name": "fake-renderer", "version": "0", "language": "python"})
+        elif cmd["cmd"] == "open":
+            renderer.call(renderer.open(cmd["url"]))
+        elif cmd["cmd"] == "act":
+            renderer.call(renderer.click(cmd["action"]["click"]))
+        elif cmd["cmd"] == "snapshot":
+            root = renderer.tree.root
+            reply["tree"] = None if root is None else project(root, bugs)
+        elif cmd["cmd"] == "close":
+            renderer.call(renderer.close())
+        print(json.dumps(reply), flush=True)
+        if cmd["cmd"] == "bye":
+            return
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""A fake Phloem SDK/server for testing the runner itself (never a reference for anything else).
+
+    python fake_sdk.py [--role sdk|server] [--bug NAME]
+
+Bugs make it deliberately wrong so the tests can check the runner catches them:
+``double-count`` (a click adds 2), ``reapply-duplicate`` (a duplicate event is applied again),
+``stale-resync`` (resync answers the initial tree), ``wrong-close`` (4400 instead of 4406).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import threading
+from typing import Any
+
+MAX_FRAME = 65536
+CLIENT_TYPES = {"hello", "event", "ack", "ping", "pong", "resync", "error"}
+FIXTURES = {
+    "counter": "/counter",
+    "unknown-component": "/unknown-component",
+}
+
+
+class FakeConnection:
+    def __init__(self, fixture: str, bugs: set[str]) -> None:
+        self.fixture = fixture
+        self.bugs = bugs
+        self.welcomed = False
+        self.seq = 0
+        self.rev = 0
+        self.count = 0
+        self.highest_event = -1
+
+    # -- tree -------------------------------------------------------------------------------
+    def root(self) -> dict[str, Any]:
+        if self.fixture == "unknown-component":
+            return {"id": "r", "type": "Column", "children": [
+                {"id": "r.spark", "type": "Sparkline", "props": {"values": [1, 2, 3]},
+                 "children": [{"id": "r.inside", "type": "Text", "props": {"text": "inside"}}]},
+                {"id": "r.after", "type": "Text", "props": {"text": "after"}},
+            ]}
+        count = 0 if "stale-resync" in self.bugs else self.count
+        return {"id": "c", "type": "Column", "children": [
+            {"id": "c.count", "type": "Text", "props": {"text": f"Count: {count}"}},
+            {"id": "c.inc", "type": "Button", "props": {"label": "Increment"}},
+        ]}
+
+    def node_ids(self) -> set[str]:
+        out, stack = set(), [self.root()]
+        while stack:
+            node = stack.pop()
+            out.add(node["id"])
+            stack.extend(node.get("children", []))
+        return out
+
+    # -- output -----------------------------------------------------------------------------
+    def msg(self, body: dict[str, Any]) -> str:
+        if self.welcomed or body["type"] == "welcome":
+            self.seq += 1
+            body = {**body, "seq": self.seq}
+        return json.dumps(body)
+
+    def error(self, code: str, **extra: Any) -> str:
+        return self.msg({"type": "error", "code": code, "message": code.replace("_", " "), **extra})
+
+    # -- input ------------------------------------------------------------------------------
+    def receive(self, frame: str | bytes) -> tuple[list[str], int | None]:
+        if isinstance(frame, bytes):
+            return [self.error("malformed_frame")], None
+        if len(frame.encode()) > MAX_FRAME:
+            return [self.error("frame_too_large", limit=MAX_FRAME)], None
+        try:
+            message = json.loads(frame)
+        except ValueError:
+            return [self.error("malformed_frame")], None
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            return [self.error("malformed_frame")], None
+        kind = message["type"]
+        if not self.welcomed and kind != "hello":
+            return [self.error("handshake_required")], None
+        if kind not in CLIENT_TYPES:
+            return [self.error("unknown_message_type")], None
+        handler = getattr(self, "on_" + kind, None)
+        return handler(message) if handler else ([], None)
+
+    def on_hello(self, m: dict[str, Any]) -> tuple[list[str], int | None]:
+        if self.welcomed:
+            return [self.error("unexpected_message")], None
+        if not isinstance(m.get("versions"), list):
+            return [self.error("invalid_message")], None
+        if "1.0" not in m["versions"]:
+            return [self.error("version_unsupported", supported=["1.0"], fatal=True)], (
+                4400 if "wrong-close" in self.bugs else 4406)
+        self.welcomed = True
+        self.rev = 1
+        welcome = self.msg({"type": "welcome", "version": "1.0", "session": "fake-1",
+                            "token": "fake-token-0123456789",
+                            "limits": {"max_frame_bytes": MAX_FRAME, "max_events_per_second": 50}})
+        return [welcome, self.snapshot()], None
+
+    def snapshot(self) -> str:
+        return self.msg({"type": "ui.snapshot", "rev": self.rev, "root": self.root()})
+
+    def on_ping(self, m: dict[str, Any]) -> tuple[list[str], int | None]:
+        return [json.dumps({"type": "pong", **({"id": m["id"]} if "id" in m else {})})], None
+
+    def on_resync(self, m: dict[str, Any]) -> tuple[list[str], int | None]:
+        if "rev" in m and not isinstance(m["rev"], int):
+            return [self.error("invalid_message")], None
+        return [self.snapshot()], None
+
+    def on_event(self, m: dict[str, Any]) -> tuple[list[str], int | None]:
+        if not (isinstance(m.get("id"), int) and isinstance(m.get("node"), str) and isinstance(m.get("name"), str)):
+            return [self.error("invalid_message")], None
+        if m["id"] <= self.highest_event and "reapply-duplicate" not in self.bugs:
+            return [self.msg({"type": "ack", "event": m["id"]})], None
+        if m["node"] not in self.node_ids():
+            return [self.error("unknown_node", event=m["id"])], None
+        self.highest_event = m["id"]
+        if m["node"] != "c.inc" or m["name"] != "click":
+            return [self.error("unknown_event", event=m["id"])], None
+        self.count += 2 if "double-count" in self.bugs else 1
+        self.rev += 1
+        patch = {"type": "ui.patch", "base": self.rev - 1, "rev": self.rev, "event": m["id"],
+                 "ops": [{"id": "c.count", "set": {"text": f"Count: {self.count}"}}]}
+        return [self.msg(patch)], None
+
+
+class WsServer:
+    """server role: each connection gets a FakeConnection for the fixture named by hello.path."""
+
+    def __init__(self, bugs: set[str]) -> None:
+        self.bugs = bugs
+        self.loop = asyncio.new_event_loop()
+        self.port: int | None = None
+        ready = threading.Event()
+        threading.Thread(target=self._thread, args=(ready,), daemon=True).start()
+        ready.wait()
+
+    def _thread(self, ready: threading.Event) -> None:
+        from websockets.asyncio.server import serve
+
+        async def start() -> None:
+            server = await serve(self.handler, "127.0.0.1", 0, subprotocols=["phloem.v1"],
+                                 max_size=2**20, ping_interval=None)
+            self.port = next(iter(server.sockets)).getsockname()[1]
+            ready.set()
+            await server.serve_forever()
+
+        self.loop.run_until_complete(start())
+
+    async def handler(self, ws: Any) -> None:
+        conn: FakeConnection | None = None
+        async for frame in ws:
+            if conn is None:
+                path = "/counter"
+                try:
+                    path = json.loads(frame).get("path", path)
+                except (ValueError, AttributeError, TypeError):
+                    pass
+                fixture = next((f for f, p in FIXTURES.items() if p == path), "counter")
+                conn = FakeConnection(fixture, self.bugs)
+            frames, close = conn.receive(frame)
+            for out in frames:
+                await ws.send(out)
+            if close is not None:
+                await ws.close(close)
+                return
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--role", default="sdk", choices=["sdk", "server"])
+    parser.add_argument("--bug", action="append", default=[])
+    args = parser.parse_args()
+    bugs = set(args.bug)
+    server = WsServer(bugs) if args.role == "server" else None
+    conn: FakeConnection | None = None
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        reply: dict[str, Any] = {"ok": True}
+        if cmd["cmd"] == "hello":
+            reply.update(role=args.role, fixtures=list(FIXTURES),
+                         implementation={"name": "fake", "version": "0", "language": "python"})
+        elif cmd["cmd"] == "open":
+            conn = FakeConnection(cmd.get("fixture") or "counter", bugs)
+            if server is not None:
+                reply.update(url=f"ws://127.0.0.1:{server.port}/phloem/ws", path=FIXTURES[cmd["fixture"]],
+                             origin=f"http://127.0.0.1:{server.port}")
+        elif cmd["cmd"] == "send":
+            assert conn is not None
+            frame: str | bytes = cmd["frame"] if "frame" in cmd else __import__("base64").b64decode(cmd["binary"])
+            frames, close = conn.receive(frame)
+            reply.update(frames=frames, close=close)
+        print(json.dumps(reply), flush=True)
+        if cmd["cmd"] == "bye":
+            return
+
+
+if __name__ == "__main__":
+    main()

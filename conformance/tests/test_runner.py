@@ -1,0 +1,147 @@
+"""The runner against fake implementations: conformant ones pass, broken ones are caught."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from phloem_conformance.cases import load_cases
+from phloem_conformance.cli import main
+from phloem_conformance.runner import CaseResult, run_sync
+from phloem_conformance.schemas import load_protocol, suite_schema
+
+from .conftest import python_command
+
+CASES = load_cases()
+
+
+def run(target: str, command: str, *case_ids: str) -> dict[str, CaseResult]:
+    cases = [c for c in CASES if not case_ids or c.id in case_ids]
+    _, results = run_sync(target, command, cases, load_protocol())
+    return {r.case.id: r for r in results}
+
+
+def statuses(results: dict[str, CaseResult]) -> dict[str, str]:
+    return {k: r.status for k, r in results.items()}
+
+
+@pytest.mark.parametrize(("target", "args"), [("sdk", ()), ("server", ("--role", "server"))])
+def test_a_conformant_fake_passes_every_case(fake_sdk: Path, target: str, args: tuple[str, ...]) -> None:
+    results = run(target, python_command(fake_sdk, *args))
+    assert {s for s in statuses(results).values()} == {"PASS"}, {
+        k: (r.status, r.reason) for k, r in results.items() if r.status != "PASS"}
+
+
+def test_a_conformant_fake_renderer_passes_every_renderer_case(fake_renderer: Path) -> None:
+    results = run("renderer", python_command(fake_renderer))
+    assert {r.status for r in results.values() if "renderer" in r.case.data["roles"]} == {"PASS"}
+    assert {r.status for r in results.values() if "renderer" not in r.case.data["roles"]} == {"N/A"}
+
+
+def test_a_patch_with_the_wrong_effect_fails_at_the_text(fake_sdk: Path) -> None:
+    result = run("sdk", python_command(fake_sdk, "--bug", "double-count"), "click-updates-counter")[
+        "click-updates-counter"]
+    assert result.status == "FAIL"
+    assert result.divergence is not None
+    assert result.divergence["kind"] == "effect"
+    assert result.divergence["pointer"] == "/children/0/props/text"
+    assert (result.divergence["expected"], result.divergence["actual"]) == ("Count: 1", "Count: 2")
+    assert result.divergence["step"] == 6
+
+
+def test_a_duplicate_event_applied_twice_is_caught(fake_sdk: Path) -> None:
+    result = run("sdk", python_command(fake_sdk, "--bug", "reapply-duplicate"),
+                 "duplicate-event-applied-once")["duplicate-event-applied-once"]
+    assert result.status == "FAIL"
+    assert result.divergence is not None
+    assert (result.divergence["pointer"], result.divergence["actual"]) == ("/type", "ui.patch")
+
+
+def test_a_wrong_close_code_is_caught(fake_sdk: Path) -> None:
+    result = run("server", python_command(fake_sdk, "--role", "server", "--bug", "wrong-close"),
+                 "handshake-no-common-version")["handshake-no-common-version"]
+    assert result.status == "FAIL"
+    assert result.divergence is not None
+    assert (result.divergence["kind"], result.divergence["actual"]) == ("close", 4400)
+
+
+def test_a_resync_answered_with_an_old_tree_is_caught(fake_sdk: Path) -> None:
+    result = run("sdk", python_command(fake_sdk, "--bug", "stale-resync"),
+                 "stale-revision-resync")["stale-revision-resync"]
+    assert result.status == "FAIL"
+    assert result.divergence is not None
+    assert result.divergence["pointer"] == "/root/children/0/props/text"
+
+
+def test_a_renderer_applying_a_stale_patch_is_caught(fake_renderer: Path) -> None:
+    result = run("renderer", python_command(fake_renderer, "--bug", "apply-stale"),
+                 "stale-revision-resync")["stale-revision-resync"]
+    assert result.status == "FAIL"
+    assert result.divergence is not None and result.divergence["expected"] == {"type": "resync"}
+
+
+def test_a_renderer_without_fallback_is_caught(fake_renderer: Path) -> None:
+    result = run("renderer", python_command(fake_renderer, "--bug", "no-fallback"),
+                 "unknown-component-fallback")["unknown-component-fallback"]
+    assert result.status == "FAIL"
+    assert result.divergence is not None
+    assert (result.divergence["kind"], result.divergence["pointer"]) == ("render", "/children/0/fallback")
+
+
+def test_a_crashing_adapter_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    script = tmp_path / "crash.py"
+    script.write_text(
+        "import json, sys\n"
+        "for line in sys.stdin:\n"
+        "    cmd = json.loads(line)\n"
+        "    if cmd['cmd'] == 'open': sys.exit(3)\n"
+        "    print(json.dumps({'ok': True, 'role': 'sdk', 'fixtures': ['counter']}), flush=True)\n"
+    )
+    results = run("sdk", python_command(script), "ping-pong")
+    assert results["ping-pong"].status == "ERROR"
+    assert "exited" in results["ping-pong"].reason
+
+
+def test_a_missing_fixture_is_skipped_and_not_conformant(tmp_path: Path, fake_sdk: Path) -> None:
+    results = run("sdk", python_command(fake_sdk), "ping-pong")
+    assert results["ping-pong"].status == "PASS"
+    script = tmp_path / "nofixtures.py"
+    script.write_text(
+        "import json, sys\n"
+        "for line in sys.stdin:\n"
+        "    print(json.dumps({'ok': True, 'role': 'sdk', 'fixtures': []}), flush=True)\n"
+    )
+    results = run("sdk", python_command(script), "ping-pong")
+    assert results["ping-pong"].status == "SKIP"
+    assert results["ping-pong"].counts_against
+
+
+def test_cli_writes_valid_reports_and_fails_on_a_must_failure(tmp_path: Path, fake_sdk: Path) -> None:
+    out = tmp_path / "out"
+    code = main(["run", "--target", "sdk", "--adapter", python_command(fake_sdk, "--bug", "double-count"),
+                 "--report", str(out / "report.ndjson"), "--summary", str(out / "summary.md"),
+                 "--junit", str(out / "junit.xml")])
+    assert code == 1
+    lines = [json.loads(line) for line in (out / "report.ndjson").read_text().splitlines()]
+    validator = suite_schema("report")
+    for line in lines:
+        assert list(validator.iter_errors(line)) == []
+    assert [lines[0]["kind"], lines[-1]["kind"]] == ["header", "footer"]
+    assert "click-updates-counter" in lines[-1]["must_not_passed"]
+    failed = next(line for line in lines if line.get("case") == "click-updates-counter")
+    assert failed["first_divergence"]["pointer"] == "/children/0/props/text"
+    assert any(entry["dir"] == "c2s" for entry in failed["transcript"])
+    assert "click-updates-counter" in (out / "summary.md").read_text()
+    suite = ET.parse(out / "junit.xml").getroot()
+    assert int(suite.get("failures", "0")) >= 1
+
+
+def test_cli_exits_zero_when_every_must_case_passes(fake_sdk: Path) -> None:
+    assert main(["run", "--target", "sdk", "--adapter", python_command(fake_sdk)]) == 0
+
+
+def test_cli_refuses_an_adapter_of_another_role(fake_sdk: Path) -> None:
+    assert main(["run", "--target", "renderer", "--adapter", python_command(fake_sdk)]) == 2

@@ -1,0 +1,155 @@
+"""Conformance adapter (adapter_protocol 1, role "server") for the reference server.
+
+The runner writes one JSON command per line on stdin and reads one JSON reply per line on
+stdout. The first `open` starts `phloem run` on the SDK's fixture apps on a free loopback
+port; the server stays up across cases (each case opens its own WebSocket, so its session is
+fresh) and stops on `bye`. Everything else goes to stderr.
+
+    python reference-server/conformance_adapter.py [--server daphne|uvicorn]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE_APPS = REPO / "sdk-python" / "fixtures" / "apps.py"
+FIXTURES = ("counter", "unknown-component")  # each served at /<name>
+READY = re.compile(r"Phloem: serving .+ at http://(?P<host>[^\s:/]+):(?P<port>\d+)")
+START_TIMEOUT = 60.0
+
+
+class Server:
+    """One `phloem run` subprocess, started on first use."""
+
+    def __init__(self, server: str | None) -> None:
+        self.server = server
+        self.proc: subprocess.Popen[str] | None = None
+        self.data_dir: str | None = None
+        self.port: int | None = None
+
+    def ensure_started(self) -> int:
+        if self.proc is not None and self.proc.poll() is None and self.port is not None:
+            return self.port
+        self.data_dir = tempfile.mkdtemp(prefix="phloem-conformance-")
+        cmd = [sys.executable, "-m", "phloem_server.cli", "run", str(FIXTURE_APPS)]
+        cmd += ["--host", "127.0.0.1", "--port", "0"]
+        if self.server:
+            cmd += ["--server", self.server]
+        env = {**os.environ, "PHLOEM_DATA_DIR": self.data_dir}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        # The server's stderr is ours (the runner logs it); its stdout must never reach our
+        # stdout, which carries only replies.
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+        self.port = self._wait_ready()
+        return self.port
+
+    def _wait_ready(self) -> int:
+        assert self.proc is not None and self.proc.stdout is not None
+        found: list[int] = []
+        done = threading.Event()
+
+        def pump() -> None:
+            for line in self.proc.stdout:  # type: ignore[union-attr]
+                if not found and (match := READY.search(line)):
+                    found.append(int(match["port"]))
+                    done.set()
+                sys.stderr.write(line)
+            done.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not done.wait(START_TIMEOUT) or not found:
+            self.stop()
+            raise RuntimeError(f"phloem run did not start listening within {START_TIMEOUT} s")
+        return found[0]
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+        if self.data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.data_dir = None
+
+
+def handle(server: Server, command: dict[str, Any]) -> dict[str, Any]:
+    cmd = command.get("cmd")
+    if cmd == "hello":
+        if command.get("adapter_protocol") != 1:
+            return {"ok": False, "error": "this adapter speaks adapter_protocol 1"}
+        return {
+            "ok": True,
+            "role": "server",
+            "implementation": {
+                "name": "phloem-reference-server",
+                "version": _version(),
+                "language": "python",
+            },
+            "fixtures": list(FIXTURES),
+        }
+    if cmd == "open":
+        fixture = command.get("fixture")
+        if fixture not in FIXTURES:
+            return {"ok": False, "error": f"unknown fixture {fixture!r}"}
+        port = server.ensure_started()
+        return {
+            "ok": True,
+            "url": f"ws://127.0.0.1:{port}/phloem/ws",
+            "path": f"/{fixture}",
+            "origin": f"http://127.0.0.1:{port}",
+        }
+    if cmd in ("close", "bye"):
+        if cmd == "bye":
+            server.stop()
+        return {"ok": True}
+    return {"ok": False, "error": f"unknown command {cmd!r}"}
+
+
+def _version() -> str:
+    try:
+        return metadata.version("phloem")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", choices=("daphne", "uvicorn"), default=None)
+    args = parser.parse_args(argv)
+    server = Server(args.server)
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                command = json.loads(line)
+                reply = handle(server, command)
+            except Exception as exc:  # every command gets exactly one reply
+                command, reply = {}, {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            sys.stdout.write(json.dumps(reply) + "\n")
+            sys.stdout.flush()
+            if command.get("cmd") == "bye":
+                return 0
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

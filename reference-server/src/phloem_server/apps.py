@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PhloemServerConfig(AppConfig):
+    name = "phloem_server"
+    label = "phloem_server"
+    verbose_name = "Phloem"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,64 @@
+"""Settings for the embedded default (`phloem run app.py`): one process, SQLite, in-memory
+channel layer. A Django project that adds `phloem_server` to INSTALLED_APPS uses its own
+settings instead; the `PHLOEM_*` names below are the ones it may set."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _data_dir() -> Path:
+    # Outside the user's project so `phloem run` leaves no files next to app.py.
+    explicit = os.environ.get("PHLOEM_DATA_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "phloem"
+
+
+DATA_DIR = _data_dir()
+
+# Nothing signed outlives the process in embedded mode (no cookies, no CSRF forms), so a
+# per-process key is enough; a deployment sets its own.
+SECRET_KEY = os.environ.get("PHLOEM_SECRET_KEY") or secrets.token_urlsafe(50)
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+if os.environ.get("PHLOEM_HOST") and os.environ["PHLOEM_HOST"] not in ("0.0.0.0", "::"):
+    ALLOWED_HOSTS.append(os.environ["PHLOEM_HOST"])
+
+INSTALLED_APPS = ["phloem_server"]
+MIDDLEWARE: list[str] = []
+ROOT_URLCONF = "phloem_server.urls"
+ASGI_APPLICATION = "phloem_server.asgi.application"
+TEMPLATES: list[dict[str, object]] = []
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(DATA_DIR / "phloem.sqlite3"),
+    }
+}
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+USE_I18N = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The app script to serve; `phloem run` installs the loaded app directly instead.
+PHLOEM_APP = os.environ.get("PHLOEM_APP")
+PHLOEM_ALLOWED_ORIGINS = [o for o in os.environ.get("PHLOEM_ALLOWED_ORIGINS", "").split(",") if o]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "phloem_server": {
+            "handlers": ["stderr"],
+            "level": os.environ.get("PHLOEM_LOG_LEVEL", "INFO"),
+        },
+        "django": {"handlers": ["stderr"], "level": "WARNING"},
+    },
+}

@@ -1,0 +1,44 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+from websockets.asyncio.client import connect
+
+ADAPTER = Path(__file__).resolve().parents[1] / "conformance_adapter.py"
+
+
+class Adapter:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ADAPTER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def __call__(self, **command: object) -> dict:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps(command) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+
+async def test_adapter_serves_fixtures_across_cases_until_bye():
+    adapter = Adapter()
+    try:
+        hello = adapter(cmd="hello", adapter_protocol=1)
+        assert hello["ok"] and hello["role"] == "server"
+        assert set(hello["fixtures"]) == {"counter", "unknown-component"}
+        for case, fixture in enumerate(["counter", "unknown-component"]):
+            opened = adapter(cmd="open", case=str(case), fixture=fixture)
+            assert opened["ok"] and opened["path"] == f"/{fixture}", opened
+            async with connect(opened["url"], subprotocols=["phloem.v1"], origin=opened["origin"]) as ws:
+                hello_msg = {"type": "hello", "versions": ["1.0"], "path": opened["path"]}
+                await ws.send(orjson.dumps(hello_msg).decode())
+                assert orjson.loads(await ws.recv())["type"] == "welcome"
+                assert orjson.loads(await ws.recv())["rev"] == 1  # a fresh session each case
+            assert adapter(cmd="close") == {"ok": True}
+        assert adapter(cmd="open", case="x", fixture="nope")["ok"] is False
+        assert adapter(cmd="bye") == {"ok": True}
+        assert adapter.proc.wait(15) == 0
+    finally:
+        adapter.proc.kill()

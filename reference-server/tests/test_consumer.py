@@ -1,0 +1,118 @@
+import logging
+
+import orjson
+import pytest
+from phloem_server import records
+from phloem_server.models import SessionRecord
+from session import Session, communicator, find
+
+pytestmark = pytest.mark.usefixtures("served")
+
+
+async def test_hello_gets_welcome_then_snapshot():
+    session, welcome, snapshot = await Session.open()
+    assert welcome["type"] == "welcome" and welcome["seq"] == 1 and welcome["version"] == "1.0"
+    assert welcome["limits"]["max_frame_bytes"] == 65536
+    assert snapshot["type"] == "ui.snapshot" and snapshot["seq"] == 2 and snapshot["rev"] == 1
+    assert find(snapshot["root"], "Text")["props"]["text"] == "Count: 0"
+    await session.close()
+
+
+async def test_click_gets_a_patch_acknowledging_the_event():
+    session, _, snapshot = await Session.open()
+    patch = await session.click(find(snapshot["root"], "Button")["id"])
+    assert patch["type"] == "ui.patch" and patch["event"] == 1 and patch["base"] == 1
+    text_id = find(snapshot["root"], "Text")["id"]
+    assert {"id": text_id, "set": {"text": "Count: 1"}} in patch["ops"]
+    await session.close()
+
+
+BAD_INPUTS = [
+    pytest.param({"text": "{not json"}, "malformed_frame", id="malformed-json"),
+    pytest.param({"text": '["an", "array"]'}, "malformed_frame", id="not-an-object"),
+    pytest.param({"bytes": b'{"type":"ping"}'}, "malformed_frame", id="binary-frame"),
+    pytest.param(
+        {"text": '{"type":"event","id":"one","node":"x","name":"click"}'},
+        "invalid_message",
+        id="wrong-field-type",
+    ),
+    pytest.param({"text": '{"type":"teleport"}'}, "unknown_message_type", id="unknown-type"),
+    pytest.param(
+        {"text": '{"type":"event","id":1,"node":"no-such-node","name":"click"}'},
+        "unknown_node",
+        id="missing-node",
+    ),
+    pytest.param(
+        {"text": '{"type":"ping","pad":"' + "x" * 70_000 + '"}'}, "frame_too_large", id="oversized"
+    ),
+    pytest.param(
+        {"text": '{"type":"hello","versions":["1.0"]}'}, "unexpected_message", id="second-hello"
+    ),
+]
+
+
+@pytest.mark.parametrize(("frame", "code"), BAD_INPUTS)
+async def test_bad_input_gets_its_coded_error_is_logged_and_the_session_survives(
+    frame, code, caplog
+):
+    session, _, snapshot = await Session.open()
+    with caplog.at_level(logging.INFO, logger="phloem_server.protocol"):
+        await session.send_raw(text=frame.get("text"), data=frame.get("bytes"))
+        error = await session.recv()
+    assert error["type"] == "error" and error["code"] == code
+    assert error.get("fatal") is not True
+    assert any(code in r.getMessage() for r in caplog.records if r.name == "phloem_server.protocol")
+    # Still usable: the next event is handled normally.
+    session.event_id = 10
+    patch = await session.click(find(snapshot["root"], "Button")["id"])
+    assert patch["type"] == "ui.patch" and patch["event"] == 11
+    await session.close()
+
+
+async def test_message_before_hello_gets_handshake_required():
+    comm = communicator()
+    assert (await comm.connect())[0]
+    await comm.send_to(text_data='{"type":"ping"}')
+    error = orjson.loads(await comm.receive_from())
+    assert error["code"] == "handshake_required"
+    await comm.disconnect()
+
+
+async def test_unsupported_version_gets_fatal_error_and_close_4406():
+    comm = communicator()
+    assert (await comm.connect())[0]
+    await comm.send_to(text_data='{"type":"hello","versions":["9.0"]}')
+    error = orjson.loads(await comm.receive_from())
+    assert error["code"] == "version_unsupported" and error["fatal"] is True
+    assert await comm.receive_output() == {"type": "websocket.close", "code": 4406}
+    await comm.wait()
+
+
+async def test_two_sessions_do_not_share_state():
+    first, _, snapshot = await Session.open()
+    button = find(snapshot["root"], "Button")["id"]
+    await first.click(button)
+    await first.click(button)
+    second, _, fresh = await Session.open()
+    assert find(fresh["root"], "Text")["props"]["text"] == "Count: 0"
+    patch = await second.click(find(fresh["root"], "Button")["id"])
+    assert {"id": find(fresh["root"], "Text")["id"], "set": {"text": "Count: 1"}} in patch["ops"]
+    await first.close()
+    await second.close()
+
+
+async def test_session_record_is_written_on_connect_and_closed_on_disconnect():
+    session, welcome, _ = await Session.open()
+    await records.drain()
+    record = await SessionRecord.objects.aget(session=welcome["session"])
+    assert record.closed is None and record.app_path.endswith("apps.py")
+    await session.close()
+    await records.drain()
+    await record.arefresh_from_db()
+    assert record.closed is not None
+
+
+async def test_connection_without_the_subprotocol_is_refused():
+    comm = communicator(subprotocols=())
+    connected, _ = await comm.connect()
+    assert not connected  # closed before accept: HTTP 403 from the ASGI server (test_live)

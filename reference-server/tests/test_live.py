@@ -1,0 +1,59 @@
+"""Both ASGI servers, started by `phloem run`, over real loopback sockets: what the in-memory
+communicator cannot show (HTTP 403 on refusal, the transport's frame-size limit)."""
+
+import urllib.error
+import urllib.request
+
+import orjson
+import pytest
+from conftest import FIXTURE_APPS
+from live import phloem_run
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from phloem_server.servers import SERVERS
+
+
+@pytest.fixture(scope="module", params=SERVERS)
+def server(request, tmp_path_factory):
+    with phloem_run(FIXTURE_APPS, tmp_path_factory.mktemp("data"), server=request.param) as running:
+        yield running
+
+
+async def test_handshake_click_and_oversized_frame_over_a_real_socket(server):
+    async with connect(server.ws_url, subprotocols=["phloem.v1"], origin=server.url) as ws:
+        assert ws.subprotocol == "phloem.v1"
+        await ws.send('{"type":"hello","versions":["1.0"],"path":"/counter"}')
+        welcome, snapshot = orjson.loads(await ws.recv()), orjson.loads(await ws.recv())
+        assert welcome["type"] == "welcome" and snapshot["type"] == "ui.snapshot"
+        # PHL-LIM-006: 200 KB passes the transport and gets the protocol's coded answer.
+        await ws.send('{"type":"ping","pad":"' + "x" * 200_000 + '"}')
+        error = orjson.loads(await ws.recv())
+        assert error["code"] == "frame_too_large" and error["limit"] == 65536
+        button = next(n for n in snapshot["root"]["children"] if n["type"] == "Button")
+        await ws.send(orjson.dumps({"type": "event", "id": 1, "node": button["id"], "name": "click"}))
+        assert orjson.loads(await ws.recv())["type"] == "ui.patch"
+
+
+async def test_foreign_origin_gets_http_403(server):
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(server.ws_url, subprotocols=["phloem.v1"], origin="http://evil.example"):
+            pass
+    assert refused.value.response.status_code == 403
+
+
+async def test_missing_subprotocol_gets_http_403(server):
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(server.ws_url, origin=server.url):
+            pass
+    assert refused.value.response.status_code == 403
+
+
+def test_page_path_is_served_over_http(server):
+    # 200 with the renderer's index.html when it is built, else the 503 explanation page.
+    try:
+        with urllib.request.urlopen(server.url + "/counter") as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    assert status in (200, 503) and body.lower().startswith(b"<!doctype html>")

@@ -1,0 +1,35 @@
+/** Where the client connects and which page it asks for. */
+export interface PhloemConfig {
+  /** WebSocket URL; default ws(s)://<host>/phloem/ws. */
+  url?: string;
+  /** Page path sent in hello.path; default location.pathname. */
+  path?: string;
+}
+
+declare global {
+  interface Window {
+    /** Set before the bundle runs (e.g. by the conformance Playwright adapter's init script). */
+    __PHLOEM_CONFIG__?: PhloemConfig;
+  }
+}
+
+export const WS_PATH = "/phloem/ws";
+
+interface LocationLike {
+  protocol: string;
+  host: string;
+  pathname: string;
+}
+
+export function resolveConfig(location: LocationLike, override?: PhloemConfig): Required<PhloemConfig> {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return {
+    url: override?.url ?? `${scheme}//${location.host}${WS_PATH}`,
+    path: override?.path ?? (location.pathname || "/"),
+  };
+}
+
+/** The configuration of the page this code runs in. */
+export function pageConfig(): Required<PhloemConfig> {
+  return resolveConfig(window.location, window.__PHLOEM_CONFIG__);
+}

@@ -1,0 +1,11 @@
+export { PhloemContext, usePhloem, type PhloemContextValue } from "./context";
+export { ErrorToast } from "./ErrorToast";
+export { Fallback } from "./Fallback";
+export { mount } from "./mount";
+export { NodeView } from "./NodeView";
+export { PhloemRoot } from "./PhloemRoot";
+export { StatusIndicator } from "./StatusIndicator";
+export { useNode } from "./useNode";
+export { useRootId } from "./useRootId";
+export { useServerError } from "./useServerError";
+export { useStatus } from "./useStatus";

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import * as core from "../src/core";
+import * as pkg from "../src";
+
+describe("public surface", () => {
+  it("the core entry exports exactly the protocol client pieces", () => {
+    expect(Object.keys(core).sort()).toEqual(
+      [
+        "CLIENT_INFO",
+        "PatchConflict",
+        "PhloemClient",
+        "SUBPROTOCOL",
+        "Store",
+        "Transport",
+        "Tree",
+        "VERSIONS",
+        "WS_PATH",
+        "browserSocket",
+        "checkNode",
+        "checkOp",
+        "normaliseNode",
+        "pageConfig",
+        "parseServerFrame",
+        "realTimers",
+        "resolveConfig",
+      ].sort(),
+    );
+  });
+
+  it("the package entry adds the React binding, the registry and the core components", () => {
+    const added = Object.keys(pkg).filter((k) => !(k in core)).sort();
+    expect(added).toEqual(
+      [
+        "Button",
+        "Column",
+        "ErrorToast",
+        "Fallback",
+        "NodeView",
+        "PhloemContext",
+        "PhloemRoot",
+        "Registry",
+        "StatusIndicator",
+        "Text",
+        "createRegistry",
+        "defaultRegistry",
+        "mount",
+        "register",
+        "useNode",
+        "usePhloem",
+        "useRootId",
+        "useServerError",
+        "useStatus",
+      ].sort(),
+    );
+  });
+});

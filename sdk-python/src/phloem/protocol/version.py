@@ -1,0 +1,13 @@
+"""Protocol version negotiation (PHL-VER-001, PHL-HS-002..004)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+SUPPORTED_VERSIONS: tuple[str, ...] = ("1.0",)
+
+
+def pick_version(offered: Iterable[str], supported: Iterable[str] = SUPPORTED_VERSIONS) -> str | None:
+    """The first version in the client's list that we speak, or None (PHL-HS-003)."""
+    ours = set(supported)
+    return next((v for v in offered if v in ours), None)

@@ -1,0 +1,219 @@
+"""One WebSocket connection, sans-IO: frames in, frames (and maybe a close code) out.
+
+Every step goes through the transition table in :mod:`phloem.protocol.state`; this module only
+holds the actions. The shell (a Channels consumer, the test client, the conformance adapter)
+feeds each text frame as ``str`` and each binary frame as ``bytes`` with the current time,
+sends ``out.frames`` in order, then closes with ``out.close`` if it is set.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from phloem.protocol import inbound, outbound
+from phloem.protocol.errors import LocalProtocolError, RemoteProtocolError
+from phloem.protocol.state import AWAIT_HELLO, CLOSED, State, transition
+from phloem.protocol.version import SUPPORTED_VERSIONS, pick_version
+from phloem.runtime.session import Session
+
+if TYPE_CHECKING:
+    from phloem.runtime.hub import Hub
+
+logger = logging.getLogger("phloem.runtime")
+
+Message = dict[str, Any]
+
+
+class Output(NamedTuple):
+    frames: list[str]
+    close: int | None = None
+
+
+_NOTHING = Output([])
+_SUPERSEDED_CLOSE = 1001  # PHL-DELIV-011: the session carries on over a newer connection
+
+
+class Connection:
+    __slots__ = ("_actions", "_hub", "_superseded", "on_superseded", "session", "state")
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        self.state: State = AWAIT_HELLO
+        self.session: Session | None = None
+        self._superseded = False
+        # Set by the shell: called when a resume on another connection takes this one's
+        # session; the shell then closes this connection with 1001 (PHL-DELIV-011).
+        self.on_superseded: Callable[[], None] | None = None
+        # Action name (from the table) -> method; built once so dispatch is one dict lookup.
+        self._actions: dict[str, Callable[[Any, float], Output]] = {
+            "welcome": self._welcome,
+            "refuse_version": self._refuse_version,
+            "require_handshake": self._require_handshake,
+            "reject": self._reject,
+            "unexpected": self._unexpected,
+            "event": self._event,
+            "ack": self._ack,
+            "pong": self._pong,
+            "resync": self._resync,
+            "peer_error": self._peer_error,
+            "nothing": self._nothing,
+            "detach": self._detach,
+            "fail": self._fail,
+        }
+
+    # --- the shell's API -----------------------------------------------------------------------
+
+    def receive(self, frame: str | bytes, now: float) -> Output:
+        """Handle one frame from the client."""
+        if self._superseded:
+            return Output([], _SUPERSEDED_CLOSE)
+        try:
+            inbound.check_size(frame, self._hub.limits.max_frame_bytes)  # before parsing
+            msg = inbound.parse(frame)
+        except RemoteProtocolError as exc:
+            if exc.message_type == "error":
+                return self._peer_error(None, now)  # never answer an error with one (PHL-ERR-007)
+            return self._step("bad_frame", exc, now)
+        kind = msg["type"]
+        if kind == "hello" and pick_version(msg["versions"]) is None:
+            kind = "hello.unsupported"
+        return self._step(kind, msg, now)
+
+    def disconnect(self, now: float) -> None:
+        """The transport is gone. The session stays resumable for its TTL. Idempotent."""
+        if self.state is not CLOSED:
+            self._step("disconnect", None, now)
+
+    # --- dispatch ------------------------------------------------------------------------------
+
+    def _step(self, event: str, arg: Any, now: float) -> Output:
+        action, next_state = transition(self.state, event)  # raises on a closed connection
+        try:
+            out = self._actions[action](arg, now)
+        except RemoteProtocolError as exc:
+            if exc.code == "handler_error" and self._hub.on_app_error is not None:
+                self._hub.on_app_error(exc.__cause__ or exc)
+            return self._reject(exc, now)  # refused: answered, state unchanged
+        except LocalProtocolError:
+            raise
+        except Exception:
+            logger.exception("internal error handling %s", event)
+            action, next_state = transition(self.state, "failure")
+            out = self._actions[action](None, now)
+        self.state = next_state
+        return out
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def _reject(self, exc: RemoteProtocolError, now: float) -> Output:
+        if self.session is None:  # no seq before the handshake (PHL-ERR-001)
+            return Output([outbound.dumps(outbound.error(exc.code, exc.message, **exc.extra))])
+        return Output([self.session.error(exc)])
+
+    def _require_handshake(self, msg: Message, now: float) -> Output:
+        return self._reject(
+            RemoteProtocolError("handshake_required", f"send hello before {msg['type']}"), now
+        )
+
+    def _unexpected(self, msg: Message, now: float) -> Output:
+        return self._reject(
+            RemoteProtocolError("unexpected_message", "hello was already received"), now
+        )
+
+    def _refuse_version(self, msg: Message, now: float) -> Output:
+        # PHL-HS-004: fatal, no seq, then close 4406 (PHL-ERR-003).
+        err = outbound.error(
+            "version_unsupported",
+            f"none of {msg['versions']} is supported",
+            fatal=True,
+            supported=SUPPORTED_VERSIONS,
+        )
+        return Output([outbound.dumps(err)], 4406)
+
+    def _welcome(self, msg: Message, now: float) -> Output:
+        version = pick_version(msg["versions"])
+        assert version is not None  # the table routes unsupported hellos elsewhere
+        resume = msg.get("resume")
+        session = self._hub._resumable(resume["token"], resume["seq"], now) if resume else None
+        if session is None:  # also an unknown or expired resume (PHL-DELIV-007)
+            session = self._hub._new_session(msg.get("path", "/"), now)  # PHL-HS-007
+            self._attach(session)
+            welcome = self._welcome_message(session, version, resumed=False)
+            # PHL-HS-008: welcome seq 1, then the snapshot seq 2 at rev 1.
+            return Output([session.emit(welcome, replay=False), session.snapshot()])
+        previous = session.conn
+        if previous is not None and previous is not self:
+            previous._supersede(now)
+        self._attach(session)
+        welcome = self._welcome_message(session, version, resumed=True)
+        assert resume is not None  # only a resume finds an existing session
+        return Output(session.resume(resume["seq"], welcome))
+
+    def _attach(self, session: Session) -> None:
+        self.session = session
+        session.conn = self
+        session.detached_at = None
+
+    def _welcome_message(self, session: Session, version: str, resumed: bool) -> Message:
+        limits = self._hub.limits.announce()
+        return outbound.welcome(0, version, session.id, session.token, limits, resumed)
+
+    def _supersede(self, now: float) -> None:
+        self._step("superseded", None, now)
+        self._superseded = True
+        if self.on_superseded is not None:
+            self.on_superseded()
+
+    def _event(self, msg: Message, now: float) -> Output:
+        assert self.session is not None
+        return Output([self.session.handle_event(msg, now)])
+
+    def _ack(self, msg: Message, now: float) -> Output:
+        assert self.session is not None
+        seq = msg.get("seq")
+        if seq is None:
+            return _NOTHING
+        if seq > self.session.seq:
+            raise RemoteProtocolError(  # PHL-DELIV-014
+                "invalid_message", f"ack of seq {seq}, but the last seq sent is {self.session.seq}"
+            )
+        self.session.acked(seq)  # PHL-DELIV-002
+        return _NOTHING
+
+    def _pong(self, msg: Message, now: float) -> Output:
+        # Frames are handled in order, so this pong follows every answer to earlier frames
+        # (PHL-PING-002). Not numbered.
+        return Output([outbound.dumps(outbound.pong(msg.get("id")))])
+
+    def _resync(self, msg: Message, now: float) -> Output:
+        assert self.session is not None
+        return Output([self.session.snapshot()])  # PHL-PATCH-008
+
+    def _peer_error(self, msg: Message | None, now: float) -> Output:
+        if msg is None:
+            logger.warning("dropped an invalid error message from the client")
+        else:
+            logger.warning("client reported %s: %s", msg["code"], msg["message"][:200])
+        return _NOTHING
+
+    def _nothing(self, arg: Any, now: float) -> Output:
+        return _NOTHING
+
+    def _detach(self, arg: Any, now: float) -> Output:
+        session = self.session
+        if session is not None and session.conn is self:
+            session.conn = None
+            session.detached_at = now
+        return _NOTHING
+
+    def _fail(self, arg: Any, now: float) -> Output:
+        # Fatal: the last message on this connection, then close 1011 (PHL-ERR-003).
+        err = outbound.error("internal_error", "the server failed; reconnect", fatal=True)
+        session = self.session
+        if session is None:
+            return Output([outbound.dumps(err)], 1011)
+        self._hub._forget(session)
+        session.conn = None
+        return Output([session.emit(err)], 1011)

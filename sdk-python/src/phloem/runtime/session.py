@@ -1,0 +1,197 @@
+"""A session: one user's page, its state and tree, and the numbered messages sent to it.
+
+A session outlives its connection (it waits ``session_ttl_seconds`` for a resume), so the
+numbering of server messages (PHL-DELIV-001) and the replay buffer (PHL-DELIV-004) live here.
+It knows nothing of frames arriving; :mod:`phloem.runtime.connection` drives it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from phloem.app.app import Page
+from phloem.protocol import outbound
+from phloem.protocol.errors import RemoteProtocolError
+from phloem.protocol.tree import Node, diff
+from phloem.runtime.bucket import TokenBucket
+from phloem.runtime.limits import Limits
+from phloem.ui.components import Column, Element, Event, Text
+from phloem.ui.render import Handlers, Index, render
+from phloem.ui.state import UI
+
+if TYPE_CHECKING:
+    from phloem.runtime.connection import Connection
+
+logger = logging.getLogger("phloem.runtime")
+
+# Events each core component emits (PHL-EVT-003); a type not listed here is a custom component,
+# whose events are the ones the app registered handlers for.
+CATALOG_EVENTS: Mapping[str, frozenset[str]] = {
+    "Column": frozenset(),
+    "Text": frozenset(),
+    "Button": frozenset({"click"}),
+}
+
+
+def not_found_page(path: str) -> Page:
+    def page(ui: UI) -> Element:
+        return Column(Text(f"No page at {path}", id="phloem-not-found"), id="root")
+
+    return page
+
+
+class Session:
+    __slots__ = (
+        "bucket", "conn", "detached_at", "handlers", "id", "index", "last_event", "limits",
+        "page", "path", "rev", "sent", "sent_bytes", "seq", "store", "token", "tree", "trimmed",
+    )  # fmt: skip
+
+    def __init__(self, sid: str, token: str, page: Page, path: str, limits: Limits, now: float):
+        self.id = sid
+        self.token = token
+        self.page = page
+        self.path = path
+        self.limits = limits
+        self.store: dict[str, Any] = {}
+        self.tree, self.handlers, self.index = self._render()
+        self.rev = 1  # PHL-HS-008: a new session's first snapshot is revision 1
+        self.seq = 0
+        self.sent: deque[tuple[int, str]] = deque()  # (seq, frame), oldest first
+        self.sent_bytes = 0
+        self.trimmed = 0  # highest seq that can no longer be replayed
+        self.last_event = -1
+        self.bucket = TokenBucket(limits.max_events_per_second, limits.event_burst, now)
+        self.conn: Connection | None = None
+        self.detached_at: float | None = None
+
+    def _render(self) -> tuple[Node, Handlers, Index]:
+        return render(self.page(UI(self.store, self.path)))
+
+    # --- numbered messages -----------------------------------------------------------------
+
+    def emit(self, msg: dict[str, Any], replay: bool = True) -> str:
+        """Number ``msg`` with the next seq, serialise it and keep it for replay."""
+        self.seq += 1
+        msg["seq"] = self.seq
+        frame = outbound.dumps(msg)
+        if replay:
+            self.sent.append((self.seq, frame))
+            self.sent_bytes += len(frame)
+            limits = self.limits
+            while self.sent and (
+                len(self.sent) > limits.replay_messages or self.sent_bytes > limits.replay_bytes
+            ):
+                self._drop_oldest()
+        return frame
+
+    def _drop_oldest(self) -> None:
+        seq, frame = self.sent.popleft()
+        self.sent_bytes -= len(frame)
+        self.trimmed = seq
+
+    def acked(self, seq: int) -> None:
+        """The client processed every message up to ``seq`` (PHL-DELIV-002, PHL-DELIV-003).
+        A seq never sent is ignored here; the caller decides whether to complain."""
+        if seq > self.seq:
+            return
+        while self.sent and self.sent[0][0] <= seq:
+            self._drop_oldest()
+        self.trimmed = max(self.trimmed, seq)
+
+    def resume(self, seq: int, welcome: dict[str, Any]) -> list[str]:
+        """Frames for a resume from ``seq``, the last seq the client processed.
+
+        The welcome takes ``seq + 1`` and the missed messages follow renumbered from
+        ``seq + 2`` (PHL-DELIV-005), so the client's count runs on unbroken; when some were
+        dropped from the buffer, a snapshot of the current tree follows instead (PHL-DELIV-006).
+        """
+        assert seq <= self.seq  # a larger one starts a new session (PHL-DELIV-007)
+        missed = None if seq < self.trimmed else [f for s, f in self.sent if s > seq]
+        self.sent.clear()
+        self.sent_bytes = 0
+        self.seq = self.trimmed = seq
+        frames = [self.emit(welcome, replay=False)]  # a welcome is never replayed
+        if missed is None:
+            frames.append(self.snapshot())
+        else:
+            frames.extend(self.emit(orjson.loads(frame)) for frame in missed)
+        return frames
+
+    def snapshot(self) -> str:
+        return self.emit(outbound.snapshot(0, self.rev, self.tree))
+
+    def error(self, exc: RemoteProtocolError) -> str:
+        return self.emit(outbound.error(exc.code, exc.message, 0, **exc.extra))
+
+    # --- events ----------------------------------------------------------------------------
+
+    def handle_event(self, msg: Mapping[str, Any], now: float) -> str:
+        """Handle one event; the frame that answers it (PHL-EVT-004). Refusals are raised as
+        :class:`RemoteProtocolError` carrying the event id."""
+        event_id: int = msg["id"]
+        if "ack" in msg:
+            self.acked(msg["ack"])
+        if not self.bucket.take(now):
+            # Dropped before handling, so it does not count as handled (PHL-LIM-004, PHL-EVT-005).
+            raise RemoteProtocolError(
+                "rate_limited",
+                f"more than {self.limits.max_events_per_second} events per second",
+                event=event_id,
+                limit=self.limits.max_events_per_second,
+            )
+        if event_id <= self.last_event:
+            # A resend after a reconnect: acknowledged, not applied again (PHL-EVT-005).
+            return self.emit(outbound.ack(0, event_id))
+        self.last_event = event_id
+        node_id: str = msg["node"]
+        name: str = msg["name"]
+        node = self.index.get(node_id)
+        if node is None:
+            rev = msg.get("rev")
+            if rev is not None and rev < self.rev:  # PHL-EVT-007
+                raise RemoteProtocolError(
+                    "stale_revision",
+                    f"node {node_id!r} is gone since revision {rev}",
+                    event=event_id,
+                )
+            raise RemoteProtocolError("unknown_node", f"no node {node_id!r}", event=event_id)
+        handler = self.handlers.get(node_id, {}).get(name)
+        known = CATALOG_EVENTS.get(node.type)
+        if (name not in known) if known is not None else (handler is None):  # PHL-EVT-008
+            raise RemoteProtocolError(
+                "unknown_event", f"{node.type} emits no {name!r} event", event=event_id
+            )
+        if handler is None or node.props.get("disabled") is True:
+            # Nothing to run: no handler, or a disabled button, whose handler never runs
+            # (PHL-COMP-014).
+            return self.emit(outbound.ack(0, event_id))
+        return self._run(handler, Event(node_id, name, msg.get("value")), event_id)
+
+    def _run(self, handler: Any, event: Event, event_id: int) -> str:
+        saved = dict(self.store)
+        try:
+            handler(event)
+            tree, handlers, index = self._render()
+        except Exception as exc:
+            # The app's bug: log it with its traceback here, tell the client only what failed
+            # (PHL-ERR-004), and keep none of the handler's changes (PHL-EVT-010).
+            self.store.clear()
+            self.store.update(saved)
+            logger.exception("handler for %s on %r raised", event.name, event.node)
+            raise RemoteProtocolError(
+                "handler_error",
+                f"the app failed handling {event.name} on {event.node!r}: {type(exc).__name__}",
+                event=event_id,
+            ) from exc
+        ops = diff(self.tree, tree)
+        self.tree, self.handlers, self.index = tree, handlers, index
+        if not ops:
+            return self.emit(outbound.ack(0, event_id))
+        base = self.rev
+        self.rev += 1  # 1.0 servers send rev = base + 1 (PHL-PATCH-010)
+        return self.emit(outbound.patch(0, base, self.rev, ops, event_id))

@@ -1,0 +1,5 @@
+"""Browserless testing of Phloem apps."""
+
+from phloem.testing.client import ServerError, TestClient
+
+__all__ = ["ServerError", "TestClient"]

@@ -1,0 +1,112 @@
+"""Test an app without a browser: ``TestClient(app).click("inc")``.
+
+The client speaks the real protocol to a real :class:`~phloem.runtime.Hub` in memory, keeps the
+tree up to date by applying patches as a renderer would, and raises the app's own exception
+when a handler fails, so a failing test shows the app's traceback.
+"""
+
+from __future__ import annotations
+
+from itertools import count
+from typing import Any
+
+import orjson
+
+from phloem.app.app import App
+from phloem.protocol.errors import PhloemError
+from phloem.protocol.tree import Node, apply
+from phloem.runtime.hub import Hub
+from phloem.runtime.limits import Limits
+
+_TICK = 0.05  # seconds of fake time per message: 20 events/s stays under the rate limit
+
+
+class ServerError(PhloemError):
+    """The server answered with a coded ``error`` message."""
+
+    def __init__(self, message: dict[str, Any]) -> None:
+        super().__init__(f"{message['code']}: {message['message']}")
+        self.code: str = message["code"]
+        self.message = message
+
+
+class TestClient:
+    __test__ = False  # a helper, not a pytest test class
+
+    def __init__(self, app: App, path: str = "/", *, limits: Limits | None = None) -> None:
+        tokens = count(1)
+        self.hub = Hub(app, limits, lambda: f"test-token-{next(tokens):08d}", self._app_failed)
+        self.now = 0.0
+        self.connection = self.hub.connect(self.now)
+        self.messages: list[dict[str, Any]] = []  # every server message, in order
+        self.rev = 0
+        self._tree: Node | None = None
+        self._event_ids = count(1)
+        self._app_error: BaseException | None = None
+        self.send({"type": "hello", "versions": ["1.0"], "path": path})
+
+    # --- queries ---------------------------------------------------------------------------
+
+    @property
+    def tree(self) -> Node:
+        if self._tree is None:
+            raise ServerError({"code": "internal_error", "message": "no tree received"})
+        return self._tree
+
+    def find(self, node_id: str) -> Node:
+        node = self.tree.find(node_id)
+        if node is None:
+            raise KeyError(f"no node {node_id!r} on the page")
+        return node
+
+    def text(self, node_id: str) -> str:
+        """What the node shows: a Text's text, a Button's label."""
+        node = self.find(node_id)
+        for prop in ("text", "label"):
+            if prop in node.props:
+                return str(node.props[prop])
+        raise KeyError(f"node {node_id!r} ({node.type}) shows no text")
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def click(self, node_id: str) -> dict[str, Any]:
+        return self.event(node_id, "click")
+
+    def event(self, node_id: str, name: str, value: Any = None) -> dict[str, Any]:
+        """Send an event; the server's answer (a patch or an ack). A coded error is raised as
+        :class:`ServerError`; a failing handler re-raises the app's exception."""
+        msg: dict[str, Any] = {"type": "event", "id": next(self._event_ids), "node": node_id}
+        msg.update(name=name, rev=self.rev)
+        if value is not None:
+            msg["value"] = value
+        replies = self.send(msg)
+        if self._app_error is not None:
+            error, self._app_error = self._app_error, None
+            raise error
+        reply = replies[-1]
+        if reply["type"] == "error":
+            raise ServerError(reply)
+        return reply
+
+    def send(self, msg: dict[str, Any] | str | bytes) -> list[dict[str, Any]]:
+        """Send one raw message and return the server's replies, applied to :attr:`tree`."""
+        self.now += _TICK
+        frame = msg if isinstance(msg, (str, bytes)) else orjson.dumps(msg).decode()
+        out = self.connection.receive(frame, self.now)
+        replies = [orjson.loads(f) for f in out.frames]
+        for reply in replies:
+            self._receive(reply)
+        return replies
+
+    def _receive(self, msg: dict[str, Any]) -> None:
+        self.messages.append(msg)
+        if msg["type"] == "ui.snapshot":
+            self._tree, self.rev = Node.from_wire(msg["root"]), msg["rev"]
+        elif msg["type"] == "ui.patch":
+            if self._tree is None or msg["base"] != self.rev:
+                self.send({"type": "resync", "rev": self.rev})  # PHL-PATCH-008
+                return
+            self._tree, self.rev = apply(self._tree, msg["ops"]), msg["rev"]
+
+    def _app_failed(self, exc: BaseException) -> None:
+        self._app_error = exc

@@ -1,0 +1,113 @@
+"""Authoring-time components: what a page function returns.
+
+An :class:`Element` is cheap and throwaway: the page function builds a fresh tree of them on
+every render, and :func:`phloem.ui.render.render` turns it into protocol nodes with ids and a
+handler table. Props that are left at their default are not sent, to keep frames small.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+_NODE_ID = re.compile(r"[A-Za-z0-9_.:/-]{1,128}")  # PHL-TREE-002 (node-id schema)
+_TYPE = re.compile(r"[A-Z][A-Za-z0-9]{0,63}")  # PascalCase (node schema)
+_EVENT = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What a handler receives: the node the user acted on, the event name and its value."""
+
+    node: str
+    name: str
+    value: Any = None
+
+
+Handler = Callable[[Event], object]
+
+
+class Element:
+    """A component instance in an authored tree. Use :class:`Component` for a type the SDK has
+    no helper for; ``Column``, ``Text`` and ``Button`` build the core components."""
+
+    __slots__ = ("children", "handlers", "id", "props", "type")
+
+    def __init__(
+        self,
+        type: str,
+        props: Mapping[str, Any] | None = None,
+        children: tuple[Element, ...] = (),
+        id: str | None = None,
+        handlers: Mapping[str, Handler] | None = None,
+    ) -> None:
+        if not _TYPE.fullmatch(type):
+            raise ValueError(f"component type {type!r} must be PascalCase letters and digits")
+        if id is not None and not _NODE_ID.fullmatch(id):
+            raise ValueError(
+                f"node id {id!r} must be 1-128 characters from A-Z a-z 0-9 _ . : / -"
+            )
+        for child in children:
+            if not isinstance(child, Element):
+                raise TypeError(f"a child of {type} must be a component, not {child!r}")
+        self.type = type
+        self.props = props
+        self.children = children
+        self.id = id
+        self.handlers = {k: v for k, v in (handlers or {}).items() if v is not None}
+        for name in self.handlers:
+            if not _EVENT.fullmatch(name):
+                raise ValueError(f"event name {name!r} must be lower_snake_case")
+
+    def __repr__(self) -> str:
+        return f"{self.type}(id={self.id!r}, props={self.props!r}, {len(self.children)} children)"
+
+
+def Component(
+    type: str,
+    props: Mapping[str, Any] | None = None,
+    *children: Element,
+    id: str | None = None,
+    on: Mapping[str, Handler] | None = None,
+) -> Element:
+    """Any component type, e.g. one a renderer plugs in: ``Component("Sparkline",
+    {"values": [1, 2, 3]})``. ``on`` maps event names to handlers."""
+    return Element(type, props, children, id, on)
+
+
+def Column(
+    *children: Element, id: str | None = None, gap: float | None = None, align: str | None = None
+) -> Element:
+    """Children laid out top to bottom (PHL-COMP-010)."""
+    props: dict[str, Any] = {}
+    if gap is not None:
+        props["gap"] = gap
+    if align is not None:
+        props["align"] = align
+    return Element("Column", props, children, id)
+
+
+def Text(text: str, id: str | None = None, variant: str | None = None) -> Element:
+    """Plain text, never interpreted as markup (PHL-COMP-011)."""
+    props: dict[str, Any] = {"text": str(text)}
+    if variant is not None:
+        props["variant"] = variant
+    return Element("Text", props, (), id)
+
+
+def Button(
+    label: str,
+    id: str | None = None,
+    on_click: Handler | None = None,
+    disabled: bool = False,
+    variant: str | None = None,
+) -> Element:
+    """A button; ``on_click`` runs when the user presses it (PHL-COMP-012)."""
+    props: dict[str, Any] = {"label": str(label)}
+    if disabled:
+        props["disabled"] = True
+    if variant is not None:
+        props["variant"] = variant
+    return Element("Button", props, (), id, {"click": on_click} if on_click else None)
