@@ -53,8 +53,10 @@ def main() -> None:
     snapshot = orjson.dumps(new.to_wire())
     print(f"nodes: {size}, changed: {len(changed)}, ops: {len(ops)}")
     print(f"diff median: {statistics.median(diff_times) * 1e3:.3f} ms (over {RUNS} runs)")
-    print(f"build of the new tree (render side, hashes included) median: "
-          f"{statistics.median(build_times) * 1e3:.3f} ms")
+    print(
+        f"build of the new tree (render side, hashes included) median: "
+        f"{statistics.median(build_times) * 1e3:.3f} ms"
+    )
     print(f"patch size: {len(patch.encode())} bytes (snapshot would be {len(snapshot)} bytes)")
 
 

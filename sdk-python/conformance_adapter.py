@@ -1,8 +1,9 @@
 """Conformance adapter for the Python SDK runtime (role "sdk", adapter_protocol 1).
 
 Reads one JSON command per line on stdin and writes exactly one JSON reply per line on
-stdout; logs go to stderr. ``open`` starts a fresh Hub on the fixture apps; the page comes from
-the path in the hello the runner sends. Time is a fake clock that advances 1 ms per command
+stdout; logs go to stderr. ``open`` starts a fresh Hub on the fixture apps. The page is the one
+the hello's ``path`` names; a hello without a path gets the opened fixture's page (the runner
+sends none to an SDK target), as if the fixture were served at "/". Time is a fake clock that advances 1 ms per command
 (so a burst of events can trip the rate limit, as a real burst would) and tokens are
 deterministic, so every run of a case produces the same frames.
 
@@ -24,7 +25,8 @@ import phloem as ph
 from phloem.runtime import Connection, Hub
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "apps.py"
-FIXTURE_NAMES = ["counter", "unknown-component"]
+FIXTURE_PATHS = {"counter": "/counter", "unknown-component": "/unknown-component"}
+FIXTURE_NAMES = list(FIXTURE_PATHS)
 STEP = 0.001  # seconds of fake time per command
 
 
@@ -49,16 +51,23 @@ class Adapter:
             return {
                 "ok": True,
                 "role": "sdk",
-                "implementation": {"name": "phloem-python", "version": _version(), "language": "python"},
+                "implementation": {
+                    "name": "phloem-python",
+                    "version": _version(),
+                    "language": "python",
+                },
                 "fixtures": FIXTURE_NAMES,
             }
         if name == "open":
-            if cmd.get("fixture") not in FIXTURE_NAMES:
+            path = FIXTURE_PATHS.get(cmd.get("fixture", ""))
+            if path is None:
                 return {"ok": False, "error": f"unknown fixture {cmd.get('fixture')!r}"}
+            app = ph.App(self.app.name)
+            app.pages = {**self.app.pages, "/": self.app.pages[path]}
             tokens = count(1)
-            self.hub = Hub(self.app, new_token=lambda: f"conformance-token-{next(tokens):06d}")
+            self.hub = Hub(app, new_token=lambda: f"conformance-token-{next(tokens):06d}")
             self.conn = self.hub.connect(self.now)
-            return {"ok": True}
+            return {"ok": True, "path": path}
         if name == "send":
             if self.hub is None or self.conn is None:
                 return {"ok": False, "error": "send before open"}

@@ -61,7 +61,11 @@ def bundle() -> dict[str, Any]:
     for path in files:
         schema = json.loads(path.read_text(encoding="utf-8"))
         defs[titles[path.name]] = _rewrite(schema, titles, titles[path.name])
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "Wire", "$defs": defs}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Wire",
+        "$defs": defs,
+    }
 
 
 def generate() -> str:
@@ -71,21 +75,32 @@ def generate() -> str:
         src.write_text(json.dumps(bundle(), indent=1, sort_keys=True), encoding="utf-8")
         subprocess.run(
             [
-                sys.executable, "-m", "datamodel_code_generator",
-                "--input", str(src),
-                "--input-file-type", "jsonschema",
-                "--output", str(out),
-                "--output-model-type", "pydantic_v2.BaseModel",
-                "--target-python-version", "3.11",
+                sys.executable,
+                "-W",
+                "ignore",
+                "-m",
+                "datamodel_code_generator",
+                "--input",
+                str(src),
+                "--input-file-type",
+                "jsonschema",
+                "--output",
+                str(out),
+                "--output-model-type",
+                "pydantic_v2.BaseModel",
+                "--target-python-version",
+                "3.11",
                 "--use-annotated",
                 "--field-constraints",
                 "--use-standard-collections",
                 "--use-union-operator",
                 "--use-double-quotes",
-                "--enum-field-as-literal", "all",
+                "--enum-field-as-literal",
+                "all",
                 "--use-title-as-name",
                 "--disable-timestamp",
-                "--formatters", "ruff-format",
+                "--formatters",
+                "ruff-format",
             ],
             check=True,
         )
@@ -102,11 +117,16 @@ def main(argv: list[str] | None = None) -> int:
         if current != fresh:
             sys.stdout.writelines(
                 difflib.unified_diff(
-                    current.splitlines(keepends=True), fresh.splitlines(keepends=True),
-                    str(TARGET), "regenerated",
+                    current.splitlines(keepends=True),
+                    fresh.splitlines(keepends=True),
+                    str(TARGET),
+                    "regenerated",
                 )
             )
-            print(f"{TARGET.relative_to(ROOT)} is stale: run tools/gen_python_types.py", file=sys.stderr)
+            print(
+                f"{TARGET.relative_to(ROOT)} is stale: run tools/gen_python_types.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     TARGET.write_text(fresh, encoding="utf-8")

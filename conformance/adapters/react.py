@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import playwright_renderer  # noqa: E402
+import playwright_renderer
 
 RENDERER = Path(__file__).resolve().parents[2] / "renderer-react"
 

@@ -44,6 +44,7 @@ class Renderer:
         self.ws: Any = None
         self.tree = Tree()
         self.event_id = 0
+        self.reader: Any = None
 
     def call(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
@@ -52,7 +53,7 @@ class Renderer:
         self.tree, self.event_id = Tree(), 0
         self.ws = await connect(url, subprotocols=["phloem.v1"], ping_interval=None)  # type: ignore[list-item]
         await self.ws.send(json.dumps({"type": "hello", "versions": ["1.0"]}))
-        asyncio.ensure_future(self.read(self.ws))
+        self.reader = asyncio.ensure_future(self.read(self.ws))
 
     async def read(self, ws: Any) -> None:
         async for frame in ws:

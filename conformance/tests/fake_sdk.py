@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import contextlib
 import json
 import sys
 import threading
@@ -157,10 +159,8 @@ class WsServer:
         async for frame in ws:
             if conn is None:
                 path = "/counter"
-                try:
+                with contextlib.suppress(ValueError, AttributeError, TypeError):
                     path = json.loads(frame).get("path", path)
-                except (ValueError, AttributeError, TypeError):
-                    pass
                 fixture = next((f for f, p in FIXTURES.items() if p == path), "counter")
                 conn = FakeConnection(fixture, self.bugs)
             frames, close = conn.receive(frame)
@@ -192,7 +192,7 @@ def main() -> None:
                              origin=f"http://127.0.0.1:{server.port}")
         elif cmd["cmd"] == "send":
             assert conn is not None
-            frame: str | bytes = cmd["frame"] if "frame" in cmd else __import__("base64").b64decode(cmd["binary"])
+            frame: str | bytes = cmd["frame"] if "frame" in cmd else base64.b64decode(cmd["binary"])
             frames, close = conn.receive(frame)
             reply.update(frames=frames, close=close)
         print(json.dumps(reply), flush=True)

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from phloem_conformance.cases import Case, load_cases, lint
+from phloem_conformance.cases import Case, lint, load_cases
 from phloem_conformance.matching import Bindings, concretize
 from phloem_conformance.schemas import load_protocol, suite_schema
 

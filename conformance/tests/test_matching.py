@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from phloem_conformance.matching import (
     Bindings,
     CaseError,

@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from phloem_conformance.cases import load_cases
 from phloem_conformance.cli import main
 from phloem_conformance.runner import CaseResult, run_sync

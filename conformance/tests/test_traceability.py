@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from phloem_conformance.cases import load_cases
 from phloem_conformance.traceability import default_requirements_path, load_requirements, trace
 

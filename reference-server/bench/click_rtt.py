@@ -66,7 +66,10 @@ def main() -> None:
     results: dict[str, tuple[list[float], list[float]]] = {"daphne": ([], []), "uvicorn": ([], [])}
     for _ in range(args.rounds):
         for server in results:
-            with tempfile.TemporaryDirectory() as data, phloem_run(args.app, Path(data), server) as running:
+            with (
+                tempfile.TemporaryDirectory() as data,
+                phloem_run(args.app, Path(data), server) as running,
+            ):
                 rtts, cpu = asyncio.run(clicks(running, args.events))
                 results[server][0].extend(rtts[20:])  # the first clicks warm caches
                 results[server][1].append(cpu)

@@ -50,11 +50,12 @@ def phloem_run(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
-def _wait_ready(
-    proc: subprocess.Popen[str], timeout: float, stderr: list[str]
-) -> tuple[str, str]:
+def _wait_ready(proc: subprocess.Popen[str], timeout: float, stderr: list[str]) -> tuple[str, str]:
     deadline = time.monotonic() + timeout
     assert proc.stdout is not None
     lines: list[str] = []

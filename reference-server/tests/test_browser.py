@@ -33,6 +33,9 @@ def test_three_clicks_show_count_3_in_chromium(tmp_path: Path):
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
+            problems: list[str] = []  # script errors and console errors (e.g. CSP violations)
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.goto(server.url + "/")
             count = page.locator('[data-node-id="count"]')
             expect(count).to_be_visible()  # first render before the first click
@@ -41,5 +44,6 @@ def test_three_clicks_show_count_3_in_chromium(tmp_path: Path):
             expect(count).to_have_text("Count: 3")
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))
+            assert problems == []
         finally:
             browser.close()

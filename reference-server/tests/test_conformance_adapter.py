@@ -31,7 +31,9 @@ async def test_adapter_serves_fixtures_across_cases_until_bye():
         for case, fixture in enumerate(["counter", "unknown-component"]):
             opened = adapter(cmd="open", case=str(case), fixture=fixture)
             assert opened["ok"] and opened["path"] == f"/{fixture}", opened
-            async with connect(opened["url"], subprotocols=["phloem.v1"], origin=opened["origin"]) as ws:
+            async with connect(
+                opened["url"], subprotocols=["phloem.v1"], origin=opened["origin"]
+            ) as ws:
                 hello_msg = {"type": "hello", "versions": ["1.0"], "path": opened["path"]}
                 await ws.send(orjson.dumps(hello_msg).decode())
                 assert orjson.loads(await ws.recv())["type"] == "welcome"
@@ -42,3 +44,4 @@ async def test_adapter_serves_fixtures_across_cases_until_bye():
         assert adapter.proc.wait(15) == 0
     finally:
         adapter.proc.kill()
+        adapter.proc.communicate()  # closes the pipes

@@ -116,3 +116,62 @@ async def test_connection_without_the_subprotocol_is_refused():
     comm = communicator(subprotocols=())
     connected, _ = await comm.connect()
     assert not connected  # closed before accept: HTTP 403 from the ASGI server (test_live)
+
+
+async def test_resume_on_a_new_connection_closes_the_old_one_with_1001():
+    old, welcome, _ = await Session.open()
+    new = Session(communicator())
+    assert (await new.comm.connect())[0]
+    resume = {"token": welcome["token"], "seq": 2}
+    await new.send({"type": "hello", "versions": ["1.0"], "path": "/counter", "resume": resume})
+    assert (await new.recv())["resumed"] is True
+    assert await old.comm.receive_output(timeout=2) == {"type": "websocket.close", "code": 1001}
+    await new.close()
+
+
+async def test_runtime_failure_closes_with_1011_and_is_logged(served, monkeypatch, caplog):
+    class Broken:
+        session = None
+        on_superseded = None
+
+        def receive(self, frame, now):
+            raise RuntimeError("runtime bug")
+
+        def disconnect(self, now):
+            pass
+
+    monkeypatch.setattr(served.hub, "connect", lambda now: Broken())
+    comm = communicator()
+    assert (await comm.connect())[0]
+    await comm.send_to(text_data='{"type":"hello","versions":["1.0"]}')
+    assert await comm.receive_output() == {"type": "websocket.close", "code": 1011}
+    assert "runtime failed" in caplog.text
+
+
+BROKEN_APP = """
+import phloem as ph
+
+app = ph.App("Broken")
+
+
+@app.page("/")
+def home(ui):
+    return ph.Column(ph.Button("Boom", id="boom", on_click=lambda e: 1 / 0))
+"""
+
+
+async def test_handler_exception_gets_handler_error_logged_as_a_server_fault(tmp_path, caplog):
+    from phloem_server import registry
+
+    script = tmp_path / "broken.py"
+    script.write_text(BROKEN_APP)
+    registry.load(script)
+    session, _, _ = await Session.open("/")
+    with caplog.at_level(logging.INFO, logger="phloem_server.protocol"):
+        error = await session.click("boom")
+    assert error["code"] == "handler_error" and error["event"] == 1
+    logged = [r for r in caplog.records if r.name == "phloem_server.protocol"]
+    assert (
+        logged and logged[0].levelno == logging.ERROR and "handler_error" in logged[0].getMessage()
+    )
+    await session.close()

@@ -1,6 +1,9 @@
 """Both ASGI servers, started by `phloem run`, over real loopback sockets: what the in-memory
 communicator cannot show (HTTP 403 on refusal, the transport's frame-size limit)."""
 
+import asyncio
+import os
+import signal
 import urllib.error
 import urllib.request
 
@@ -8,10 +11,9 @@ import orjson
 import pytest
 from conftest import FIXTURE_APPS
 from live import phloem_run
-from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
-
 from phloem_server.servers import SERVERS
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 
 @pytest.fixture(scope="module", params=SERVERS)
@@ -31,7 +33,8 @@ async def test_handshake_click_and_oversized_frame_over_a_real_socket(server):
         error = orjson.loads(await ws.recv())
         assert error["code"] == "frame_too_large" and error["limit"] == 65536
         button = next(n for n in snapshot["root"]["children"] if n["type"] == "Button")
-        await ws.send(orjson.dumps({"type": "event", "id": 1, "node": button["id"], "name": "click"}))
+        event = {"type": "event", "id": 1, "node": button["id"], "name": "click"}
+        await ws.send(orjson.dumps(event).decode())
         assert orjson.loads(await ws.recv())["type"] == "ui.patch"
 
 
@@ -57,3 +60,16 @@ def test_page_path_is_served_over_http(server):
     except urllib.error.HTTPError as error:
         status, body = error.code, error.read()
     assert status in (200, 503) and body.lower().startswith(b"<!doctype html>")
+
+
+@pytest.mark.parametrize("name", SERVERS)
+async def test_server_shutdown_closes_connections_with_1001(name, tmp_path):
+    with phloem_run(FIXTURE_APPS, tmp_path, server=name) as running:
+        async with connect(running.ws_url, subprotocols=["phloem.v1"], origin=running.url) as ws:
+            await ws.send('{"type":"hello","versions":["1.0"],"path":"/counter"}')
+            await ws.recv()
+            await ws.recv()
+            os.kill(running.pid, signal.SIGTERM)
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001

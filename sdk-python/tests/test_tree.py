@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import assert_valid
 from hypothesis import given
 from hypothesis import strategies as st
 from phloem.protocol import tree as tree_module
 from phloem.protocol.errors import PatchConflict
 from phloem.protocol.tree import Node, apply, diff
+from sdk_support import assert_valid
 
 IDS = [f"n{i}" for i in range(14)]
 TYPES = ["Column", "Text", "Button", "Sparkline"]
@@ -71,13 +71,22 @@ def test_snapshot_node_validates_against_the_node_schema(a: Node) -> None:
 
 
 def _row(i: int, text: str) -> Node:
-    return Node(f"row{i}", "Column", None, [Node(f"t{i}.{j}", "Text", {"text": text}) for j in range(50)])
+    return Node(
+        f"row{i}", "Column", None, [Node(f"t{i}.{j}", "Text", {"text": text}) for j in range(50)]
+    )
 
 
-def test_diff_skips_unchanged_subtrees_without_walking_them(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_diff_skips_unchanged_subtrees_without_walking_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     old = Node("root", "Column", None, [_row(i, "same") for i in range(20)])
     new_rows = [_row(i, "same") for i in range(20)]
-    new_rows[7] = Node("row7", "Column", None, [Node(f"t7.{j}", "Text", {"text": "x" if j == 3 else "same"}) for j in range(50)])
+    new_rows[7] = Node(
+        "row7",
+        "Column",
+        None,
+        [Node(f"t7.{j}", "Text", {"text": "x" if j == 3 else "same"}) for j in range(50)],
+    )
     new = Node("root", "Column", None, new_rows)
     visited: list[str] = []
     real = tree_module._diff_node
@@ -127,7 +136,14 @@ def test_reordered_siblings_are_moved_not_reinserted() -> None:
         {"id": "r", "move": "k", "index": 0},
         {"id": "k", "bogus": 1},
     ],
-    ids=["unknown id", "remove root", "duplicate id", "index out of range", "move into own subtree", "no op key"],
+    ids=[
+        "unknown id",
+        "remove root",
+        "duplicate id",
+        "index out of range",
+        "move into own subtree",
+        "no op key",
+    ],
 )
 def test_an_op_that_does_not_fit_the_tree_is_a_patch_conflict(op: dict[str, Any]) -> None:
     root = Node("r", "Column", None, [Node("k", "Column")])

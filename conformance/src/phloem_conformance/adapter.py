@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import os
+import signal
 import sys
 from typing import Any
 
@@ -36,6 +38,8 @@ class Adapter:
             stderr=asyncio.subprocess.PIPE,
             limit=_LINE_LIMIT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # Its own process group, so stopping it also stops what the shell started.
+            start_new_session=True,
         )
         self._stderr_task = asyncio.create_task(self._drain_stderr())
         self.hello = await self.request({"cmd": "hello", "adapter_protocol": ADAPTER_PROTOCOL}, 60)
@@ -77,17 +81,22 @@ class Adapter:
         return ("\nadapter stderr:\n" + "\n".join(self.stderr_tail)) if self.stderr_tail else ""
 
     async def stop(self) -> None:
-        if self.process is None:
+        """``bye``, then end of input; the process group is killed if it does not exit."""
+        process = self.process
+        if process is None:
             return
-        if self.process.returncode is None:
-            try:
+        if process.returncode is None:
+            with contextlib.suppress(AdapterError):
                 await self.request({"cmd": "bye"}, 10)
-            except AdapterError:
-                pass
-            try:
-                await asyncio.wait_for(self.process.wait(), 10)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+            if process.stdin is not None:
+                process.stdin.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), 10)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)  # leftovers of the adapter's own children
+        await process.wait()
         if self._stderr_task is not None:
-            await asyncio.gather(self._stderr_task, return_exceptions=True)
+            try:
+                await asyncio.wait_for(asyncio.gather(self._stderr_task, return_exceptions=True), 5)
+            except TimeoutError:
+                self._stderr_task.cancel()

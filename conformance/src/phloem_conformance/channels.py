@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,17 +105,13 @@ class _SocketChannel(Channel):
 
     async def send_text(self, text: str) -> None:
         assert self.ws is not None
-        try:
+        with contextlib.suppress(ConnectionClosed):  # the close shows up in the queue
             await self.ws.send(text)
-        except ConnectionClosed:
-            pass  # the close shows up in the queue
 
     async def send_binary(self, data: bytes) -> None:
         assert self.ws is not None
-        try:
+        with contextlib.suppress(ConnectionClosed):
             await self.ws.send(data)
-        except ConnectionClosed:
-            pass
 
     async def next(self, timeout: float) -> Incoming | None:
         try:

@@ -131,4 +131,4 @@ def junit_xml(head: dict[str, Any], results: list[CaseResult]) -> str:
             ET.SubElement(case, "error", message=r.reason)
         elif r.status in ("SKIP", "N/A"):
             ET.SubElement(case, "skipped", message=f"{r.status}: {r.reason}")
-    return ET.tostring(ET.ElementTree(suite).getroot(), encoding="unicode", xml_declaration=True) + "\n"
+    return str(ET.tostring(suite, encoding="unicode", xml_declaration=True)) + "\n"

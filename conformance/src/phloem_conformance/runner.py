@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,10 +124,8 @@ class Runner:
     async def _restart(self) -> None:
         if self.adapter is not None:
             await self.adapter.stop()
-        try:
+        with contextlib.suppress(AdapterError):  # later cases then report the adapter as down
             await self.start()
-        except AdapterError:
-            pass
 
     async def _run_session(self, case: Case) -> Divergence | None:
         assert self.adapter is not None

@@ -292,7 +292,7 @@ class Session:
             self.transcript.add(arrow, {"$binary": base64.b64encode(incoming.data).decode()})
             raise self.diverge(kind, f"{peer} sent a binary frame (reserved in 1.0)", actual="binary frame")
         try:
-            message = json.loads(incoming.text)
+            message: dict[str, Any] = json.loads(incoming.text)
         except ValueError:
             self.transcript.add(arrow, incoming.text)
             raise self.diverge(kind, f"{peer} sent a frame that is not JSON", actual=incoming.text) from None

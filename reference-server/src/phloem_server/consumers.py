@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+import weakref
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -12,7 +14,18 @@ from . import errors, records, registry
 
 log = logging.getLogger(__name__)
 SUBPROTOCOL = "phloem.v1"  # names the MAJOR version; hello/welcome settle MAJOR.MINOR
-INTERNAL_ERROR = 1011
+INTERNAL_ERROR, GOING_AWAY = 1011, 1001  # PHL-TRANSPORT-007
+_open: weakref.WeakSet[PhloemConsumer] = weakref.WeakSet()  # accepted, not yet disconnected
+
+
+async def close_all(code: int = GOING_AWAY) -> None:
+    """Close every open connection of this process (server shutdown: 1001, PHL-TRANSPORT-007);
+    the ASGI servers' own shutdown would use 1012 (uvicorn) or drop the TCP (Daphne)."""
+    for consumer in list(_open):
+        try:
+            await consumer.close(code)
+        except Exception:  # one broken transport must not keep the others open
+            log.debug("could not close a connection on shutdown", exc_info=True)
 
 
 class PhloemConsumer(AsyncWebsocketConsumer):
@@ -21,8 +34,9 @@ class PhloemConsumer(AsyncWebsocketConsumer):
     session: str | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        # Channels closes stale DB connections before every message, a thread hop per frame;
-        # this consumer touches the database only through records (its own DB thread).
+        # Channels closes stale DB connections before every message: a thread hop that
+        # doubled server CPU per event (reference-server/bench). This consumer touches the
+        # database only through `records`, whose DB thread does its own cleanup.
         handler = getattr(self, message["type"].replace(".", "_"), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -30,14 +44,18 @@ class PhloemConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         if SUBPROTOCOL not in self.scope.get("subprotocols", ()):
-            # PHL-TRANSPORT-003: a client that does not offer phloem.v1 does not speak this protocol: refuse the
-            # upgrade (HTTP 403) rather than accept and answer in a language it cannot read.
+            # PHL-TRANSPORT-003: a client that does not offer phloem.v1 does not speak this
+            # protocol; refuse the upgrade (HTTP 403) rather than talk past it.
             log.warning("refused a WebSocket without subprotocol %s", SUBPROTOCOL)
             await self.close()
             return
         self.served = registry.get(self.app_key)
+        self.served.start_reaper()
         self.conn = self.served.hub.connect(time.monotonic())
+        # A resume on another connection takes this one's session (PHL-DELIV-011).
+        self.conn.on_superseded = self._superseded
         await self.accept(SUBPROTOCOL)
+        _open.add(self)
 
     async def websocket_receive(self, message: dict[str, Any]) -> None:
         text = message.get("text")
@@ -54,52 +72,19 @@ class PhloemConsumer(AsyncWebsocketConsumer):
             await self.send(frame)
         if out.close is not None:
             await self.close(out.close)
-        if self.session is None:
-            self.session = errors.session_of(self.conn, out.frames)
-            if self.session is not None:
-                records.opened(self.session, self.served.path)
+        session = self.conn.session
+        if session is not None and self.session is None:
+            self.session = session.id
+            records.opened(session.id, self.served.path)
         errors.log_errors(out.frames, self.session)
 
     async def disconnect(self, code: int) -> None:
+        _open.discard(self)
         if self.conn is not None:
             self.conn.disconnect(time.monotonic())
             if self.session is not None:
                 records.closed(self.session)
 
-# --- TEMP experiment ---
-import os as _os
-from channels.consumer import AsyncConsumer as _AC
-_V = _os.environ.get("PHLOEM_VARIANT", "")
-if _V == "stock":
-    del PhloemConsumer.dispatch
-if _V in ("stock", "layer"):
-    pass
-else:
-    PhloemConsumer.channel_layer_alias = "__none__"
-if _V == "layer":
-    pass
-
-
-class RawConsumer:
-    """Experiment: plain ASGI app."""
-    def __init__(self, scope, receive, send): pass
-
-async def raw_app(scope, receive, send):
-    msg = await receive()  # websocket.connect
-    if SUBPROTOCOL not in scope.get("subprotocols", ()):
-        await send({"type": "websocket.close"}); return
-    served = registry.get()
-    conn = served.hub.connect(time.monotonic())
-    await send({"type": "websocket.accept", "subprotocol": SUBPROTOCOL})
-    while True:
-        msg = await receive()
-        t = msg["type"]
-        if t == "websocket.receive":
-            text = msg.get("text")
-            out = conn.receive(text if text is not None else msg["bytes"], time.monotonic())
-            for f in out.frames:
-                await send({"type": "websocket.send", "text": f})
-            if out.close is not None:
-                await send({"type": "websocket.close", "code": out.close})
-        elif t == "websocket.disconnect":
-            conn.disconnect(time.monotonic()); return
+    def _superseded(self) -> None:
+        # Called synchronously from inside the other connection's receive; close from a task.
+        asyncio.get_running_loop().create_task(self.close(GOING_AWAY))

@@ -1,10 +1,12 @@
-"""Logging of the coded errors the runtime sends, and the session id it announces."""
+"""Logging of the coded errors the runtime sends.
+
+The runtime reports app exceptions (Hub.on_app_error) but not every coded error, so they are
+read back from the frames it produces, cheaply: a substring test rejects most frames."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 import orjson
 
@@ -15,28 +17,11 @@ SERVER_FAULTS = frozenset({"handler_error", "internal_error"})
 
 def log_errors(frames: Sequence[str], session: str | None) -> None:
     for frame in frames:
-        # A substring test first: most frames are patches, and parsing them again would cost
-        # more than the whole send.
-        if '"error"' not in frame:
+        if '"error"' not in frame:  # most frames are patches: no second parse
             continue
         msg = orjson.loads(frame)
         if msg.get("type") != "error":
             continue
-        level = logging.ERROR if msg.get("code") in SERVER_FAULTS else logging.INFO
-        log.log(
-            level,
-            "session %s: sent error %s: %s",
-            session or "-",
-            msg.get("code"),
-            msg.get("message", ""),
-        )
-
-
-def session_of(conn: Any, frames: Sequence[str]) -> str | None:
-    """The session id once the handshake has named it (welcome.session), else None."""
-    for frame in frames:
-        if frame.startswith('{"type":"welcome"') or '"welcome"' in frame[:40]:
-            msg = orjson.loads(frame)
-            if msg.get("type") == "welcome":
-                return str(msg["session"])
-    return None
+        code = msg.get("code")
+        level = logging.ERROR if code in SERVER_FAULTS else logging.INFO
+        log.log(level, "session %s: sent %s: %s", session or "-", code, msg.get("message", ""))

@@ -1,4 +1,4 @@
-"""The process's runtime Hubs: one per loaded app, created once and shared by every
+"""The process's runtime Hubs: one per served app, created once and shared by every
 connection of this process.
 
 Sessions live inside a Hub keyed by their resume token, so the transport never holds protocol
@@ -7,39 +7,56 @@ to the process that owns the token without changing the consumer."""
 
 from __future__ import annotations
 
-import secrets
+import asyncio
+import logging
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import phloem as ph
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+log = logging.getLogger(__name__)
 DEFAULT = "default"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Served:
-    app: Any  # the phloem App
-    hub: Any  # its phloem.runtime.Hub
+    app: ph.App
+    hub: ph.runtime.Hub
     path: str  # the script it was loaded from, for logs and SessionRecord
+    _reaper: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def start_reaper(self) -> None:
+        """Forget sessions whose resume TTL has passed, from a task on the serving loop."""
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.get_running_loop().create_task(self._reap())
+
+    async def _reap(self) -> None:
+        # A quarter of the TTL: a dead session lingers at most 25 % past it.
+        interval = max(1.0, self.hub.limits.session_ttl_seconds / 4)
+        while True:
+            await asyncio.sleep(interval)
+            gone = self.hub.expire(time.monotonic())
+            if gone:
+                log.debug("forgot %d expired session(s) of %s", gone, self.path)
 
 
 _lock = threading.Lock()
 _served: dict[str, Served] = {}
 
 
-def new_token() -> str:
-    # 256 bits from the OS CSPRNG (PHL-SEC-004: at least 128); 43 characters, inside the
-    # 16..256 the welcome.token schema allows.
-    return secrets.token_urlsafe(32)
+def limits() -> ph.runtime.Limits:
+    """`ph.runtime.Limits` with the PHLOEM_LIMITS setting's overrides (a dict of its fields)."""
+    return ph.runtime.Limits(**getattr(settings, "PHLOEM_LIMITS", {}))
 
 
-def install(app: Any, path: str, key: str = DEFAULT) -> Served:
+def install(app: ph.App, path: str, key: str = DEFAULT) -> Served:
     """Serve an already loaded app under `key`."""
-    served = Served(app, ph.runtime.Hub(app, limits=ph.runtime.Limits(), new_token=new_token), path)
+    # Tokens come from the runtime's default_token (CSPRNG, PHL-SEC-004).
+    served = Served(app, ph.runtime.Hub(app, limits=limits()), path)
     with _lock:
         _served[key] = served
     return served
@@ -70,4 +87,7 @@ def get(key: str = DEFAULT) -> Served:
 def clear() -> None:
     """Forget every served app (tests)."""
     with _lock:
+        for served in _served.values():
+            if served._reaper is not None:
+                served._reaper.cancel()
         _served.clear()

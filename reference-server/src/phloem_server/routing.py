@@ -11,8 +11,3 @@ from .security import OriginCheck
 
 websocket_urlpatterns = [path("phloem/ws", PhloemConsumer.as_asgi())]
 application = OriginCheck(URLRouter(websocket_urlpatterns))
-import os as _os
-if _os.environ.get("PHLOEM_VARIANT") == "raw":
-    from .consumers import raw_app
-    websocket_urlpatterns = [path("phloem/ws", raw_app)]
-    application = OriginCheck(URLRouter(websocket_urlpatterns))

@@ -30,12 +30,18 @@ def run(server: str, application: Any, host: str, port: int, ready: Ready) -> No
 
 
 def _run_daphne(application: Any, host: str, port: int, ready: Ready) -> None:
+    import asyncio
+
     from daphne.endpoints import build_endpoint_description_strings
     from daphne.server import Server
+    from twisted.internet import defer, reactor
+
+    from .consumers import close_all
 
     def on_ready() -> None:
         # Daphne calls this after binding (the TCP listen is synchronous) and before its
         # reactor runs; connections made meanwhile wait in the listen backlog.
+        server.ws_factory.protocol = _daphne_protocol()
         if server.listening_addresses:
             ready(server.listening_addresses[0][1])
 
@@ -47,17 +53,50 @@ def _run_daphne(application: Any, host: str, port: int, ready: Ready) -> None:
         verbosity=0,
         ready_callable=on_ready,
     )
+
+    async def going_away() -> None:
+        await close_all()
+        # Twisted drops connections at shutdown without flushing what they buffered; give
+        # the close frames a moment to leave (uvicorn's shutdown waits 0.1 s alike).
+        await asyncio.sleep(0.1)
+
+    # Added before Daphne's own trigger, so the closes go out before it cancels consumers.
+    reactor.addSystemEventTrigger(
+        "before", "shutdown", lambda: defer.Deferred.fromFuture(asyncio.ensure_future(going_away()))
+    )
     server.run()
+
+
+def _daphne_protocol() -> type:
+    from daphne.ws_protocol import WebSocketProtocol
+
+    class Protocol(WebSocketProtocol):  # type: ignore[misc]
+        def serverClose(self, code: int | None = None) -> None:
+            # Autobahn's sendClose refuses 1001 and 1011 (it allows 1000 and 3000-4999 only),
+            # yet RFC 6455 §7.4.1 gives servers both and the protocol uses them
+            # (PHL-TRANSPORT-007): send the close frame directly.
+            if code in (1001, 1011):
+                self.sendCloseFrame(code=code, isReply=False)
+            else:
+                super().serverClose(code)
+
+    return Protocol
 
 
 def _run_uvicorn(application: Any, host: str, port: int, ready: Ready) -> None:
     import uvicorn
+
+    from .consumers import close_all
 
     class Server(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             if self.started:
                 ready(self.servers[0].sockets[0].getsockname()[1])
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            await close_all()
+            await super().shutdown(sockets)
 
     config = uvicorn.Config(
         application,

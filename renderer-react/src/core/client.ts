@@ -13,6 +13,14 @@ export interface ClientOptions {
   random?: () => number;
 }
 
+export interface Notice {
+  kind: "error" | "info";
+  text: string;
+  detail?: string;
+  /** When it happened (ms since epoch); also makes each notice a distinct object. */
+  at: number;
+}
+
 export const CLIENT_INFO = { name: "@phloem/react", version: "0.1.0" } as const;
 
 /**
@@ -23,7 +31,8 @@ export class PhloemClient {
   readonly store: Store;
   readonly transport: Transport;
   private lastError: ErrorMessage | null = null;
-  private readonly errorListeners = new Set<() => void>();
+  private lastNotice: Notice | null = null;
+  private readonly noticeListeners = new Set<() => void>();
 
   constructor(options: ClientOptions) {
     this.store = new Store({
@@ -45,14 +54,19 @@ export class PhloemClient {
         message: (msg) => {
           if (msg.type === "ui.patch") this.store.applyPatch(msg as UiPatch);
           else if (msg.type === "ui.snapshot") this.store.applySnapshot(msg as UiSnapshot);
-          else if (msg.type === "error") this.setError(msg as ErrorMessage);
+          else if (msg.type === "error") this.serverError(msg as ErrorMessage);
         },
-        welcome: (_msg, resumed) => {
+        welcome: (_msg, { resumed, refused }) => {
           // A resync sent on the dead socket is lost; ask again on the resumed session.
           // A new session sends a snapshot on its own.
           const wanted = this.store.resyncWanted;
           this.store.resetResync();
           if (resumed && wanted) this.store.askResync();
+          if (refused) {
+            // PHL-DELIV-010: the old tree is gone; the user is told the page was reset.
+            this.store.reset();
+            this.setNotice({ kind: "info", text: "The session expired while offline; this page was reset." });
+          }
         },
         invalid: (problem) => {
           // A dropped tree message leaves our tree behind the server's.
@@ -71,9 +85,14 @@ export class PhloemClient {
     return this.lastError;
   }
 
-  subscribeError(listener: () => void): () => void {
-    this.errorListeners.add(listener);
-    return () => this.errorListeners.delete(listener);
+  /** Something the user should be told: an app failure or a reset session. */
+  get notice(): Notice | null {
+    return this.lastNotice;
+  }
+
+  subscribeNotice(listener: () => void): () => void {
+    this.noticeListeners.add(listener);
+    return () => this.noticeListeners.delete(listener);
   }
 
   start(): this {
@@ -90,8 +109,21 @@ export class PhloemClient {
     return this.transport.sendEvent(node, name, value, this.store.rev);
   }
 
-  private setError(msg: ErrorMessage): void {
+  private serverError(msg: ErrorMessage): void {
     this.lastError = msg;
-    for (const l of this.errorListeners) l();
+    // Other codes (stale_revision, unknown_node, rate_limited, …) are races the next patch
+    // resolves; an unknown non-fatal code is only logged (PHL-ERR-005).
+    if (msg.code === "handler_error") {
+      this.setNotice({ kind: "error", text: "The app failed to handle that action.", detail: msg.message });
+    } else if (msg.fatal === true) {
+      this.setNotice({ kind: "error", text: "The server closed the session.", detail: msg.message });
+    } else {
+      console.warn(`Phloem: server error ${msg.code}: ${msg.message}`);
+    }
+  }
+
+  private setNotice(notice: Omit<Notice, "at">): void {
+    this.lastNotice = { ...notice, at: Date.now() };
+    for (const l of this.noticeListeners) l();
   }
 }

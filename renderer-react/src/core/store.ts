@@ -107,6 +107,14 @@ export class Store {
     this.hooks.requestResync(this.revision);
   }
 
+  /** Forgets the tree (a new session's snapshot follows). */
+  reset(): void {
+    this.tree = null;
+    this.revision = null;
+    this.resyncPending = false;
+    this.notify(null);
+  }
+
   /** Whether a resync was asked for and no snapshot has arrived since. */
   get resyncWanted(): boolean {
     return this.resyncPending;

@@ -1,3 +1,4 @@
+import { TokenBucket } from "./rate";
 import { browserSocket, realTimers, type SocketFactory, type SocketLike, type Timers } from "./socket";
 import { parseServerFrame, type Parsed } from "./validate";
 import type { ErrorCode, Event as EventMessage, Hello, ServerMessage, Welcome } from "./wire.gen";
@@ -9,10 +10,10 @@ export type Status = "idle" | "connecting" | "open" | "reconnecting" | "failed" 
 
 /** What the transport hands up: the session's messages, in order, each once. */
 export interface SessionHandler {
-  /** ui.snapshot, ui.patch, ack {event} and error, after dedup and validation. */
+  /** ui.snapshot, ui.patch, ack {event} and error, validated and in seq order. */
   message(msg: ServerMessage): void;
-  /** The handshake completed; `resumed` says whether the old session (and tree) continues. */
-  welcome?(msg: Welcome, resumed: boolean): void;
+  /** Handshake done. `refused`: a resume was asked for and a new session began instead. */
+  welcome?(msg: Welcome, info: { resumed: boolean; refused: boolean }): void;
   /** A server message was dropped as invalid (it has already been reported to the server). */
   invalid?(problem: Extract<Parsed, { ok: false }>): void;
 }
@@ -30,9 +31,9 @@ export interface TransportOptions {
   timers?: Timers;
   random?: () => number;
   /**
-   * Acks are batched (PHL-DELIV-002): piggybacked on the next event, else one `ack` at most
-   * this often. 1 s keeps idle traffic near zero; the server's replay buffer stays bounded by
-   * `ackEvery` as well.
+   * Acks are batched (PHL-DELIV-002): piggybacked on the next event, else one `ack` within
+   * this delay (PHL-DELIV-012: at least once per second), or at once after `ackEvery`
+   * unacknowledged messages so the server's replay buffer stays small.
    */
   ackDelayMs?: number;
   ackEvery?: number;
@@ -40,7 +41,13 @@ export interface TransportOptions {
   backoff?: { initialMs: number; maxMs: number };
 }
 
-type OutgoingEvent = Omit<EventMessage, "ack">;
+type OutgoingEvent = Pick<EventMessage, "type" | "id" | "node" | "name" | "value" | "rev">;
+type TimerName = "ackTimer" | "retryTimer" | "heartbeatTimer" | "drainTimer";
+
+const CLOSE_NORMAL = 1000;
+const CLOSE_PROTOCOL_ERROR = 1002;
+const CLOSE_NO_COMMON_VERSION = 4406;
+const DEFAULT_EVENTS_PER_SECOND = 50; // the spec's default limit, until welcome names the real one
 
 /**
  * The client side of one Phloem session over a sequence of WebSocket connections: handshake,
@@ -56,16 +63,23 @@ export class Transport {
   private token: string | null = null;
   private lastSeq = 0;
   private ackedSeq = 0;
+  /** Frames whose seq could not be read (not JSON): each excuses one gap in the sequence. */
+  private uncounted = 0;
   private nextEventId = 1;
-  /** Events not yet answered, in id order: resent after a resume (duplicates are acked once). */
+  /** Events not yet answered, in id order: resent after a resume (PHL-DELIV-009). */
   private readonly unanswered = new Map<number, OutgoingEvent>();
+  /** Events waiting for the rate limit or the handshake. */
+  private outbox: OutgoingEvent[] = [];
+  private maxFrameBytes = Number.POSITIVE_INFINITY;
+  private readonly bucket: TokenBucket;
   private attempt = 0;
   private ackTimer: unknown = null;
   private retryTimer: unknown = null;
   private heartbeatTimer: unknown = null;
+  private drainTimer: unknown = null;
   private heartbeatMs = 0;
-  private lastReceived = 0;
   private lastSent = 0;
+  private pingSentAt: number | null = null;
   private pingId = 0;
   private readonly timers: Timers;
   private readonly createSocket: SocketFactory;
@@ -81,6 +95,7 @@ export class Transport {
     this.ackDelayMs = options.ackDelayMs ?? 1000;
     this.ackEvery = options.ackEvery ?? 32;
     this.backoff = options.backoff ?? { initialMs: 100, maxMs: 2000 };
+    this.bucket = new TokenBucket(DEFAULT_EVENTS_PER_SECOND, this.timers.now());
   }
 
   get status(): Status {
@@ -105,9 +120,7 @@ export class Transport {
   stop(): void {
     this.stopped = true;
     this.clearTimer("retryTimer");
-    const socket = this.socket;
-    this.dropSocket();
-    socket?.close(1000, "client stopped");
+    this.closeSocket(CLOSE_NORMAL, "client stopped");
     this.setStatus("closed");
   }
 
@@ -118,14 +131,17 @@ export class Transport {
     this.connect();
   }
 
-  /** Sends an event with the next id; queued until the handshake when not connected. */
+  /** Sends an event with the next id; held back until the handshake and within the rate limit. */
   sendEvent(node: string, name: string, value?: unknown, rev?: number | null): number {
     const id = this.nextEventId++;
     const event: OutgoingEvent = { type: "event", id, node, name };
     if (value !== undefined) event.value = value;
     if (rev != null) event.rev = rev;
     this.unanswered.set(id, event);
-    if (this.handshaken) this.writeEvent(event);
+    if (this.handshaken) {
+      this.outbox.push(event);
+      this.drain();
+    }
     return id;
   }
 
@@ -136,7 +152,7 @@ export class Transport {
     return true;
   }
 
-  /** Tells the server one of its messages was unusable; the session goes on (PHL-ERR-001). */
+  /** Tells the server one of its messages was unusable; the session goes on (PHL-ERR-002). */
   reportError(code: ErrorCode, message: string): void {
     this.send({ type: "error", code, message: message.slice(0, 1024) });
   }
@@ -160,24 +176,28 @@ export class Transport {
     };
     if (this.options.features) hello.features = this.options.features;
     if (this.options.client) hello.client = this.options.client;
-    if (this.token !== null) hello.resume = { token: this.token, seq: this.lastSeq };
+    if (this.token !== null) hello.resume = { token: this.token, seq: this.lastSeq }; // PHL-DELIV-004
     return hello;
   }
 
   private receive(data: unknown): void {
-    this.lastReceived = this.timers.now();
+    this.pingSentAt = null;
     const parsed = parseServerFrame(data);
+    if (parsed.ok && parsed.message.type === "welcome") return this.welcome(parsed.message as Welcome);
+    const seq = parsed.ok ? (typeof parsed.message.seq === "number" ? parsed.message.seq : undefined) : parsed.seq;
+    if (seq !== undefined && this.handshaken && !this.inSequence(seq)) return;
     if (!parsed.ok) {
-      if (this.handshaken) this.reportError(parsed.code, parsed.message);
-      if (parsed.seq !== undefined && parsed.seq > this.lastSeq) this.processed(parsed.seq);
-      this.options.handler.invalid?.(parsed);
+      if (seq === undefined && parsed.code === "malformed_frame") this.uncounted += 1;
+      if (parsed.code === "unknown_message_type") {
+        // A type this version does not know is ignored, its seq still counted (PHL-ERR-010).
+      } else {
+        if (this.handshaken) this.reportError(parsed.code, parsed.message);
+        this.options.handler.invalid?.(parsed);
+      }
+      if (seq !== undefined) this.processed(seq);
       return;
     }
     const msg = parsed.message;
-    if (msg.type === "welcome") return this.welcome(msg as Welcome);
-    const seq = typeof msg.seq === "number" ? msg.seq : undefined;
-    // A message replayed after a resume that we already processed: nothing doubled (PHL-DELIV-005).
-    if (seq !== undefined && seq <= this.lastSeq) return;
     switch (msg.type) {
       case "ping":
         // Answered in order, after everything received before it (PHL-PING-002).
@@ -187,6 +207,8 @@ export class Transport {
         break;
       case "error":
         if (typeof msg.event === "number") this.unanswered.delete(msg.event);
+        // Fatal or not is all a client needs to know about a code (PHL-ERR-005); the server
+        // closes after a fatal error, and only version_unsupported makes retrying pointless.
         if (msg.fatal === true && msg.code === "version_unsupported") this.stopped = true;
         this.options.handler.message(msg);
         break;
@@ -197,24 +219,45 @@ export class Transport {
     if (seq !== undefined) this.processed(seq);
   }
 
+  /** Seq must grow by exactly 1; otherwise close with 1002 and resume (PHL-DELIV-013). */
+  private inSequence(seq: number): boolean {
+    if (seq > this.lastSeq && seq <= this.lastSeq + 1 + this.uncounted) {
+      this.uncounted = 0;
+      return true;
+    }
+    this.protocolError(`seq ${seq} after ${this.lastSeq}`);
+    return false;
+  }
+
   private welcome(msg: Welcome): void {
-    const resumed = msg.resumed === true && this.token !== null;
-    const hadSession = this.token !== null;
-    this.token = msg.token;
+    if (!(VERSIONS as readonly string[]).includes(msg.version)) {
+      // A version we did not offer (PHL-HS-015): nothing else can work.
+      this.stopped = true;
+      this.closeSocket(CLOSE_PROTOCOL_ERROR, `version ${msg.version} was not offered`);
+      this.setStatus("failed");
+      return;
+    }
+    const askedResume = this.token !== null;
+    const resumed = msg.resumed === true && askedResume;
+    if (resumed && msg.seq !== this.lastSeq + 1) return this.protocolError(`resumed welcome seq ${msg.seq}`);
+    this.token = msg.token; // the latest token wins (PHL-DELIV-004)
+    this.lastSeq = msg.seq;
+    this.uncounted = 0;
+    if (!resumed) {
+      this.ackedSeq = 0;
+      // A refused resume: the old session's events are moot (PHL-DELIV-010).
+      if (askedResume) this.unanswered.clear();
+    }
     this.handshaken = true;
     this.attempt = 0;
-    if (!resumed) {
-      // A new session: its seq starts over, and events of the old session are moot.
-      this.lastSeq = msg.seq;
-      this.ackedSeq = 0;
-      if (hadSession) this.unanswered.clear();
-    }
-    // A resumed welcome leaves lastSeq alone: the replay that follows may carry lower seqs.
     this.heartbeatMs = (msg.limits.heartbeat_seconds ?? 0) * 1000;
+    this.maxFrameBytes = msg.limits.max_frame_bytes;
+    this.bucket.setRate(msg.limits.max_events_per_second, this.timers.now());
     this.setStatus("open");
-    this.options.handler.welcome?.(msg, resumed);
-    // Resend what the server may not have seen; it answers a duplicate with an ack (PHL-EVT-005).
-    for (const event of this.unanswered.values()) this.writeEvent(event);
+    this.options.handler.welcome?.(msg, { resumed, refused: askedResume && !resumed });
+    // Unanswered events go (again) in id order; the server acks a duplicate (PHL-DELIV-009).
+    this.outbox = [...this.unanswered.values()];
+    this.drain();
     this.scheduleHeartbeat();
   }
 
@@ -232,35 +275,64 @@ export class Transport {
     }
   }
 
+  /** Sends queued events as the rate limit allows (PHL-LIM-002). */
+  private drain(): void {
+    this.clearTimer("drainTimer");
+    while (this.outbox.length > 0 && this.handshaken) {
+      if (!this.bucket.take(this.timers.now())) {
+        this.drainTimer = this.timers.setTimeout(() => this.drain(), this.bucket.wait(this.timers.now()));
+        return;
+      }
+      this.writeEvent(this.outbox.shift() as OutgoingEvent);
+    }
+  }
+
   private writeEvent(event: OutgoingEvent): void {
-    if (this.lastSeq > this.ackedSeq) {
+    const piggyback = this.lastSeq > this.ackedSeq;
+    const frame = JSON.stringify(piggyback ? { ...event, ack: this.lastSeq } : event);
+    if (frame.length > this.maxFrameBytes / 3 && new TextEncoder().encode(frame).length > this.maxFrameBytes) {
+      // The server would refuse it (PHL-LIM-001); no answer will ever come.
+      console.warn(`Phloem: event ${event.id} (${event.name} on ${event.node}) exceeds max_frame_bytes; not sent`);
+      this.unanswered.delete(event.id);
+      return;
+    }
+    if (piggyback) {
       this.ackedSeq = this.lastSeq;
       this.clearTimer("ackTimer");
-      this.write({ ...event, ack: this.lastSeq });
-    } else {
-      this.write(event);
     }
+    this.writeFrame(frame);
   }
 
   private write(msg: object): void {
+    this.writeFrame(JSON.stringify(msg));
+  }
+
+  private writeFrame(frame: string): void {
     if (!this.socket) return;
     this.lastSent = this.timers.now();
-    this.socket.send(JSON.stringify(msg));
+    this.socket.send(frame);
+  }
+
+  /** The server broke the protocol: close with 1002 and resume on a new connection. */
+  private protocolError(reason: string): void {
+    console.warn(`Phloem: ${reason}; reconnecting`);
+    this.closeSocket(CLOSE_PROTOCOL_ERROR, reason);
+    this.closed(CLOSE_PROTOCOL_ERROR);
   }
 
   private closed(code: number): void {
-    this.dropSocket();
+    this.detach();
     if (this.stopped) {
-      if (this.statusValue !== "failed") this.setStatus(code === 4406 ? "failed" : "closed");
+      if (this.statusValue !== "failed") this.setStatus(code === CLOSE_NO_COMMON_VERSION ? "failed" : "closed");
       return;
     }
-    if (code === 4406) {
-      // No common version (PHL-HS-004): retrying cannot help.
-      this.setStatus("failed");
+    if (code === CLOSE_NO_COMMON_VERSION) {
+      this.setStatus("failed"); // the same offer would be refused again (PHL-HS-004)
       return;
     }
+    // PHL-TRANSPORT-008: exponential backoff, with jitter so clients do not return in lockstep.
     const base = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** this.attempt);
-    const delay = base * (0.8 + 0.4 * this.random()); // jitter: clients do not return in lockstep
+    const delay = base * (0.8 + 0.4 * this.random());
     this.attempt += 1;
     this.setStatus("reconnecting");
     this.retryTimer = this.timers.setTimeout(() => {
@@ -269,36 +341,49 @@ export class Transport {
     }, delay);
   }
 
-  private dropSocket(): void {
+  private closeSocket(code: number, reason: string): void {
+    const socket = this.socket;
+    this.detach();
+    socket?.close(code, reason);
+  }
+
+  private detach(): void {
     const socket = this.socket;
     this.socket = null;
     this.handshaken = false;
+    this.outbox = [];
+    this.pingSentAt = null;
     this.clearTimer("ackTimer");
     this.clearTimer("heartbeatTimer");
-    if (socket) {
-      socket.onopen = socket.onmessage = socket.onerror = null;
-      socket.onclose = null;
-    }
+    this.clearTimer("drainTimer");
+    if (socket) socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
   }
 
-  /** Pings when idle for a heartbeat (PHL-PING-003); a silent peer means a dead connection. */
+  /**
+   * Pings after `heartbeat_seconds` without sending (PHL-PING-003); nothing received within
+   * `heartbeat_seconds` of that ping means a dead connection: close it and resume (PHL-PING-004).
+   * Checked every half interval.
+   */
   private scheduleHeartbeat(): void {
     if (this.heartbeatMs <= 0) return;
     this.heartbeatTimer = this.timers.setTimeout(() => {
       this.heartbeatTimer = null;
       const now = this.timers.now();
-      if (now - this.lastReceived > 2.5 * this.heartbeatMs) {
-        const socket = this.socket;
-        this.closed(1006);
-        socket?.close(4000, "heartbeat timeout");
-        return;
+      if (this.pingSentAt !== null) {
+        if (now - this.pingSentAt >= this.heartbeatMs) {
+          this.closeSocket(4000, "heartbeat timeout");
+          this.closed(1006);
+          return;
+        }
+      } else if (now - this.lastSent >= this.heartbeatMs) {
+        this.write({ type: "ping", id: `c${++this.pingId}` });
+        this.pingSentAt = now;
       }
-      if (now - this.lastSent >= this.heartbeatMs * 0.9) this.write({ type: "ping", id: `c${++this.pingId}` });
       this.scheduleHeartbeat();
-    }, this.heartbeatMs);
+    }, this.heartbeatMs / 2);
   }
 
-  private clearTimer(name: "ackTimer" | "retryTimer" | "heartbeatTimer"): void {
+  private clearTimer(name: TimerName): void {
     if (this[name] !== null) {
       this.timers.clearTimeout(this[name]);
       this[name] = null;

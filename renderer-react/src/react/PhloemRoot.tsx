@@ -3,8 +3,8 @@ import type { PhloemClient } from "../core";
 import type { Registry } from "../registry";
 import { PhloemContext } from "./context";
 import { NodeView } from "./NodeView";
-import { ErrorToast } from "./ErrorToast";
 import { StatusIndicator } from "./StatusIndicator";
+import { Toast } from "./Toast";
 import { useRootId } from "./useRootId";
 
 function Tree() {
@@ -21,7 +21,7 @@ export function PhloemRoot({ client, registry, status = true }: { client: Phloem
         <Tree />
       </main>
       {status ? <StatusIndicator /> : null}
-      <ErrorToast />
+      <Toast />
     </PhloemContext.Provider>
   );
 }

@@ -1,11 +1,11 @@
 export { PhloemContext, usePhloem, type PhloemContextValue } from "./context";
-export { ErrorToast } from "./ErrorToast";
 export { Fallback } from "./Fallback";
 export { mount } from "./mount";
 export { NodeView } from "./NodeView";
 export { PhloemRoot } from "./PhloemRoot";
 export { StatusIndicator } from "./StatusIndicator";
+export { Toast } from "./Toast";
 export { useNode } from "./useNode";
 export { useRootId } from "./useRootId";
-export { useServerError } from "./useServerError";
+export { useNotice } from "./useNotice";
 export { useStatus } from "./useStatus";

@@ -103,17 +103,34 @@ describe("ping", () => {
     expect(s.ofType("pong")).toEqual([{ type: "pong", id: "barrier-1" }, { type: "pong", id: 42 }, { type: "pong" }]);
   });
 
-  it("an idle client pings at the heartbeat interval", () => {
+  it("a client that has sent nothing for heartbeat_seconds pings", () => {
     const { s } = session();
-    vi.advanceTimersByTime(20_000);
+    vi.advanceTimersByTime(1_000); // the batched ack of the snapshot is the last frame sent
+    expect(s.ofType("ping")).toHaveLength(0);
+    vi.advanceTimersByTime(19_999);
+    expect(s.ofType("ping")).toHaveLength(0);
+    vi.advanceTimersByTime(10_001);
     expect(s.ofType("ping")).toHaveLength(1);
   });
 
-  it("a silent server is treated as a dropped connection", () => {
-    const { s, net, client } = session();
-    vi.advanceTimersByTime(60_000);
+  it("nothing received within a heartbeat of the ping means a dead connection: close and resume", () => {
+    const { s, net } = session();
+    vi.advanceTimersByTime(30_000);
+    expect(s.ofType("ping")).toHaveLength(1);
+    expect(s.closedWith).toBeNull();
+    vi.advanceTimersByTime(20_000);
     expect(s.closedWith).toBe(4000);
-    expect(client.status === "reconnecting" || net.sockets.length > 1).toBe(true);
+    vi.advanceTimersByTime(100);
+    net.last().open();
+    expect(net.last().messages()[0]).toMatchObject({ resume: { seq: 2 } });
+  });
+
+  it("an answered ping keeps the connection", () => {
+    const { s } = session();
+    vi.advanceTimersByTime(30_000);
+    s.push({ type: "pong", id: "c1" });
+    vi.advanceTimersByTime(20_000);
+    expect(s.closedWith).toBeNull();
   });
 });
 
@@ -184,22 +201,48 @@ describe("reconnect and resume", () => {
     expect(s2.ofType("event").map((e) => e.id)).toEqual([2, 3, 4]);
   });
 
-  it("replayed messages already processed are not applied twice", () => {
+  it("after a resumed welcome (seq = resume.seq + 1) the renumbered missed messages apply", () => {
     const { s, net, client } = session();
     s.push({ type: "ui.patch", seq: 3, base: 1, rev: 2, ops: [{ id: "count", set: { text: "Count: 1" } }] });
     s.drop();
     vi.advanceTimersByTime(100);
     const s2 = net.last();
     s2.open();
-    s2.push(welcome(5, { resumed: true }));
-    s2.push({ type: "ui.patch", seq: 3, base: 1, rev: 2, ops: [{ id: "count", set: { text: "Count: 1" } }] });
-    s2.push({ type: "ui.patch", seq: 4, base: 2, rev: 3, ops: [{ id: "count", set: { text: "Count: 2" } }] });
+    expect(s2.messages()[0]).toMatchObject({ resume: { seq: 3 } });
+    s2.push(welcome(4, { resumed: true }));
+    s2.push({ type: "ui.patch", seq: 5, base: 2, rev: 3, ops: [{ id: "count", set: { text: "Count: 2" } }] });
     expect(client.store.rev).toBe(3);
     expect(client.store.getNode("count")?.props.text).toBe("Count: 2");
     expect(s2.ofType("resync")).toEqual([]);
+    expect(s2.closedWith).toBeNull();
   });
 
-  it("a refused resume starts a new session from its snapshot", () => {
+  it("a gap in seq closes with 1002 and resumes from the last seq processed", () => {
+    const { s, net } = session();
+    s.push({ type: "ack", seq: 4, event: 1 });
+    expect(s.closedWith).toBe(1002);
+    vi.advanceTimersByTime(100);
+    net.last().open();
+    expect(net.last().messages()[0]).toMatchObject({ type: "hello", resume: { seq: 2 } });
+  });
+
+  it("a repeated seq also closes with 1002", () => {
+    const { s } = session();
+    s.push({ type: "ack", seq: 2, event: 1 });
+    expect(s.closedWith).toBe(1002);
+  });
+
+  it("a resumed welcome with the wrong seq closes with 1002", () => {
+    const { s, net } = session();
+    s.drop();
+    vi.advanceTimersByTime(100);
+    const s2 = net.last();
+    s2.open();
+    s2.push(welcome(9, { resumed: true }));
+    expect(s2.closedWith).toBe(1002);
+  });
+
+  it("a refused resume discards tree and unanswered events, tells the user, then takes the new snapshot", () => {
     const { s, net, client } = session();
     client.sendEvent("inc", "click");
     s.drop();
@@ -207,6 +250,8 @@ describe("reconnect and resume", () => {
     const s2 = net.last();
     s2.open();
     s2.push(welcome(1, { token: "another-token-0123456" }));
+    expect(client.store.getRoot()).toBeNull();
+    expect(client.notice).toMatchObject({ kind: "info" });
     s2.push(snapshot(2, 1, counterTree(5)));
     expect(s2.ofType("event")).toEqual([]);
     expect(client.store.getNode("count")?.props.text).toBe("Count: 5");
@@ -244,9 +289,17 @@ describe("tree messages", () => {
 });
 
 describe("bad server messages", () => {
+  it("an unknown message type is ignored, its seq counted, nothing reported", () => {
+    const { s, client } = session();
+    s.push({ type: "no.such", seq: 3 });
+    s.push({ type: "ui.patch", seq: 4, base: 1, rev: 2, ops: [{ id: "count", set: { text: "Count: 1" } }] });
+    expect(s.ofType("error")).toEqual([]);
+    expect(s.closedWith).toBeNull();
+    expect(client.store.getNode("count")?.props.text).toBe("Count: 1");
+  });
+
   it.each([
     ["malformed_frame", "{not json"],
-    ["unknown_message_type", JSON.stringify({ type: "no.such", seq: 3 })],
     ["invalid_message", JSON.stringify({ type: "ui.snapshot", seq: 3, rev: 1, root: { id: 5 } })],
   ])("%s is reported to the server and the session goes on", (code, frame) => {
     const { s, client } = session();
@@ -269,9 +322,55 @@ describe("bad server messages", () => {
     expect(s.ofType("resync")).toEqual([{ type: "resync", rev: 1 }]);
   });
 
-  it("server errors are kept for display", () => {
+  it("a handler_error becomes a notice for the user", () => {
     const { s, client } = session();
     s.push({ type: "error", seq: 3, code: "handler_error", message: "boom", event: 1 });
     expect(client.error).toMatchObject({ code: "handler_error", message: "boom" });
+    expect(client.notice).toMatchObject({ kind: "error", detail: "boom" });
+  });
+
+  it("an error code this client does not know is handled by its fatal flag alone", () => {
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const { s, client } = session();
+    s.push({ type: "error", seq: 3, code: "from_the_future", message: "?" });
+    expect(client.notice).toBeNull();
+    expect(s.closedWith).toBeNull();
+    s.push({ type: "ping", seq: 4, id: 1 });
+    expect(s.ofType("pong")).toHaveLength(1);
+  });
+
+  it("a welcome naming a version the client did not offer closes with 1002 for good", () => {
+    const { net, client } = connect();
+    const s = net.last();
+    s.open();
+    s.push({ ...welcome(), version: "2.0" });
+    expect(s.closedWith).toBe(1002);
+    expect(client.status).toBe("failed");
+    vi.advanceTimersByTime(60_000);
+    expect(net.sockets).toHaveLength(1);
+  });
+});
+
+describe("limits", () => {
+  it("events stay within max_events_per_second; the rest follow as tokens refill", () => {
+    const { net, client } = connect();
+    const s = net.last();
+    s.open();
+    s.push(welcome(1, { limits: { max_frame_bytes: 65536, max_events_per_second: 5 } }));
+    for (let i = 0; i < 8; i++) client.sendEvent("inc", "click");
+    expect(s.ofType("event")).toHaveLength(5);
+    vi.advanceTimersByTime(1000);
+    expect(s.ofType("event").map((e) => e.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it("an event larger than max_frame_bytes is not sent", () => {
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const { net, client } = connect();
+    const s = net.last();
+    s.open();
+    s.push(welcome(1, { limits: { max_frame_bytes: 1024, max_events_per_second: 50 } }));
+    client.sendEvent("inc", "input", "x".repeat(2000));
+    client.sendEvent("inc", "click");
+    expect(s.ofType("event").map((e) => e.id)).toEqual([2]);
   });
 });

@@ -133,7 +133,15 @@ describe("React renderer", () => {
     expect(container.querySelector("img, b")).toBeNull();
   });
 
-  it("insert, move and remove show up in DOM order", () => {
+  it("a prop that does not validate reads as absent and nothing fails", () => {
+    const { byId, s } = setup();
+    s.push(patch(3, 1, [{ id: "count", set: { text: { not: "a string" } } }, { id: "root", set: { gap: -5, align: "sideways" } }]));
+    expect(byId("count")?.textContent).toBe("");
+    expect(byId("root")?.style.gap).toBe("");
+    expect(byId("inc")?.textContent).toBe("Increment");
+  });
+
+    it("insert, move and remove show up in DOM order", () => {
     const { byId, s } = setup();
     s.push(
       patch(3, 1, [
@@ -191,6 +199,7 @@ describe("React renderer", () => {
 
 describe("server errors", () => {
   it("a handler_error is shown; a stale_revision is not", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
     const { container, s } = setup();
     const alert = () => container.querySelector<HTMLElement>("[role=alert]");
     s.push({ type: "error", seq: 3, code: "stale_revision", message: "gone", event: 1 });

@@ -1,15 +1,15 @@
 """Phloem: a Python script becomes a live web app.
 
-    import phloem as ph
-    app = ph.App("Counter")
+import phloem as ph
+app = ph.App("Counter")
 
-    @app.page("/")
-    def home(ui):
-        count = ui.state("count", 0)
-        return ph.Column(
-            ph.Text(f"Count: {count.value}", id="count"),
-            ph.Button("Increment", id="inc", on_click=lambda e: count.set(count.value + 1)),
-        )
+@app.page("/")
+def home(ui):
+    count = ui.state("count", 0)
+    return ph.Column(
+        ph.Text(f"Count: {count.value}", id="count"),
+        ph.Button("Increment", id="inc", on_click=lambda e: count.set(count.value + 1)),
+    )
 """
 
 from phloem import runtime, testing

@@ -15,7 +15,7 @@ export function Button({ props, attrs, emit }: NodeProps<ButtonProps>) {
       disabled={disabled}
       onClick={disabled ? undefined : () => emit("click")}
     >
-      {typeof props.label === "string" ? props.label : String(props.label ?? "")}
+      {typeof props.label === "string" ? props.label : "" /* invalid reads as absent (PHL-COMP-004) */}
     </button>
   );
 }

@@ -6,7 +6,8 @@ import type { TextProps } from "../../core/wire.gen";
  * Children are not part of Text's contract and are not rendered.
  */
 export function Text({ props, attrs }: NodeProps<TextProps>) {
-  const text = typeof props.text === "string" ? props.text : String(props.text ?? "");
+  // A prop that does not validate reads as absent: "" for the required text (PHL-COMP-004).
+  const text = typeof props.text === "string" ? props.text : "";
   switch (props.variant) {
     case "heading":
       return <h2 {...attrs} className="ph-text ph-text--heading">{text}</h2>;

@@ -53,7 +53,9 @@ def parse(frame: str | bytes) -> Message:
     try:
         msg = orjson.loads(frame)
     except orjson.JSONDecodeError:
-        raise RemoteProtocolError("malformed_frame", "frame is not valid JSON") from None  # PHL-MSG-003
+        raise RemoteProtocolError(
+            "malformed_frame", "frame is not valid JSON"
+        ) from None  # PHL-MSG-003
     if not isinstance(msg, dict):
         raise RemoteProtocolError("malformed_frame", "frame does not hold a JSON object")
     kind = msg.get("type")
@@ -103,10 +105,10 @@ def _check_event(msg: Message) -> None:
 
 
 def _check_ack(msg: Message) -> None:
-    # One schema serves both directions: exactly one of seq (client → server, the one we use)
-    # and event (server → client; from a client it is valid and means nothing).
-    if ("seq" in msg) == ("event" in msg):
-        raise _invalid("seq", "or `event` is required, not both")
+    # One schema serves both directions: at least one of seq (client → server, the one we
+    # use) and event (server → client; from a client it is valid and means nothing).
+    if "seq" not in msg and "event" not in msg:
+        raise _invalid("seq", "is required")
     _uint(msg, "seq")
     _uint(msg, "event")
 

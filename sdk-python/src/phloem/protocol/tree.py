@@ -45,7 +45,9 @@ class Node:
         self.type = type
         self.props: Props = props if props else _EMPTY
         self.children: tuple[Node, ...] = tuple(children)
-        self._key: int = hash((id, type, _props_json(self.props), tuple(c._key for c in self.children)))
+        self._key: int = hash(
+            (id, type, _props_json(self.props), tuple(c._key for c in self.children))
+        )
 
     def __hash__(self) -> int:
         return self._key
@@ -64,7 +66,9 @@ class Node:
         )
 
     def __repr__(self) -> str:
-        return f"Node({self.id!r}, {self.type!r}, {dict(self.props)!r}, {len(self.children)} children)"
+        return (
+            f"Node({self.id!r}, {self.type!r}, {dict(self.props)!r}, {len(self.children)} children)"
+        )
 
     def to_wire(self) -> dict[str, Any]:
         """The node as a wire ``Node`` object; empty props and children are left out

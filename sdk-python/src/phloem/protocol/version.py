@@ -7,7 +7,9 @@ from collections.abc import Iterable
 SUPPORTED_VERSIONS: tuple[str, ...] = ("1.0",)
 
 
-def pick_version(offered: Iterable[str], supported: Iterable[str] = SUPPORTED_VERSIONS) -> str | None:
+def pick_version(
+    offered: Iterable[str], supported: Iterable[str] = SUPPORTED_VERSIONS
+) -> str | None:
     """The first version in the client's list that we speak, or None (PHL-HS-003)."""
     ours = set(supported)
     return next((v for v in offered if v in ours), None)

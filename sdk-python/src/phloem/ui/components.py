@@ -46,9 +46,7 @@ class Element:
         if not _TYPE.fullmatch(type):
             raise ValueError(f"component type {type!r} must be PascalCase letters and digits")
         if id is not None and not _NODE_ID.fullmatch(id):
-            raise ValueError(
-                f"node id {id!r} must be 1-128 characters from A-Z a-z 0-9 _ . : / -"
-            )
+            raise ValueError(f"node id {id!r} must be 1-128 characters from A-Z a-z 0-9 _ . : / -")
         for child in children:
             if not isinstance(child, Element):
                 raise TypeError(f"a child of {type} must be a component, not {child!r}")

@@ -22,9 +22,7 @@ class DuplicateIdError(ValueError):
 
 def render(element: object) -> tuple[Node, Handlers, Index]:
     if not isinstance(element, Element):
-        raise TypeError(
-            f"a page must return a component such as ph.Column(...), not {element!r}"
-        )
+        raise TypeError(f"a page must return a component such as ph.Column(...), not {element!r}")
     handlers: Handlers = {}
     index: dict[str, Node | str] = {}
     root = _node(element, ROOT_ID, handlers, index)
