@@ -1,4 +1,5 @@
 import json
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +8,7 @@ import orjson
 from websockets.asyncio.client import connect
 
 ADAPTER = Path(__file__).resolve().parents[1] / "conformance_adapter.py"
+REPLY_TIMEOUT = 60  # the first open starts a server
 
 
 class Adapter:
@@ -19,6 +21,9 @@ class Adapter:
         assert self.proc.stdin and self.proc.stdout
         self.proc.stdin.write(json.dumps(command) + "\n")
         self.proc.stdin.flush()
+        # One reply per command, so nothing is read ahead: select sees the next line.
+        ready, _, _ = select.select([self.proc.stdout], [], [], REPLY_TIMEOUT)
+        assert ready, f"no reply to {command} within {REPLY_TIMEOUT} s"
         return json.loads(self.proc.stdout.readline())
 
 

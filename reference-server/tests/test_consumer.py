@@ -126,6 +126,10 @@ async def test_resume_on_a_new_connection_closes_the_old_one_with_1001():
     await new.send({"type": "hello", "versions": ["1.0"], "path": "/counter", "resume": resume})
     assert (await new.recv())["resumed"] is True
     assert await old.comm.receive_output(timeout=2) == {"type": "websocket.close", "code": 1001}
+    await old.close()
+    await records.drain()
+    record = await SessionRecord.objects.aget(session=welcome["session"])
+    assert record.closed is None  # the session lives on over the new connection
     await new.close()
 
 

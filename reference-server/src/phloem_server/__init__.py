@@ -1,0 +1,1 @@
+"""The Phloem reference server: a reusable Django app serving phloem apps over Channels."""

@@ -32,6 +32,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):
     app_key = registry.DEFAULT  # which served app; set per route with as_asgi(app_key=...)
     conn: Any = None
     session: str | None = None
+    superseded: asyncio.Task[None] | None = None  # the 1001 close, once another took over
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale DB connections before every message: a thread hop that
@@ -82,9 +83,11 @@ class PhloemConsumer(AsyncWebsocketConsumer):
         _open.discard(self)
         if self.conn is not None:
             self.conn.disconnect(time.monotonic())
-            if self.session is not None:
+            # A superseded connection's session lives on elsewhere: its record stays open.
+            if self.session is not None and self.superseded is None:
                 records.closed(self.session)
 
     def _superseded(self) -> None:
-        # Called synchronously from inside the other connection's receive; close from a task.
-        asyncio.get_running_loop().create_task(self.close(GOING_AWAY))
+        # Called synchronously from inside the other connection's receive; close from a task
+        # (held here: the loop keeps only weak references to tasks).
+        self.superseded = asyncio.get_running_loop().create_task(self.close(GOING_AWAY))

@@ -25,6 +25,8 @@ DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 if os.environ.get("PHLOEM_HOST") and os.environ["PHLOEM_HOST"] not in ("0.0.0.0", "::"):
     ALLOWED_HOSTS.append(os.environ["PHLOEM_HOST"])
+# Names this server is reached by when bound to all interfaces (--host 0.0.0.0), comma-separated.
+ALLOWED_HOSTS += [h for h in os.environ.get("PHLOEM_ALLOWED_HOSTS", "").split(",") if h]
 
 INSTALLED_APPS = ["phloem_server"]
 MIDDLEWARE: list[str] = []
