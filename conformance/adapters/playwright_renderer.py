@@ -3,7 +3,7 @@
     python playwright_renderer.py --dist path/to/dist [--page index.html]
     python playwright_renderer.py --url http://127.0.0.1:5173/
 
-It serves ``--dist`` over a local HTTP server (or uses ``--url``), sets
+It serves ``--dist`` over a local HTTP server, the page at "/" (or uses ``--url``), sets
 ``window.__PHLOEM_CONFIG__ = {url}`` before any page script runs, and drives the page with
 Chromium through Playwright. The renderer's side of the contract:
 
@@ -90,6 +90,16 @@ SNAPSHOT_JS = r"""
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the dist directory, with the renderer's page at "/" (so the page's path, which a
+    renderer may send as hello.path, is "/", the path of a fixture served at the root)."""
+
+    page = "index.html"
+
+    def translate_path(self, path: str) -> str:
+        if path.split("?", 1)[0].split("#", 1)[0] == "/":
+            path = "/" + self.page
+        return super().translate_path(path)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -110,10 +120,11 @@ class BrowserRenderer:
             dist = Path(self.args.dist)
             if not (dist / self.args.page).is_file():
                 raise RuntimeError(f"{dist / self.args.page} not found (build the renderer first)")
-            handler = functools.partial(_QuietHandler, directory=str(dist))
+            page_handler = type("_PageHandler", (_QuietHandler,), {"page": self.args.page})
+            handler = functools.partial(page_handler, directory=str(dist))
             self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
             threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-            self.page_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/{self.args.page}"
+            self.page_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         from playwright.sync_api import sync_playwright
 
         self.playwright = sync_playwright().start()
@@ -166,7 +177,7 @@ def parser() -> argparse.ArgumentParser:
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--dist", help="static directory holding the renderer's page")
     where.add_argument("--url", help="URL of a page served elsewhere")
-    p.add_argument("--page", default="index.html", help="page inside --dist")
+    p.add_argument("--page", default="index.html", help="page inside --dist, served at \"/\"")
     p.add_argument("--config-var", default="__PHLOEM_CONFIG__", help="global the page reads")
     p.add_argument("--config-key", default="url", help="key holding the WebSocket URL")
     p.add_argument("--supported", default=CORE_COMPONENTS, help="component types the renderer implements")

@@ -3,13 +3,15 @@
     python fake_renderer.py [--bug apply-stale] [--bug no-fallback]
 
 It connects to the runner's WebSocket, keeps a tree with the suite's own reducer, and projects
-it the way the spec's component table says. Bugs make it deliberately wrong.
+it the way the spec's component table says; when the connection drops it reconnects and
+resumes. Bugs make it deliberately wrong (``no-resume``: reconnects without hello.resume).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import threading
@@ -45,19 +47,43 @@ class Renderer:
         self.tree = Tree()
         self.event_id = 0
         self.reader: Any = None
+        self.url = ""
+        self.token: str | None = None
+        self.last_seq = 0
+        self.closing = False
 
     def call(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
 
     async def open(self, url: str) -> None:
-        self.tree, self.event_id = Tree(), 0
-        self.ws = await connect(url, subprotocols=["phloem.v1"], ping_interval=None)  # type: ignore[list-item]
-        await self.ws.send(json.dumps({"type": "hello", "versions": ["1.0"]}))
+        self.tree, self.event_id, self.url, self.token, self.last_seq = Tree(), 0, url, None, 0
+        self.closing = False
+        await self.connect()
+
+    async def connect(self) -> None:
+        self.ws = await connect(self.url, subprotocols=["phloem.v1"], ping_interval=None)  # type: ignore[list-item]
+        hello: dict[str, Any] = {"type": "hello", "versions": ["1.0"]}
+        if self.token is not None and "no-resume" not in self.bugs:
+            hello["resume"] = {"token": self.token, "seq": self.last_seq}
+        await self.ws.send(json.dumps(hello))
         self.reader = asyncio.ensure_future(self.read(self.ws))
 
     async def read(self, ws: Any) -> None:
+        with contextlib.suppress(Exception):  # a dropped connection
+            await self.read_frames(ws)
+        if not self.closing and ws.close_code in (None, 1001, 1006, 1011):
+            await asyncio.sleep(0.05)
+            await self.connect()
+
+    async def read_frames(self, ws: Any) -> None:
         async for frame in ws:
             m = json.loads(frame)
+            if m["type"] == "welcome":
+                self.token = m["token"]
+                if not m.get("resumed"):
+                    self.tree = Tree()
+            if "seq" in m:
+                self.last_seq = m["seq"]
             if m["type"] == "ui.snapshot":
                 self.tree.snapshot(m["root"], m["rev"])
             elif m["type"] == "ui.patch":
@@ -78,6 +104,7 @@ class Renderer:
                                        "name": "click", "rev": self.tree.rev}))
 
     async def close(self) -> None:
+        self.closing = True
         if self.ws is not None:
             await self.ws.close()
             self.ws = None

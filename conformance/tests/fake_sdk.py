@@ -4,7 +4,11 @@
 
 Bugs make it deliberately wrong so the tests can check the runner catches them:
 ``double-count`` (a click adds 2), ``reapply-duplicate`` (a duplicate event is applied again),
-``stale-resync`` (resync answers the initial tree), ``wrong-close`` (4400 instead of 4406).
+``stale-resync`` (resync answers the initial tree), ``wrong-close`` (4400 instead of 4406),
+``no-replay`` (a resume is honoured but the missed messages are not re-sent).
+
+Sessions outlive connections (resume by token, a replay buffer), events go through a token
+bucket (50/s, bursts of 100), and in the server role the upgrade checks Origin and subprotocol.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ import contextlib
 import json
 import sys
 import threading
+import time
 from typing import Any
 
 MAX_FRAME = 65536
+RATE, BURST = 50, 100
 CLIENT_TYPES = {"hello", "event", "ack", "ping", "pong", "resync", "error"}
 FIXTURES = {
     "counter": "/counter",
@@ -26,15 +32,55 @@ FIXTURES = {
 }
 
 
-class FakeConnection:
-    def __init__(self, fixture: str, bugs: set[str]) -> None:
-        self.fixture = fixture
-        self.bugs = bugs
-        self.welcomed = False
+class FakeSession:
+    """What survives a dropped connection: state, sequence, replay buffer."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
         self.seq = 0
         self.rev = 0
         self.count = 0
         self.highest_event = -1
+        self.sent: list[tuple[int, dict[str, Any]]] = []  # replay buffer: (seq, body)
+
+
+class FakeConnection:
+    def __init__(self, fixture: str, bugs: set[str], sessions: dict[str, FakeSession] | None = None) -> None:
+        self.fixture = fixture
+        self.bugs = bugs
+        self.sessions = {} if sessions is None else sessions
+        self.session = FakeSession(f"fake-token-{len(self.sessions):04d}-0123456789")
+        self.welcomed = False
+        self.tokens = float(BURST)
+        self.refilled = time.monotonic()
+
+    @property
+    def seq(self) -> int:
+        return self.session.seq
+
+    @property
+    def rev(self) -> int:
+        return self.session.rev
+
+    @rev.setter
+    def rev(self, value: int) -> None:
+        self.session.rev = value
+
+    @property
+    def count(self) -> int:
+        return self.session.count
+
+    @count.setter
+    def count(self, value: int) -> None:
+        self.session.count = value
+
+    @property
+    def highest_event(self) -> int:
+        return self.session.highest_event
+
+    @highest_event.setter
+    def highest_event(self, value: int) -> None:
+        self.session.highest_event = value
 
     # -- tree -------------------------------------------------------------------------------
     def root(self) -> dict[str, Any]:
@@ -61,8 +107,9 @@ class FakeConnection:
     # -- output -----------------------------------------------------------------------------
     def msg(self, body: dict[str, Any]) -> str:
         if self.welcomed or body["type"] == "welcome":
-            self.seq += 1
-            body = {**body, "seq": self.seq}
+            self.session.seq += 1
+            self.session.sent.append((self.session.seq, body))
+            body = {**body, "seq": self.session.seq}
         return json.dumps(body)
 
     def error(self, code: str, **extra: Any) -> str:
@@ -96,12 +143,36 @@ class FakeConnection:
         if "1.0" not in m["versions"]:
             return [self.error("version_unsupported", supported=["1.0"], fatal=True)], (
                 4400 if "wrong-close" in self.bugs else 4406)
+        resume = m.get("resume")
+        old = self.sessions.get(resume.get("token")) if isinstance(resume, dict) else None
+        if old is not None and isinstance(resume.get("seq"), int) and resume["seq"] <= old.seq:
+            # PHL-DELIV-005: welcome at resume.seq + 1, then the missed messages renumbered.
+            self.session, self.welcomed = old, True
+            missed = [body for seq, body in old.sent if seq > resume["seq"]]
+            old.seq = resume["seq"]
+            old.sent = [(seq, body) for seq, body in old.sent if seq <= resume["seq"]]
+            out = [self.msg(self.welcome_body(resumed=True))]
+            if "no-replay" not in self.bugs:
+                out += [self.msg(body) for body in missed]
+            return out, None
+        self.sessions[self.session.token] = self.session
         self.welcomed = True
         self.rev = 1
-        welcome = self.msg({"type": "welcome", "version": "1.0", "session": "fake-1",
-                            "token": "fake-token-0123456789",
-                            "limits": {"max_frame_bytes": MAX_FRAME, "max_events_per_second": 50}})
-        return [welcome, self.snapshot()], None
+        return [self.msg(self.welcome_body()), self.snapshot()], None
+
+    def welcome_body(self, resumed: bool = False) -> dict[str, Any]:
+        return {"type": "welcome", "version": "1.0", "session": "fake-1", "token": self.session.token,
+                "resumed": resumed, "limits": {"max_frame_bytes": MAX_FRAME, "max_events_per_second": RATE,
+                                               "heartbeat_seconds": 20}}
+
+    def take_token(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(BURST, self.tokens + (now - self.refilled) * RATE)
+        self.refilled = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
     def snapshot(self) -> str:
         return self.msg({"type": "ui.snapshot", "rev": self.rev, "root": self.root()})
@@ -119,6 +190,8 @@ class FakeConnection:
             return [self.error("invalid_message")], None
         if m["id"] <= self.highest_event and "reapply-duplicate" not in self.bugs:
             return [self.msg({"type": "ack", "event": m["id"]})], None
+        if not self.take_token():
+            return [self.error("rate_limited", event=m["id"], limit=RATE)], None
         if m["node"] not in self.node_ids():
             return [self.error("unknown_node", event=m["id"])], None
         self.highest_event = m["id"]
@@ -136,6 +209,7 @@ class WsServer:
 
     def __init__(self, bugs: set[str]) -> None:
         self.bugs = bugs
+        self.sessions: dict[str, FakeSession] = {}
         self.loop = asyncio.new_event_loop()
         self.port: int | None = None
         ready = threading.Event()
@@ -147,12 +221,21 @@ class WsServer:
 
         async def start() -> None:
             server = await serve(self.handler, "127.0.0.1", 0, subprotocols=["phloem.v1"],
-                                 max_size=2**20, ping_interval=None)
+                                 max_size=2**20, ping_interval=None, process_request=self.check_upgrade)
             self.port = next(iter(server.sockets)).getsockname()[1]
             ready.set()
             await server.serve_forever()
 
         self.loop.run_until_complete(start())
+
+    def check_upgrade(self, connection: Any, request: Any) -> Any:
+        origin = request.headers.get("Origin")
+        if origin is not None and origin != f"http://127.0.0.1:{self.port}":
+            return connection.respond(403, "foreign origin\n")  # PHL-TRANSPORT-006
+        offered = ",".join(request.headers.get_all("Sec-WebSocket-Protocol")).split(",")
+        if "phloem.v1" not in [p.strip() for p in offered]:
+            return connection.respond(400, "phloem.v1 not offered\n")  # PHL-TRANSPORT-003
+        return None
 
     async def handler(self, ws: Any) -> None:
         conn: FakeConnection | None = None
@@ -162,7 +245,7 @@ class WsServer:
                 with contextlib.suppress(ValueError, AttributeError, TypeError):
                     path = json.loads(frame).get("path", path)
                 fixture = next((f for f, p in FIXTURES.items() if p == path), "counter")
-                conn = FakeConnection(fixture, self.bugs)
+                conn = FakeConnection(fixture, self.bugs, self.sessions)
             frames, close = conn.receive(frame)
             for out in frames:
                 await ws.send(out)
@@ -179,6 +262,7 @@ def main() -> None:
     bugs = set(args.bug)
     server = WsServer(bugs) if args.role == "server" else None
     conn: FakeConnection | None = None
+    sessions: dict[str, FakeSession] = {}
     for line in sys.stdin:
         cmd = json.loads(line)
         reply: dict[str, Any] = {"ok": True}
@@ -186,7 +270,8 @@ def main() -> None:
             reply.update(role=args.role, fixtures=list(FIXTURES),
                          implementation={"name": "fake", "version": "0", "language": "python"})
         elif cmd["cmd"] == "open":
-            conn = FakeConnection(cmd.get("fixture") or "counter", bugs)
+            sessions = {}
+            conn = FakeConnection(cmd.get("fixture") or "counter", bugs, sessions)
             if server is not None:
                 reply.update(url=f"ws://127.0.0.1:{server.port}/phloem/ws", path=FIXTURES[cmd["fixture"]],
                              origin=f"http://127.0.0.1:{server.port}")
@@ -195,6 +280,9 @@ def main() -> None:
             frame: str | bytes = cmd["frame"] if "frame" in cmd else base64.b64decode(cmd["binary"])
             frames, close = conn.receive(frame)
             reply.update(frames=frames, close=close)
+        elif cmd["cmd"] == "disconnect":  # the next send arrives on a new connection
+            assert conn is not None
+            conn = FakeConnection(conn.fixture, bugs, sessions)
         print(json.dumps(reply), flush=True)
         if cmd["cmd"] == "bye":
             return

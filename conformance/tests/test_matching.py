@@ -171,3 +171,15 @@ def test_concretize_refuses_matchers_without_stimulus() -> None:
 def test_walk_variables_in_document_order() -> None:
     found = list(walk_variables({"a": "$bind:x", "b": [{"$bind": "y"}, "$ref:x"]}))
     assert found == [("bind", "x"), ("bind", "y"), ("ref", "x")]
+
+
+def test_not_matches_anything_but_its_pattern_and_an_absent_member() -> None:
+    b = Bindings()
+    assert match({"resumed": {"$not": True}}, {"resumed": False}, b) is None
+    assert match({"resumed": {"$not": True}}, {}, b) is None
+    found = match({"resumed": {"$not": True}}, {"resumed": True}, b)
+    assert found is not None and found.pointer == "/resumed"
+    b.values["token"] = "t-1"
+    assert match({"$not": "$ref:token"}, "t-2", b) is None
+    assert match({"$not": "$ref:token"}, "t-1", b) is not None
+    assert match({"$not": 101}, 403, b) is None

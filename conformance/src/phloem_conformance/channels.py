@@ -10,8 +10,10 @@ import asyncio
 import base64
 import collections
 import contextlib
+import os
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -42,6 +44,10 @@ class Channel:
         raise NotImplementedError
 
     async def next(self, timeout: float) -> Incoming | None:
+        raise NotImplementedError
+
+    async def reconnect(self, timeout: float) -> None:
+        """Drop the transport and continue over a new connection (the ``reconnect`` step)."""
         raise NotImplementedError
 
     async def close(self) -> None:
@@ -77,6 +83,12 @@ class SdkChannel(Channel):
     async def next(self, timeout: float) -> Incoming | None:
         # Nothing is pending unless a send produced it: the SDK is sans-IO.
         return self.queue.popleft() if self.queue else None
+
+    async def reconnect(self, timeout: float) -> None:
+        # Frames not yet read were "lost with the connection"; the next send is a new connection.
+        await self.adapter.request({"cmd": "disconnect"}, self.timeout)
+        self.queue.clear()
+        self.closed = False
 
 
 class _SocketChannel(Channel):
@@ -125,26 +137,48 @@ class _SocketChannel(Channel):
         if self._pump is not None:
             await asyncio.gather(self._pump, return_exceptions=True)
 
+    async def _drop(self) -> None:
+        """Abort the TCP connection without a close frame (the peer sees 1006), forget its frames."""
+        if self.ws is not None:
+            self.ws.transport.abort()
+        if self._pump is not None:
+            await asyncio.gather(self._pump, return_exceptions=True)
+        self.queue = asyncio.Queue()
+        self.ws = None
+        self._pump = None
+
 
 class ClientSocketChannel(_SocketChannel):
     """The runner as client of a server under test."""
 
+    def __init__(self, url: str, origin: str | None) -> None:
+        super().__init__()
+        self.url = url
+        self.origin = origin
+
     @classmethod
     async def open(cls, url: str, origin: str | None, timeout: float) -> ClientSocketChannel:
-        channel = cls()
+        channel = cls(url, origin)
+        await channel._connect(timeout)
+        return channel
+
+    async def _connect(self, timeout: float) -> None:
         ws = await asyncio.wait_for(
             connect(
-                url,
+                self.url,
                 subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
-                origin=origin,  # type: ignore[arg-type]
+                origin=self.origin,  # type: ignore[arg-type]
                 max_size=_MAX_FRAME,
                 ping_interval=None,
                 open_timeout=timeout,
             ),
             timeout,
         )
-        channel._attach(ws)
-        return channel
+        self._attach(ws)
+
+    async def reconnect(self, timeout: float) -> None:
+        await self._drop()
+        await self._connect(timeout)
 
     @property
     def subprotocol(self) -> str | None:
@@ -180,12 +214,19 @@ class ServerSocketChannel(_SocketChannel):
         return f"ws://127.0.0.1:{port}/phloem/ws"
 
     async def _handler(self, ws: ServerConnection) -> None:
-        if self.connected.done():
+        if self.connected.done():  # one connection at a time; a new one only after a reconnect step
             await ws.close(1008, "one connection per case")
             return
         self._attach(ws)
         self.connected.set_result(ws)
         await self.done.wait()
+
+    async def reconnect(self, timeout: float) -> None:
+        """Drop the renderer's connection and wait for the one it opens next."""
+        await self._drop()
+        self.connected = asyncio.get_running_loop().create_future()
+        if not await self.wait_connected(timeout):
+            raise TimeoutError(f"renderer did not reconnect within {timeout:g} s")
 
     async def wait_connected(self, timeout: float) -> bool:
         try:
@@ -204,3 +245,52 @@ class ServerSocketChannel(_SocketChannel):
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
+
+
+@dataclass(frozen=True)
+class UpgradeAnswer:
+    status: int
+    headers: dict[str, str]
+
+
+async def probe_upgrade(url: str, origin: str | None, subprotocols: list[str],
+                        timeout: float) -> UpgradeAnswer:
+    """Send one WebSocket upgrade request by hand and return the HTTP status line's code.
+
+    A raw request, so that any answer (101, 403, 400...) is observed as it is, whatever a
+    WebSocket client library would make of it. The connection is closed right after.
+    """
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "wss" else 80)
+    ssl = parts.scheme == "wss"
+    lines = [
+        f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
+        f"Host: {parts.hostname}:{port}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}",
+        "Sec-WebSocket-Version: 13",
+    ]
+    if origin is not None:
+        lines.append(f"Origin: {origin}")
+    if subprotocols:
+        lines.append(f"Sec-WebSocket-Protocol: {', '.join(subprotocols)}")
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port, ssl=ssl), timeout)
+    try:
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+    except asyncio.IncompleteReadError as exc:
+        head = exc.partial
+    finally:
+        writer.transport.abort()
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    fields = status_line.split(" ", 2)
+    if len(fields) < 2 or not fields[1].isdigit():
+        raise OSError(f"not an HTTP answer to the upgrade: {status_line!r}")
+    headers = {}
+    for line in header_lines:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    return UpgradeAnswer(int(fields[1]), headers)

@@ -1,4 +1,4 @@
-"""``phloem-conformance``: run the suite, lint cases, check traceability."""
+"""``phloem-conformance``: run the suite, lint cases, check traceability, score mutants."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--timeout-factor", type=float, default=1.0, help="multiply every timeout")
     run.add_argument("-v", "--verbose", action="store_true", help="print results and adapter stderr")
 
+    mut = sub.add_parser("mutants", help="break an implementation through the mutating proxy; print the mutation score")
+    mut.add_argument("--target", required=True, choices=["sdk", "server", "renderer"])
+    mut.add_argument("--adapter", required=True, help="shell command that starts the real adapter")
+    mut.add_argument("--mutant", action="append", default=[], help="only this mutant (repeatable)")
+    mut.add_argument("--cases", type=Path, help="cases directory (default: the suite's)")
+    mut.add_argument("--expected", type=Path, help="mutants/expected.yaml (default: the suite's)")
+    mut.add_argument("--timeout-factor", type=float, default=1.0, help="multiply every timeout")
+
     lint_cmd = sub.add_parser("lint", help="check every case against the case schema and rules")
     lint_cmd.add_argument("--cases", type=Path)
 
@@ -54,7 +62,24 @@ def _dispatch(args: argparse.Namespace) -> int:
         report = trace(load_cases(args.cases), load_requirements(args.requirements))
         print(report.markdown())
         return 1 if report.unknown else 0
+    if args.command == "mutants":
+        return _mutants(args)
     return _run(args)
+
+
+def _mutants(args: argparse.Namespace) -> int:
+    from .mutation import load_expected, run_mutants
+
+    cases = load_cases(args.cases)
+    try:
+        report = run_mutants(args.target, args.adapter, cases, load_protocol("1.0"),
+                             expected=load_expected(args.expected), only=args.mutant,
+                             timeout_factor=args.timeout_factor)
+    except AdapterError as exc:
+        print(f"adapter failed to start: {exc}", file=sys.stderr)
+        return 2
+    print(report.text())
+    return 0 if report.ok else 1
 
 
 def _run(args: argparse.Namespace) -> int:

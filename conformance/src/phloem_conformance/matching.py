@@ -7,7 +7,8 @@ A pattern is JSON with a few reserved forms (the ``$`` prefix is reserved; ``$$`
 - scalars match by value (numbers numerically, ``true`` is not ``1``);
 - ``"$bind:x"`` captures the value on first sight, ``"$ref:x"`` must equal it later;
 - matcher objects: ``{$any: true}``, ``{$type: T}``, ``{$re: R}``, ``{$num: [lo, hi]}``,
-  ``{$absent: true}`` (as an object member), ``{$contains: [p, ...]}``, and the long form
+  ``{$absent: true}`` (as an object member), ``{$contains: [p, ...]}``, ``{$not: p}`` (as an
+  object member it also matches an absent member), and the long form
   ``{$bind: x, ...matchers}``. A matcher object may carry ``$stimulus: value``, the value the
   runner sends when the pattern is a stimulus rather than an expectation.
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MATCHERS = frozenset(
-    {"$any", "$type", "$re", "$num", "$absent", "$contains", "$bind", "$stimulus"}
+    {"$any", "$type", "$re", "$num", "$absent", "$contains", "$not", "$bind", "$stimulus"}
 )
 _TYPES = {"string", "number", "integer", "boolean", "object", "array", "null"}
 
@@ -137,6 +138,8 @@ def _match(pattern: Any, actual: Any, b: Bindings) -> Mismatch | None:
                     return Mismatch(pointer, sub, actual[key], "must be absent")
                 continue
             if key not in actual:
+                if isinstance(sub, Mapping) and "$not" in sub and len(sub) == 1 + ("$stimulus" in sub):
+                    continue  # an absent member is not the value $not excludes
                 return Mismatch(pointer, sub, None, "missing")
             found = _match(sub, actual[key], b)
             if found is not None:
@@ -193,6 +196,8 @@ def _match_matcher(pattern: Mapping[str, Any], actual: Any, b: Bindings) -> Mism
         for sub in pattern["$contains"]:
             if not any(match(sub, item, b) is None for item in actual):
                 return Mismatch("", sub, actual, "no item matches")
+    if "$not" in pattern and match(pattern["$not"], actual, b.copy()) is None:
+        return fail(f"must not match {_short(pattern['$not'])}")
     if "$bind" in pattern:
         reason = b.bind(pattern["$bind"], actual)
         if reason is not None:

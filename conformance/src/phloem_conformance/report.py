@@ -14,7 +14,7 @@ from . import ADAPTER_PROTOCOL, PROTOCOL_VERSION, __version__
 from .runner import CaseResult
 
 REPORT_VERSION = 1
-STATUSES = ("PASS", "FAIL", "ERROR", "SKIP", "N/A")
+STATUSES = ("PASS", "FAIL", "WARN", "INFO", "ERROR", "SKIP", "N/A")
 
 
 def header(target: str, implementation: dict[str, Any], adapter_command: str) -> dict[str, Any]:
@@ -64,6 +64,8 @@ def footer(results: list[CaseResult]) -> dict[str, Any]:
         "kind": "footer",
         "counts": {status: counts.get(status, 0) for status in STATUSES},
         "must_not_passed": failing,
+        "warnings": [r.case.id for r in results if r.status == "WARN"],
+        "information": [r.case.id for r in results if r.status == "INFO"],
         "conformant": not failing,
     }
 
@@ -87,6 +89,10 @@ def summary_markdown(head: dict[str, Any], results: list[CaseResult]) -> str:
         "**Conformant** (every MUST case passes)" if foot["conformant"]
         else f"**Not conformant**: {len(foot['must_not_passed'])} MUST case(s) did not pass",
         "",
+        *([f"Warnings (SHOULD cases that diverged, not counted against conformance): "
+           f"{', '.join(f'`{c}`' for c in foot['warnings'])}", ""] if foot["warnings"] else []),
+        *([f"Information (MAY cases that diverged): {', '.join(f'`{c}`' for c in foot['information'])}", ""]
+          if foot["information"] else []),
         "| status | case | level | requirements | reason |",
         "|---|---|---|---|---|",
     ]
@@ -99,7 +105,7 @@ def summary_markdown(head: dict[str, Any], results: list[CaseResult]) -> str:
         d = r.divergence
         lines += [
             "",
-            f"## `{r.case.id}`: {r.case.data['title']}",
+            f"## {r.status} `{r.case.id}`: {r.case.data['title']}",
             "",
             f"First divergence at step {d['step']} ({d['kind']}), pointer `{d['pointer'] or '/'}`: {d['reason']}",
             "",
@@ -127,6 +133,10 @@ def junit_xml(head: dict[str, Any], results: list[CaseResult]) -> str:
         if r.status == "FAIL":
             failure = ET.SubElement(case, "failure", message=r.reason, type=r.level)
             failure.text = json.dumps(r.divergence, indent=2, ensure_ascii=False, default=str)
+        elif r.status in ("WARN", "INFO"):  # JUnit has no warning: a passing testcase with a note
+            out = ET.SubElement(case, "system-out")
+            out.text = f"{r.status} ({r.level}): {r.reason}\n" + json.dumps(
+                r.divergence, indent=2, ensure_ascii=False, default=str)
         elif r.status == "ERROR":
             ET.SubElement(case, "error", message=r.reason)
         elif r.status in ("SKIP", "N/A"):

@@ -18,12 +18,15 @@ from .session import Divergence, Session
 
 STEP_TIMEOUT = 5.0  # seconds per expectation; multiplied by --timeout-factor
 ADAPTER_TIMEOUT = 30.0  # opening a fixture may start a browser or an app
+# A divergence fails a MUST case; for SHOULD it is a warning, for MAY information (spec index,
+# "Profiles"). Only MUST cases decide conformance and the exit status.
+DIVERGED_STATUS = {"MUST": "FAIL", "SHOULD": "WARN", "MAY": "INFO"}
 
 
 @dataclass
 class CaseResult:
     case: Case
-    status: str  # PASS | FAIL | ERROR | SKIP | N/A
+    status: str  # PASS | FAIL | WARN | INFO | ERROR | SKIP | N/A
     reason: str = ""
     divergence: dict[str, Any] | None = None
     transcript: list[dict[str, Any]] = field(default_factory=list)
@@ -32,6 +35,11 @@ class CaseResult:
     @property
     def level(self) -> str:
         return str(self.case.data["level"])
+
+    @property
+    def diverged(self) -> bool:
+        """The IUT diverged: FAIL for a MUST case, WARN for SHOULD, INFO for MAY."""
+        return self.status in ("FAIL", "WARN", "INFO")
 
     @property
     def counts_against(self) -> bool:
@@ -102,7 +110,8 @@ class Runner:
                 result = CaseResult(case, "PASS")
             else:
                 bindings = self.session.bindings if self.session else None
-                result = CaseResult(case, "FAIL", divergence.reason, divergence.to_json(bindings))
+                status = DIVERGED_STATUS[str(case.data["level"])]
+                result = CaseResult(case, status, divergence.reason, divergence.to_json(bindings))
         except CaseError as exc:
             result = CaseResult(case, "ERROR", f"case error (suite bug): {exc}")
         except AdapterError as exc:
@@ -138,7 +147,8 @@ class Runner:
             open_cmd["fixture"] = case.data.get("fixture")
             reply = await self.adapter.request(open_cmd, self.adapter_timeout)
             client = await ClientSocketChannel.open(reply["url"], reply.get("origin"), self.step_timeout)
-            session = self._session(case, client, hello_path=reply.get("path"))
+            session = self._session(case, client, hello_path=reply.get("path"),
+                                    endpoint=(reply["url"], reply.get("origin")))
             try:
                 if client.subprotocol != SUBPROTOCOL:
                     return Divergence(-1, "connect", "", SUBPROTOCOL, client.subprotocol,

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import json
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .cases import Case
-from .channels import Channel, Incoming
+from .channels import SUBPROTOCOL, Channel, Incoming, probe_upgrade
 from .matching import Bindings, CaseError, Mismatch, concretize, match, pointer_get
 from .schemas import ProtocolSchemas
 from .tree import PatchError, Tree
@@ -85,6 +87,7 @@ class Session:
         hello_path: str | None = None,
         act: Act | None = None,
         snapshot: Snapshot | None = None,
+        endpoint: tuple[str, str | None] | None = None,
     ) -> None:
         self.case = case
         self.role = role
@@ -95,10 +98,13 @@ class Session:
         self.hello_path = hello_path
         self.act = act
         self.snapshot = snapshot
+        self.endpoint = endpoint  # (url, origin) of a server under test, for `connect` probes
         self.bindings = Bindings()
         self.transcript = Transcript()
         self.tree = Tree()
         self.next_seq = 1  # the server's next seq (checked as client, assigned as server)
+        self.last_hello: dict[str, Any] | None = None  # the runner's latest hello (as client)
+        self.history: dict[int, tuple[Any, Any]] = {}  # seq -> reference tree after it (resume)
         self.welcomed = False
         self.barriers = 0
         self.step = -1
@@ -130,6 +136,8 @@ class Session:
         errors = self.schemas.client_errors(message)
         if errors:
             raise CaseError(f"step {self.step}: stimulus is not a valid client message: {errors[0]}")
+        if message.get("type") == "hello":
+            self.last_hello = message
         await self._send(message)
 
     async def _step_c2s_raw(self, step: dict[str, Any]) -> None:
@@ -221,6 +229,76 @@ class Session:
                 raise self.diverge("close", "expected the connection to close",
                                    expected={"close": expected}, actual=message)
 
+    async def _step_reconnect(self, step: dict[str, Any]) -> None:
+        self.transcript.add("reconnect", {})
+        try:
+            await self.channel.reconnect(self.timeout)
+        except (OSError, TimeoutError) as exc:
+            raise self.diverge("reconnect", f"no new connection: {exc}", expected="a new connection",
+                               actual=None) from None
+        subprotocol = getattr(self.channel, "subprotocol", SUBPROTOCOL)
+        if subprotocol != SUBPROTOCOL:
+            raise self.diverge("reconnect", f"the new connection did not negotiate {SUBPROTOCOL}",
+                               expected=SUBPROTOCOL, actual=subprotocol)
+        if self.plays_server:
+            self.welcomed = False  # the renderer's hello comes first on the new connection
+
+    async def _step_connect(self, step: dict[str, Any]) -> None:
+        if self.endpoint is None:
+            raise CaseError("connect step without a server endpoint")
+        spec = step["connect"]
+        url, own_origin = self.endpoint
+        origin = spec.get("origin", own_origin)
+        offered = list(spec.get("subprotocols", [SUBPROTOCOL]))
+        answer = await probe_upgrade(url, origin, offered, self.timeout)
+        self.transcript.add("connect", {"origin": origin, "subprotocols": offered, "status": answer.status,
+                                        "subprotocol": answer.headers.get("sec-websocket-protocol")})
+        mismatch = match(spec["status"], answer.status, self.bindings)
+        if mismatch is not None:
+            raise self.diverge("connect", f"upgrade answered HTTP {answer.status}: {mismatch.reason}",
+                               pointer="/status", expected=spec["status"], actual=answer.status)
+
+    async def _step_burst(self, step: dict[str, Any]) -> None:
+        spec = step["burst"]
+        count = spec["count"]
+        if isinstance(count, dict):
+            base = concretize(count["of"], self.bindings)
+            if not isinstance(base, (int, float)) or isinstance(base, bool):
+                raise CaseError(f"step {self.step}: burst count of a non-number {base!r}")
+            count = math.ceil(base * count["times"]) + int(count.get("plus", 0))
+        fields = concretize(spec["event"], self.bindings)
+        ids = [spec["first_id"] + i for i in range(count)]
+        for event_id in ids:
+            message = {"type": "event", "id": event_id, **{k: v for k, v in fields.items() if k not in ("type", "id")}}
+            errors = self.schemas.client_errors(message)
+            if errors:
+                raise CaseError(f"step {self.step}: burst event is not a valid client message: {errors[0]}")
+            await self._send(message)
+        self.barriers += 1
+        token = f"burst-{self.barriers}"
+        await self._send({"type": "ping", "id": token})
+        answered: set[Any] = set()
+        found = False
+        wanted = {"type": "pong", "id": token}
+        while True:
+            message = await self._receive("burst", wanted)
+            if message.get("type") == "pong" and message.get("id") == token:
+                break
+            if "event" in message:
+                if message["event"] not in ids:
+                    raise self.diverge("burst", "an answer names an event the burst did not send",
+                                       pointer="/event", expected=f"{ids[0]}..{ids[-1]}",
+                                       actual=message["event"], received=message)
+                if message["event"] in answered:
+                    raise self.diverge("burst", "an event of the burst is answered twice (PHL-EVT-004)",
+                                       pointer="/event", actual=message["event"], received=message)
+                answered.add(message["event"])
+            if not found and match(spec["some"], message, self.bindings) is None:
+                found = message.get("event", ids[0]) in ids
+        if not found:
+            raise self.diverge("burst", f"none of the answers to {count} events matches", expected=spec["some"],
+                               actual=None)
+
     # ---- expectations -------------------------------------------------------------------
 
     async def _expect(self, pattern: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -307,6 +385,8 @@ class Session:
         return message
 
     def _check_server_invariants(self, message: dict[str, Any], kind: str) -> None:
+        if message.get("type") == "welcome":
+            self._start_session_view(message)
         if "seq" in message:
             if message["seq"] != self.next_seq:  # PHL-DELIV-001: seq increases by exactly 1
                 raise self.diverge(kind, f"seq {message['seq']}, expected {self.next_seq}",
@@ -320,6 +400,22 @@ class Session:
                 self.tree.apply(message)
         except PatchError as exc:
             raise self.diverge(kind, f"{message['type']} does not apply: {exc}", received=message) from None
+        if "seq" in message:
+            self.history[message["seq"]] = (copy.deepcopy(self.tree.root), self.tree.rev)
+
+    def _start_session_view(self, welcome: dict[str, Any]) -> None:
+        """What the runner, as client, expects after its latest hello: a resumed session goes on
+        from ``resume.seq`` with the tree it had processed then (PHL-DELIV-005); any other
+        welcome starts a new session at seq 1 (PHL-DELIV-007)."""
+        resume = (self.last_hello or {}).get("resume")
+        if welcome.get("resumed") is True and isinstance(resume, dict) and isinstance(resume.get("seq"), int):
+            self.next_seq = resume["seq"] + 1
+            root, rev = self.history.get(resume["seq"], (None, None))
+            self.tree.root, self.tree.rev = copy.deepcopy(root), rev
+        elif self.last_hello is not None and self.history:
+            self.next_seq = 1
+            self.tree = Tree()
+            self.history = {}
 
     def _ignorable(self, message: dict[str, Any], pattern: dict[str, Any]) -> bool:
         """Unsolicited pings (answered) and a renderer's batched acks, unless the step wants them."""
