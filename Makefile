@@ -6,7 +6,7 @@ NODE_STAMP := renderer-react/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-python test-ts test-conformance lint gen gen-check bench build clean
+.PHONY: demo test test-python test-ts test-conformance test-mutants lint gen gen-check bench build clean
 
 $(VENV_STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -57,7 +57,13 @@ test-conformance: build
 	.venv/bin/phloem-conformance run --target renderer --adapter "$(PY) conformance/adapters/react.py" \
 	  --report out/conformance/renderer.ndjson --summary out/conformance/renderer.md --junit out/conformance/renderer.xml
 
-test: lint gen-check test-ts test-python test-conformance
+# The suite tests itself: every deliberately broken variant of the reference server and
+# renderer must be caught (the SDK's mutants run inside pytest, conformance/tests/test_mutants.py).
+test-mutants: build
+	.venv/bin/phloem-conformance mutants --target server --adapter "$(PY) reference-server/conformance_adapter.py"
+	.venv/bin/phloem-conformance mutants --target renderer --adapter "$(PY) conformance/adapters/react.py"
+
+test: lint gen-check test-ts test-python test-conformance test-mutants
 	@echo "make test: all green"
 
 bench: build
