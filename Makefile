@@ -67,8 +67,7 @@ test: lint gen-check test-ts test-python test-conformance test-mutants
 	@echo "make test: all green"
 
 bench: build
-	$(PY) bench/bench_diff.py
-	$(PY) bench/bench_wire.py
+	$(PY) bench/bench.py
 
 clean:
 	rm -rf out renderer-react/dist

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import orjson
 import phloem as ph
+from _common import Row
 from phloem.runtime import Hub
 
 COUNTER = Path(__file__).resolve().parent.parent / "sdk-python" / "examples" / "counter.py"
@@ -65,7 +66,7 @@ def wire_bytes(app: ph.App) -> None:
         print(f"  both ways: {payload} B payload, {framed} B with WebSocket framing")
 
 
-def cpu_per_click(app: ph.App) -> None:
+def cpu_per_click(app: ph.App) -> float:
     conn = new_hub(app).connect(0.0)
     conn.receive('{"type":"hello","versions":["1.0"]}', 0.0)
     frames = [
@@ -85,9 +86,10 @@ def cpu_per_click(app: ph.App) -> None:
         f"runtime per click event: {cpu / CLICKS * 1e6:.1f} us CPU, {wall / CLICKS * 1e6:.1f} us wall "
         f"(mean of {CLICKS:,}; receive -> handler -> render -> diff -> ui.patch frame)"
     )
+    return cpu / CLICKS
 
 
-def memory_per_session(app: ph.App) -> None:
+def memory_per_session(app: ph.App) -> float:
     hub = new_hub(app)
     gc.collect()
     tracemalloc.start()
@@ -110,13 +112,22 @@ def memory_per_session(app: ph.App) -> None:
         f"{unacked / SESSIONS / 1e6:.4f} MB with 2 unacknowledged messages buffered, "
         f"{acked / SESSIONS / 1e6:.4f} MB after the client acks"
     )
+    return unacked / SESSIONS
+
+
+def run() -> list[Row]:
+    app = ph.load_app(COUNTER)
+    wire_bytes(app)
+    cpu = cpu_per_click(app)
+    memory = memory_per_session(app)
+    return [
+        Row("sans-IO runtime CPU per click", f"{cpu * 1e6:.1f} us"),
+        Row("runtime memory per session (tracemalloc)", f"{memory / 1024:.1f} KiB"),
+    ]
 
 
 def main() -> None:
-    app = ph.load_app(COUNTER)
-    wire_bytes(app)
-    cpu_per_click(app)
-    memory_per_session(app)
+    run()
 
 
 if __name__ == "__main__":

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import selectors
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -81,3 +85,115 @@ def _wait_ready(proc: subprocess.Popen[str], timeout: float, stderr: list[str]) 
             f"(exit {proc.poll()}).\nstdout:\n{''.join(lines)}\nstderr:\n{''.join(stderr)}"
         )
     return found[0]
+
+
+class TcpProxy:
+    """A loopback TCP proxy whose "network" can be cut: :meth:`down` resets every proxied
+    connection (RST: no WebSocket close frame, no FIN) and resets new ones until :meth:`up`.
+    It drops a browser's WebSocket without the browser's cooperation. One thread owns every
+    socket (a selector loop), so a reset is a real close, not one deferred by a blocked recv."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self._upstream = ("127.0.0.1", upstream_port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.setblocking(False)
+        self.port: int = self._listener.getsockname()[1]
+        self._want_down = False
+        self._stop = False
+        self._cut = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def down(self) -> None:
+        """Reset every connection; returns once they are reset."""
+        self._cut.clear()
+        self._want_down = True
+        self._cut.wait(5)
+
+    def up(self) -> None:
+        self._want_down = False
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join(5)
+        self._listener.close()
+
+    @staticmethod
+    def _reset(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+
+    def _loop(self) -> None:
+        sel = selectors.DefaultSelector()
+        sel.register(self._listener, selectors.EVENT_READ)
+        peers: dict[socket.socket, socket.socket] = {}
+
+        def drop(sock: socket.socket, reset: bool) -> None:
+            for s in (sock, peers.pop(sock, None)):
+                if s is None or s.fileno() < 0:
+                    continue
+                peers.pop(s, None)
+                sel.unregister(s)
+                if reset:
+                    self._reset(s)
+                else:
+                    with contextlib.suppress(OSError):
+                        s.shutdown(socket.SHUT_RDWR)
+                    s.close()
+
+        while not self._stop:
+            if self._want_down and peers:
+                for sock in list(peers):
+                    if sock in peers:
+                        drop(sock, reset=True)
+            if self._want_down:
+                self._cut.set()
+            for key, _ in sel.select(0.01):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                if sock is self._listener:
+                    try:
+                        client, _ = sock.accept()
+                    except OSError:
+                        continue
+                    if self._want_down:
+                        self._reset(client)
+                        continue
+                    try:
+                        upstream = socket.create_connection(self._upstream, timeout=5)
+                    except OSError:
+                        self._reset(client)
+                        continue
+                    for s in (client, upstream):
+                        s.setblocking(False)
+                        sel.register(s, selectors.EVENT_READ)
+                    peers[client], peers[upstream] = upstream, client
+                    continue
+                if sock not in peers:
+                    continue
+                try:
+                    data = sock.recv(65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    drop(sock, reset=False)
+                    continue
+                peer = peers[sock]
+                peer.setblocking(True)  # loopback: a short blocking send is fine here
+                try:
+                    peer.sendall(data)
+                except OSError:
+                    drop(sock, reset=True)
+                    continue
+                peer.setblocking(False)
+        for sock in list(peers):
+            if sock in peers:
+                drop(sock, reset=True)
+        sel.close()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 from conftest import COUNTER_EXAMPLE, REPO
-from live import phloem_run
+from live import TcpProxy, phloem_run
 
 DIST = REPO / "renderer-react" / "dist"
 SCREENSHOT = REPO / "out" / "browser" / "counter.png"
@@ -47,3 +47,66 @@ def test_three_clicks_show_count_3_in_chromium(tmp_path: Path):
             assert problems == []
         finally:
             browser.close()
+
+
+# In the page: when the `online` event fires, and when the status indicator next says "open".
+WATCH_RESUME = """() => { window.__phloemResumed = new Promise((resolve) => {
+  let online = null;
+  window.addEventListener("online", () => { online = performance.now(); }, {once: true});
+  const status = () => document.querySelector("[data-status]")?.dataset.status;
+  const mo = new MutationObserver(() => {
+    if (online !== null && status() === "open") { mo.disconnect(); resolve(performance.now() - online); }
+  });
+  mo.observe(document.body, {subtree: true, attributes: true, attributeFilter: ["data-status"]});
+}); }"""
+OFFLINE = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+
+
+@pytest.mark.browser
+def test_clicks_survive_a_network_drop_and_resume_in_chromium(tmp_path: Path):
+    """Two clicks, the network dies (every TCP connection reset, the browser offline), it
+    comes back, the renderer resumes its session; a third click shows "Count: 3"."""
+    from playwright.sync_api import expect, sync_playwright
+
+    if not (DIST / "index.html").is_file():
+        pytest.fail(f"the React renderer is not built ({DIST / 'index.html'} is missing)")
+    with phloem_run(COUNTER_EXAMPLE, tmp_path) as server, sync_playwright() as pw:
+        proxy = TcpProxy(int(server.url.rsplit(":", 1)[1]))
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            problems: list[str] = []
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            sockets: list[str] = []
+            page.on("websocket", lambda ws: sockets.append(ws.url))
+            page.goto(proxy.url + "/")
+            count = page.locator('[data-node-id="count"]')
+            status = page.locator("[data-status]")
+            expect(count).to_be_visible()
+            for _ in range(2):
+                page.locator('[data-node-id="inc"]').click()
+            expect(count).to_have_text("Count: 2")
+
+            # Network down: CDP offline (no new connections, `offline` fires) and every
+            # open TCP connection reset, which is what CDP offline alone does not do.
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Network.emulateNetworkConditions", OFFLINE)
+            proxy.down()
+            expect(status).to_have_attribute("data-status", "reconnecting")
+            page.wait_for_timeout(300)  # a failed attempt or two, into the backoff
+            page.evaluate(WATCH_RESUME)
+            # Network back: the renderer resumes on `online` without waiting out its backoff.
+            proxy.up()
+            cdp.send("Network.emulateNetworkConditions", {**OFFLINE, "offline": False})
+            ms = page.evaluate("window.__phloemResumed")
+            print(f"\nnetwork back -> resumed (status open): {ms:.1f} ms")
+            expect(status).to_have_attribute("data-status", "open")
+            expect(count).to_have_text("Count: 2")  # the same session, not a new one at 0
+            page.locator('[data-node-id="inc"]').click()
+            expect(count).to_have_text("Count: 3")
+            assert len(sockets) >= 2  # a second WebSocket, not the first one surviving
+            assert ms < 1000  # the brief: resumed within 1 s of the network returning
+            assert problems == []
+        finally:
+            browser.close()
+            proxy.close()

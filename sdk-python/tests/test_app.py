@@ -33,6 +33,7 @@ def test_the_public_surface_is_exactly_what_we_mean() -> None:
         assert getattr(ph, name) is not None
     assert sorted(ph.runtime.__all__) == [
         "Connection",
+        "ErrorHook",
         "Hub",
         "Limits",
         "Output",

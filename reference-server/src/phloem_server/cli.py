@@ -9,8 +9,9 @@ from pathlib import Path
 
 from . import servers
 
-# Measured (reference-server/bench), uvicorn vs Daphne: click -> DOM p50 1.60 vs 1.80 ms in
-# Chromium, event -> patch p50 0.30 vs 0.49 ms, server CPU per event 0.28 vs 0.40 ms.
+# Measured (bench/bench_click.py, bench/bench_rtt.py), uvicorn vs Daphne: click -> DOM p50
+# 1.60 vs 1.80 ms in Chromium, event -> patch p50 0.30 vs 0.49 ms, server CPU per event 0.28
+# vs 0.40 ms.
 # Daphne stays one flag away (--server daphne).
 DEFAULT_SERVER = "uvicorn"
 

@@ -36,7 +36,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale DB connections before every message: a thread hop that
-        # doubled server CPU per event (reference-server/bench). This consumer touches the
+        # doubled server CPU per event (bench/bench_rtt.py). This consumer touches the
         # database only through `records`, whose DB thread does its own cleanup.
         handler = getattr(self, message["type"].replace(".", "_"), None)
         if handler is None:
@@ -77,7 +77,6 @@ class PhloemConsumer(AsyncWebsocketConsumer):
         if session is not None and self.session is None:
             self.session = session.id
             records.opened(session.id, self.served.path)
-        errors.log_errors(out.frames, self.session)
 
     async def disconnect(self, code: int) -> None:
         _open.discard(self)
@@ -86,6 +85,8 @@ class PhloemConsumer(AsyncWebsocketConsumer):
             # A superseded connection's session lives on elsewhere: its record stays open.
             if self.session is not None and self.superseded is None:
                 records.closed(self.session)
+            if self.session is not None:
+                errors.error_log.forget(self.session)
 
     def _superseded(self) -> None:
         # Called synchronously from inside the other connection's receive; close from a task

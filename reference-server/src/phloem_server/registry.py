@@ -18,6 +18,8 @@ import phloem as ph
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from . import errors
+
 log = logging.getLogger(__name__)
 DEFAULT = "default"
 
@@ -55,8 +57,10 @@ def limits() -> ph.runtime.Limits:
 
 def install(app: ph.App, path: str, key: str = DEFAULT) -> Served:
     """Serve an already loaded app under `key`."""
-    # Tokens come from the runtime's default_token (CSPRNG, PHL-SEC-004).
-    served = Served(app, ph.runtime.Hub(app, limits=limits()), path)
+    # Tokens come from the runtime's default_token (CSPRNG, PHL-SEC-004). Every coded error
+    # the runtime sends is logged by the hook, client faults throttled (errors.ErrorLog).
+    hub = ph.runtime.Hub(app, limits=limits(), on_error=errors.error_log)
+    served = Served(app, hub, path)
     with _lock:
         _served[key] = served
     return served

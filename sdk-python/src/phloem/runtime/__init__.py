@@ -3,9 +3,9 @@
 No clock reads, no I/O, no threads: the shell passes the time in and sends what comes out.
 """
 
-from phloem.runtime.connection import Connection, Output
+from phloem.runtime.connection import Connection, ErrorHook, Output
 from phloem.runtime.hub import Hub, default_token
 from phloem.runtime.limits import Limits
 from phloem.runtime.session import Session
 
-__all__ = ["Connection", "Hub", "Limits", "Output", "Session", "default_token"]
+__all__ = ["Connection", "ErrorHook", "Hub", "Limits", "Output", "Session", "default_token"]

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("phloem.runtime")
 
 Message = dict[str, Any]
+# Hub(on_error=...): (session id or None before the handshake, the error message as sent).
+ErrorHook = Callable[[str | None, Message], None]
 
 
 class Output(NamedTuple):
@@ -109,8 +111,22 @@ class Connection:
 
     def _reject(self, exc: RemoteProtocolError, now: float) -> Output:
         if self.session is None:  # no seq before the handshake (PHL-ERR-001)
-            return Output([outbound.dumps(outbound.error(exc.code, exc.message, **exc.extra))])
-        return Output([self.session.error(exc)])
+            return Output([self._error(outbound.error(exc.code, exc.message, **exc.extra))])
+        return Output([self._error(outbound.error(exc.code, exc.message, 0, **exc.extra))])
+
+    def _error(self, msg: Message, session: Session | None = None) -> str:
+        """Serialise a coded error (numbered once there is a session) and tell the hub's
+        ``on_error`` hook of it. Every coded error this connection sends goes through here;
+        replays after a resume do not, as they were reported when first sent."""
+        session = session or self.session
+        frame = session.emit(msg) if session is not None else outbound.dumps(msg)
+        hook = self._hub.on_error
+        if hook is not None:
+            try:
+                hook(session.id if session is not None else None, msg)
+            except Exception:  # a broken hook must not break the protocol
+                logger.exception("on_error hook raised")
+        return frame
 
     def _require_handshake(self, msg: Message, now: float) -> Output:
         return self._reject(
@@ -130,7 +146,7 @@ class Connection:
             fatal=True,
             supported=SUPPORTED_VERSIONS,
         )
-        return Output([outbound.dumps(err)], 4406)
+        return Output([self._error(err)], 4406)
 
     def _welcome(self, msg: Message, now: float) -> Output:
         version = pick_version(msg["versions"])
@@ -213,7 +229,7 @@ class Connection:
         err = outbound.error("internal_error", "the server failed; reconnect", fatal=True)
         session = self.session
         if session is None:
-            return Output([outbound.dumps(err)], 1011)
+            return Output([self._error(err)], 1011)
         self._hub._forget(session)
         session.conn = None
-        return Output([session.emit(err)], 1011)
+        return Output([self._error(err, session)], 1011)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from phloem.app.app import App
 from phloem.protocol.errors import LocalProtocolError
-from phloem.runtime.connection import Connection
+from phloem.runtime.connection import Connection, ErrorHook
 from phloem.runtime.limits import Limits
 from phloem.runtime.session import Session, not_found_page
 
@@ -22,7 +22,14 @@ def default_token() -> str:
 class Hub:
     """Sessions of one app. Time and token generation are injected: ``new_token`` returns a
     fresh secret string of at least 16 characters on each call. ``on_app_error`` is told of
-    every exception an app handler raised (already logged; the session lives on)."""
+    every exception an app handler raised (already logged; the session lives on).
+
+    ``on_error(session_id, message)`` is called once for every coded ``error`` message the
+    runtime sends, client faults and server faults alike, just before the shell sends it:
+    ``session_id`` is the session's id (``None`` before the handshake) and ``message`` the
+    error as a dict (``type``, ``code``, ``message``, and ``seq``, ``event``, ``fatal``,
+    ``limit``… when present). Treat it as read-only. Replays after a resume are not reported
+    again. An exception from the hook is logged and otherwise ignored."""
 
     def __init__(
         self,
@@ -30,9 +37,11 @@ class Hub:
         limits: Limits | None = None,
         new_token: Callable[[], str] = default_token,
         on_app_error: Callable[[BaseException], None] | None = None,
+        on_error: ErrorHook | None = None,
     ) -> None:
         self.app = app
         self.on_app_error = on_app_error
+        self.on_error = on_error
         self.limits = limits if limits is not None else Limits()
         self.new_token = new_token
         self.sessions: dict[str, Session] = {}  # by resume token

@@ -125,9 +125,6 @@ class Session:
     def snapshot(self) -> str:
         return self.emit(outbound.snapshot(0, self.rev, self.tree))
 
-    def error(self, exc: RemoteProtocolError) -> str:
-        return self.emit(outbound.error(exc.code, exc.message, 0, **exc.extra))
-
     # --- events ----------------------------------------------------------------------------
 
     def handle_event(self, msg: Mapping[str, Any], now: float) -> str:
