@@ -1,5 +1,5 @@
 import "./styles.css";
-import { PhloemClient, pageConfig } from "./core";
+import { PhloemClient, installTestHooks, pageConfig } from "./core";
 import { mount } from "./react/mount";
 import { defaultRegistry } from "./registry";
 
@@ -7,6 +7,6 @@ const config = pageConfig();
 const client = new PhloemClient({ url: config.url, path: config.path, components: defaultRegistry.versions() });
 const container = document.getElementById("root");
 if (container) mount(container, client, defaultRegistry);
+// The client watches the browser's offline/online and visibility changes itself.
 client.start();
-// Back online: resume now rather than at the end of the backoff wait.
-window.addEventListener("online", () => client.transport.reconnectNow());
+installTestHooks(client); // window.__phloem, only with __PHLOEM_CONFIG__.testHooks === true

@@ -1,5 +1,5 @@
 import { Store } from "./store";
-import type { SocketFactory, Timers } from "./socket";
+import type { Environment, SocketFactory, Timers } from "./socket";
 import { Transport, type Status } from "./transport";
 import type { Error as ErrorMessage, UiPatch, UiSnapshot } from "./wire.gen";
 
@@ -11,6 +11,8 @@ export interface ClientOptions {
   createSocket?: SocketFactory;
   timers?: Timers;
   random?: () => number;
+  /** Network and visibility changes; default the browser's, `null` for none. */
+  environment?: Environment | null;
 }
 
 export interface Notice {
@@ -50,6 +52,7 @@ export class PhloemClient {
       ...(options.createSocket ? { createSocket: options.createSocket } : {}),
       ...(options.timers ? { timers: options.timers } : {}),
       ...(options.random ? { random: options.random } : {}),
+      ...(options.environment !== undefined ? { environment: options.environment } : {}),
       handler: {
         message: (msg) => {
           if (msg.type === "ui.patch") this.store.applyPatch(msg as UiPatch);

@@ -4,7 +4,11 @@ export interface PhloemConfig {
   url?: string;
   /** Page path sent in hello.path; default location.pathname. */
   path?: string;
+  /** Install the `window.__phloem` test hooks (see installTestHooks). Never set it in production. */
+  testHooks?: boolean;
 }
+
+export type ResolvedConfig = Required<Pick<PhloemConfig, "url" | "path">>;
 
 declare global {
   interface Window {
@@ -21,7 +25,7 @@ interface LocationLike {
   pathname: string;
 }
 
-export function resolveConfig(location: LocationLike, override?: PhloemConfig): Required<PhloemConfig> {
+export function resolveConfig(location: LocationLike, override?: PhloemConfig): ResolvedConfig {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   return {
     url: override?.url ?? `${scheme}//${location.host}${WS_PATH}`,
@@ -30,6 +34,6 @@ export function resolveConfig(location: LocationLike, override?: PhloemConfig): 
 }
 
 /** The configuration of the page this code runs in. */
-export function pageConfig(): Required<PhloemConfig> {
+export function pageConfig(): ResolvedConfig {
   return resolveConfig(window.location, window.__PHLOEM_CONFIG__);
 }

@@ -1,7 +1,17 @@
 /** @phloem/react core: the protocol client, free of React (a test enforces it). */
 export { PhloemClient, CLIENT_INFO, type ClientOptions, type Notice } from "./client";
-export { pageConfig, resolveConfig, WS_PATH, type PhloemConfig } from "./config";
-export { browserSocket, realTimers, type SocketFactory, type SocketLike, type Timers } from "./socket";
+export { pageConfig, resolveConfig, WS_PATH, type PhloemConfig, type ResolvedConfig } from "./config";
+export { installTestHooks, type PhloemTestHooks } from "./hooks";
+export {
+  browserEnvironment,
+  browserSocket,
+  realTimers,
+  type Environment,
+  type EnvironmentChange,
+  type SocketFactory,
+  type SocketLike,
+  type Timers,
+} from "./socket";
 export { TokenBucket } from "./rate";
 export { Store, type Listener, type StoreHooks } from "./store";
 export { Transport, SUBPROTOCOL, VERSIONS, type SessionHandler, type Status, type TransportOptions } from "./transport";

@@ -27,3 +27,42 @@ export const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/** What the page's surroundings report: the network going away or back, the page shown again. */
+export type EnvironmentChange = "offline" | "online" | "visible";
+
+/**
+ * Where network and visibility changes come from, injectable for tests. `watch` calls the
+ * listener on each change and returns the function that stops watching.
+ */
+export interface Environment {
+  watch(listener: (change: EnvironmentChange) => void): () => void;
+}
+
+/**
+ * The browser's `offline` / `online` events on `window`, and `visibilitychange` to visible
+ * after the page was hidden (`visible`). Outside a browser it reports nothing.
+ */
+export const browserEnvironment: Environment = {
+  watch(listener) {
+    if (typeof window === "undefined" || typeof document === "undefined") return () => undefined;
+    let hidden = document.visibilityState === "hidden";
+    const offline = () => listener("offline");
+    const online = () => listener("online");
+    const visibility = () => {
+      if (document.visibilityState === "hidden") hidden = true;
+      else if (hidden) {
+        hidden = false;
+        listener("visible");
+      }
+    };
+    window.addEventListener("offline", offline);
+    window.addEventListener("online", online);
+    document.addEventListener("visibilitychange", visibility);
+    return () => {
+      window.removeEventListener("offline", offline);
+      window.removeEventListener("online", online);
+      document.removeEventListener("visibilitychange", visibility);
+    };
+  },
+};

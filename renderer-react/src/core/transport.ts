@@ -1,5 +1,14 @@
 import { TokenBucket } from "./rate";
-import { browserSocket, realTimers, type SocketFactory, type SocketLike, type Timers } from "./socket";
+import {
+  browserEnvironment,
+  browserSocket,
+  realTimers,
+  type Environment,
+  type EnvironmentChange,
+  type SocketFactory,
+  type SocketLike,
+  type Timers,
+} from "./socket";
 import { parseServerFrame, type Parsed } from "./validate";
 import type { ErrorCode, Event as EventMessage, Hello, ServerMessage, Welcome } from "./wire.gen";
 
@@ -39,14 +48,26 @@ export interface TransportOptions {
   ackEvery?: number;
   /** Reconnect backoff. The 2 s cap keeps "resume within 1 s of the network returning" likely. */
   backoff?: { initialMs: number; maxMs: number };
+  /**
+   * Network and visibility changes (default: the browser's; `null`: none). `offline` closes
+   * the socket and shows "reconnecting"; `online` reconnects at once, skipping the backoff;
+   * `visible` (the page shown again after being hidden) probes the socket with a `ping`.
+   */
+  environment?: Environment | null;
+  /** A probe `ping` unanswered this long (nothing received at all) means a dead socket. */
+  probeTimeoutMs?: number;
+  /** A connection attempt with no `welcome` this long is given up and retried. */
+  connectTimeoutMs?: number;
 }
 
 type OutgoingEvent = Pick<EventMessage, "type" | "id" | "node" | "name" | "value" | "rev">;
-type TimerName = "ackTimer" | "retryTimer" | "heartbeatTimer" | "drainTimer";
+type TimerName = "ackTimer" | "retryTimer" | "heartbeatTimer" | "drainTimer" | "probeTimer" | "connectTimer";
 
 const CLOSE_NORMAL = 1000;
 const CLOSE_PROTOCOL_ERROR = 1002;
 const CLOSE_NO_COMMON_VERSION = 4406;
+/** Ours to close a connection we believe dead (heartbeat, probe, offline); the server keeps the session. */
+const CLOSE_DEAD = 4000;
 const DEFAULT_EVENTS_PER_SECOND = 50; // the spec's default limit, until welcome names the real one
 
 /**
@@ -77,6 +98,9 @@ export class Transport {
   private retryTimer: unknown = null;
   private heartbeatTimer: unknown = null;
   private drainTimer: unknown = null;
+  private probeTimer: unknown = null;
+  private connectTimer: unknown = null;
+  private unwatch: (() => void) | null = null;
   private heartbeatMs = 0;
   private lastSent = 0;
   private pingSentAt: number | null = null;
@@ -87,6 +111,9 @@ export class Transport {
   private readonly ackDelayMs: number;
   private readonly ackEvery: number;
   private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly environment: Environment | null;
+  private readonly probeTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
 
   constructor(private readonly options: TransportOptions) {
     this.timers = options.timers ?? realTimers;
@@ -95,6 +122,9 @@ export class Transport {
     this.ackDelayMs = options.ackDelayMs ?? 1000;
     this.ackEvery = options.ackEvery ?? 32;
     this.backoff = options.backoff ?? { initialMs: 100, maxMs: 2000 };
+    this.environment = options.environment === undefined ? browserEnvironment : options.environment;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? 2000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.bucket = new TokenBucket(DEFAULT_EVENTS_PER_SECOND, this.timers.now());
   }
 
@@ -114,21 +144,41 @@ export class Transport {
 
   start(): void {
     this.stopped = false;
+    this.unwatch ??= this.environment?.watch((change) => this.environmentChanged(change)) ?? null;
     if (!this.socket && this.retryTimer === null) this.connect();
   }
 
   stop(): void {
     this.stopped = true;
+    this.unwatch?.();
+    this.unwatch = null;
     this.clearTimer("retryTimer");
     this.closeSocket(CLOSE_NORMAL, "client stopped");
     this.setStatus("closed");
   }
 
-  /** Skips the backoff wait (e.g. on the browser's `online` event). */
+  /**
+   * The network is back (the browser's `online` event): reconnect now, skipping the backoff
+   * wait, and give up an attempt started while offline; an open session is probed instead,
+   * since its socket may have died with the old network.
+   */
   reconnectNow(): void {
-    if (this.stopped || this.socket || this.retryTimer === null) return;
+    if (!this.live()) return;
+    this.attempt = 0;
+    if (this.handshaken) return this.probe();
+    this.closeSocket(CLOSE_DEAD, "network changed");
     this.clearTimer("retryTimer");
     this.connect();
+  }
+
+  /**
+   * Drops the connection as a dying network would; the session then resumes as after any drop,
+   * after `downMs` if given, else after the usual backoff. For tests (see installTestHooks).
+   */
+  dropConnection(downMs?: number): void {
+    if (!this.live() || !this.socket) return;
+    this.abandon("connection dropped");
+    if (downMs !== undefined) this.retryAfter(downMs);
   }
 
   /** Sends an event with the next id; held back until the handshake and within the rate limit. */
@@ -157,10 +207,51 @@ export class Transport {
     this.send({ type: "error", code, message: message.slice(0, 1024) });
   }
 
+  /** Started, not stopped, not failed for good: network changes matter. */
+  private live(): boolean {
+    return !this.stopped && this.statusValue !== "idle" && this.statusValue !== "failed";
+  }
+
+  private environmentChanged(change: EnvironmentChange): void {
+    if (!this.live()) return;
+    if (change === "online") return this.reconnectNow();
+    if (change === "offline") {
+      // Nothing gets through now; don't wait for the heartbeat to find out.
+      if (this.socket) this.abandon("offline");
+      return;
+    }
+    // Shown again: timers were throttled while hidden, and the socket may have died unnoticed.
+    if (this.handshaken) this.probe();
+    else if (!this.socket && this.retryTimer !== null) {
+      this.clearTimer("retryTimer");
+      this.connect();
+    }
+  }
+
+  /** A ping that must be answered (by anything) within probeTimeoutMs, else the socket is dead. */
+  private probe(): void {
+    if (this.probeTimer !== null) return;
+    this.write({ type: "ping", id: `c${++this.pingId}` });
+    this.probeTimer = this.timers.setTimeout(() => {
+      this.probeTimer = null;
+      this.abandon("ping timeout");
+    }, this.probeTimeoutMs);
+  }
+
+  /** Closes a connection believed dead and reconnects to resume (PHL-PING-004). */
+  private abandon(reason: string): void {
+    this.closeSocket(CLOSE_DEAD, reason);
+    this.closed(1006);
+  }
+
   private connect(): void {
     this.setStatus(this.token === null && this.attempt === 0 ? "connecting" : "reconnecting");
     const socket = this.createSocket(this.options.url, [SUBPROTOCOL]);
     this.socket = socket;
+    this.connectTimer = this.timers.setTimeout(() => {
+      this.connectTimer = null;
+      this.abandon("no welcome");
+    }, this.connectTimeoutMs);
     socket.onopen = () => this.write(this.hello());
     socket.onmessage = (ev) => this.receive(ev.data);
     socket.onclose = (ev) => this.closed(ev.code);
@@ -181,7 +272,9 @@ export class Transport {
   }
 
   private receive(data: unknown): void {
+    // Anything received shows the connection alive (PHL-PING-004).
     this.pingSentAt = null;
+    this.clearTimer("probeTimer");
     const parsed = parseServerFrame(data);
     if (parsed.ok && parsed.message.type === "welcome") return this.welcome(parsed.message as Welcome);
     const seq = parsed.ok ? (typeof parsed.message.seq === "number" ? parsed.message.seq : undefined) : parsed.seq;
@@ -250,6 +343,7 @@ export class Transport {
     }
     this.handshaken = true;
     this.attempt = 0;
+    this.clearTimer("connectTimer");
     this.heartbeatMs = (msg.limits.heartbeat_seconds ?? 0) * 1000;
     this.maxFrameBytes = msg.limits.max_frame_bytes;
     this.bucket.setRate(msg.limits.max_events_per_second, this.timers.now());
@@ -332,9 +426,13 @@ export class Transport {
     }
     // PHL-TRANSPORT-008: exponential backoff, with jitter so clients do not return in lockstep.
     const base = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** this.attempt);
-    const delay = base * (0.8 + 0.4 * this.random());
     this.attempt += 1;
     this.setStatus("reconnecting");
+    this.retryAfter(base * (0.8 + 0.4 * this.random()));
+  }
+
+  private retryAfter(delay: number): void {
+    this.clearTimer("retryTimer");
     this.retryTimer = this.timers.setTimeout(() => {
       this.retryTimer = null;
       if (!this.stopped) this.connect();
@@ -356,6 +454,8 @@ export class Transport {
     this.clearTimer("ackTimer");
     this.clearTimer("heartbeatTimer");
     this.clearTimer("drainTimer");
+    this.clearTimer("probeTimer");
+    this.clearTimer("connectTimer");
     if (socket) socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
   }
 
@@ -371,8 +471,7 @@ export class Transport {
       const now = this.timers.now();
       if (this.pingSentAt !== null) {
         if (now - this.pingSentAt >= this.heartbeatMs) {
-          this.closeSocket(4000, "heartbeat timeout");
-          this.closed(1006);
+          this.abandon("heartbeat timeout");
           return;
         }
       } else if (now - this.lastSent >= this.heartbeatMs) {

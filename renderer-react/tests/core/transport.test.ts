@@ -12,6 +12,7 @@ function connect(options: { random?: () => number } = {}) {
     components: COMPONENTS,
     createSocket: net.factory,
     random: options.random ?? (() => 0.5),
+    environment: null, // network and visibility changes: tests/core/network.test.ts
   }).start();
   return { net, client };
 }

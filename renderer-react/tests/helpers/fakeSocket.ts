@@ -1,4 +1,4 @@
-import type { SocketFactory, SocketLike } from "../../src/core";
+import type { Environment, EnvironmentChange, SocketFactory, SocketLike } from "../../src/core";
 
 /** An in-memory WebSocket: the test plays the server. */
 export class FakeSocket implements SocketLike {
@@ -87,3 +87,20 @@ export const counterTree = (n = 0) => ({
 });
 
 export const snapshot = (seq = 2, rev = 1, root: object = counterTree()) => ({ type: "ui.snapshot", seq, rev, root });
+
+/** Network and visibility changes the test triggers (the browser's come from window/document). */
+export function fakeEnvironment(): Environment & { emit(change: EnvironmentChange): void; readonly watchers: number } {
+  const listeners = new Set<(change: EnvironmentChange) => void>();
+  return {
+    watch(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    emit(change) {
+      for (const l of [...listeners]) l(change);
+    },
+    get watchers() {
+      return listeners.size;
+    },
+  };
+}
