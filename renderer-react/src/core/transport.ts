@@ -67,7 +67,7 @@ const CLOSE_NORMAL = 1000;
 const CLOSE_PROTOCOL_ERROR = 1002;
 const CLOSE_NO_COMMON_VERSION = 4406;
 /** Ours to close a connection we believe dead (heartbeat, probe, offline); the server keeps the session. */
-const CLOSE_DEAD = 4000;
+const CLOSE_DEAD = 4000; // PHL-TRANSPORT-009: connection presumed dead, session kept for resume
 const DEFAULT_EVENTS_PER_SECOND = 50; // the spec's default limit, until welcome names the real one
 
 /**
