@@ -25,7 +25,15 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_APPS = REPO / "sdk-python" / "fixtures" / "apps.py"
-FIXTURES = ("counter", "unknown-component")  # each served at /<name>
+
+def _fixtures() -> tuple[str, ...]:
+    """Each fixture is the page at /<fixture name> of the fixture app."""
+    import phloem as ph
+
+    return tuple(sorted(path.lstrip("/") for path in ph.load_app(FIXTURE_APPS).pages))
+
+
+FIXTURES = _fixtures()
 READY = re.compile(r"Phloem: serving .+ at http://(?P<host>[^\s:/]+):(?P<port>\d+)")
 START_TIMEOUT = 60.0
 

@@ -25,8 +25,6 @@ import phloem as ph
 from phloem.runtime import Connection, Hub
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "apps.py"
-FIXTURE_PATHS = {"counter": "/counter", "unknown-component": "/unknown-component"}
-FIXTURE_NAMES = list(FIXTURE_PATHS)
 STEP = 0.001  # seconds of fake time per command
 
 
@@ -40,6 +38,8 @@ def _version() -> str:
 class Adapter:
     def __init__(self) -> None:
         self.app = ph.load_app(FIXTURES)
+        # Each fixture is the page at /<fixture name> (conformance/fixtures/<name>.md).
+        self.fixtures = {path.lstrip("/"): path for path in self.app.pages}
         self.now = 1000.0
         self.hub: Hub | None = None
         self.conn: Connection | None = None
@@ -56,10 +56,10 @@ class Adapter:
                     "version": _version(),
                     "language": "python",
                 },
-                "fixtures": FIXTURE_NAMES,
+                "fixtures": sorted(self.fixtures),
             }
         if name == "open":
-            path = FIXTURE_PATHS.get(cmd.get("fixture", ""))
+            path = self.fixtures.get(cmd.get("fixture", ""))
             if path is None:
                 return {"ok": False, "error": f"unknown fixture {cmd.get('fixture')!r}"}
             app = ph.App(self.app.name)

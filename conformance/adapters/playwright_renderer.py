@@ -149,7 +149,11 @@ class BrowserRenderer:
     def act(self, action: dict[str, Any]) -> dict[str, Any]:
         if "click" not in action:
             raise RuntimeError(f"unsupported action {sorted(action)}")
-        self.page.click(f'[data-node-id="{action["click"]}"]', timeout=self.args.action_timeout_ms)
+        target = self.page.locator(f'[data-node-id="{action["click"]}"]')
+        target.wait_for(state="visible", timeout=self.args.action_timeout_ms)
+        # A user can press a disabled control too: the click lands and nothing must come of it
+        # (PHL-COMP-013), so a disabled target is clicked without waiting for it to be enabled.
+        target.click(timeout=self.args.action_timeout_ms, force=target.is_disabled())
         return {}
 
     def snapshot(self) -> dict[str, Any]:

@@ -26,16 +26,27 @@ KNOWN = {"Column", "Text", "Button"}
 def project(node: dict[str, Any], bugs: set[str]) -> dict[str, Any]:
     kind, props = node["type"], node.get("props", {})
     out: dict[str, Any] = {"id": node["id"], "type": kind}
+
+    def text(name: str) -> str:  # a prop that fails the schema reads as absent (PHL-COMP-004)
+        value = props.get(name)
+        return value if isinstance(value, str) else ""
+
     if kind == "Column":
         out["role"] = "group"
     elif kind == "Text":
-        out.update(role="text", text=props.get("text", ""))
+        out.update(role="text", text=text("text"))
     elif kind == "Button":
-        out.update(role="button", name=props.get("label", ""), enabled=not props.get("disabled", False))
+        out.update(role="button", name=text("label"), enabled=props.get("disabled") is not True)
     elif "no-fallback" not in bugs:
         out.update(role="group", fallback=True, text=f"Unsupported component: {kind}")
     out["children"] = [project(c, bugs) for c in node.get("children", [])]
     return out
+
+
+def find(node: dict[str, Any] | None, node_id: str) -> dict[str, Any] | None:
+    if node is None or node["id"] == node_id:
+        return node
+    return next((f for c in node["children"] if (f := find(c, node_id)) is not None), None)
 
 
 class Renderer:
@@ -51,18 +62,22 @@ class Renderer:
         self.token: str | None = None
         self.last_seq = 0
         self.closing = False
+        self.resync_pending = False
+        self.unanswered: dict[int, dict[str, Any]] = {}  # resent after a resume (PHL-DELIV-009)
 
     def call(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
 
     async def open(self, url: str) -> None:
         self.tree, self.event_id, self.url, self.token, self.last_seq = Tree(), 0, url, None, 0
-        self.closing = False
+        self.closing, self.resync_pending, self.unanswered = False, False, {}
         await self.connect()
 
     async def connect(self) -> None:
-        self.ws = await connect(self.url, subprotocols=["phloem.v1"], ping_interval=None)  # type: ignore[list-item]
-        hello: dict[str, Any] = {"type": "hello", "versions": ["1.0"]}
+        self.ws = await connect(self.url, subprotocols=["phloem.v1"], ping_interval=None,  # type: ignore[list-item]
+                                max_size=2**25)  # PHL-LIM-007: 16 MiB frames
+        self.welcomed = False
+        hello: dict[str, Any] = {"type": "hello", "versions": ["1.0"], "components": dict.fromkeys(KNOWN, 1)}
         if self.token is not None and "no-resume" not in self.bugs:
             hello["resume"] = {"token": self.token, "seq": self.last_seq}
         await self.ws.send(json.dumps(hello))
@@ -79,19 +94,35 @@ class Renderer:
         async for frame in ws:
             m = json.loads(frame)
             if m["type"] == "welcome":
+                if m.get("version") != "1.0":  # not offered (PHL-HS-015)
+                    self.closing = True
+                    await ws.close(1002)
+                    return
+                resumed = m.get("resumed") is True and self.token is not None
                 self.token = m["token"]
-                if not m.get("resumed"):
-                    self.tree = Tree()
+                if not resumed:  # a new session (PHL-DELIV-010)
+                    self.tree, self.resync_pending, self.unanswered = Tree(), False, {}
+                self.last_seq, self.welcomed = m["seq"] - 1, True
+                for event in self.unanswered.values():
+                    await ws.send(json.dumps(event))
             if "seq" in m:
+                if m["seq"] != self.last_seq + 1:  # a gap (PHL-DELIV-013)
+                    self.closing = True
+                    await ws.close(1002)
+                    return
                 self.last_seq = m["seq"]
+            if isinstance(m.get("event"), int):
+                self.unanswered.pop(m["event"], None)
             if m["type"] == "ui.snapshot":
                 self.tree.snapshot(m["root"], m["rev"])
-            elif m["type"] == "ui.patch":
+                self.resync_pending = False
+            elif m["type"] == "ui.patch" and not self.resync_pending:  # PHL-PATCH-014
                 if "apply-stale" in self.bugs:
                     m = {**m, "base": self.tree.rev}
                 try:
                     self.tree.apply(m)
                 except PatchError:
+                    self.resync_pending = True
                     await ws.send(json.dumps({"type": "resync", "rev": self.tree.rev}))
             elif m["type"] == "ping":
                 await ws.send(json.dumps({"type": "pong", **({"id": m["id"]} if "id" in m else {})}))
@@ -99,9 +130,13 @@ class Renderer:
                 await ws.send(json.dumps({"type": "ack", "seq": m["seq"]}))
 
     async def click(self, node: str) -> None:
+        target = find(self.tree.root, node)
+        if target is None or target["type"] != "Button" or target["props"].get("disabled") is True:
+            return  # only an enabled Button has a click (PHL-EVT-003, PHL-COMP-013)
         self.event_id += 1
-        await self.ws.send(json.dumps({"type": "event", "id": self.event_id, "node": node,
-                                       "name": "click", "rev": self.tree.rev}))
+        event = {"type": "event", "id": self.event_id, "node": node, "name": "click", "rev": self.tree.rev}
+        self.unanswered[self.event_id] = event
+        await self.ws.send(json.dumps(event))
 
     async def close(self) -> None:
         self.closing = True

@@ -29,6 +29,9 @@ CLIENT_TYPES = {"hello", "event", "ack", "ping", "pong", "resync", "error"}
 FIXTURES = {
     "counter": "/counter",
     "unknown-component": "/unknown-component",
+    "dismiss": "/dismiss",
+    "disabled-button": "/disabled-button",
+    "failing-handler": "/failing-handler",
 }
 
 
@@ -41,6 +44,7 @@ class FakeSession:
         self.rev = 0
         self.count = 0
         self.highest_event = -1
+        self.dismissed = False
         self.sent: list[tuple[int, dict[str, Any]]] = []  # replay buffer: (seq, body)
 
 
@@ -90,19 +94,31 @@ class FakeConnection:
                  "children": [{"id": "r.inside", "type": "Text", "props": {"text": "inside"}}]},
                 {"id": "r.after", "type": "Text", "props": {"text": "after"}},
             ]}
+        if self.fixture == "dismiss":
+            button = [] if self.session.dismissed else [
+                {"id": "d.dismiss", "type": "Button", "props": {"label": "Dismiss"}}]
+            return {"id": "d", "type": "Column", "children": [
+                {"id": "d.msg", "type": "Text", "props": {"text": "Hello"}}, *button]}
+        if self.fixture == "failing-handler":
+            return {"id": "f", "type": "Column", "children": [
+                {"id": "f.count", "type": "Text", "props": {"text": "Count: 0"}},
+                {"id": "f.fail", "type": "Button", "props": {"label": "Fail"}},
+            ]}
         count = 0 if "stale-resync" in self.bugs else self.count
+        button = {"label": "Increment", **({"disabled": True} if self.fixture == "disabled-button" else {})}
         return {"id": "c", "type": "Column", "children": [
             {"id": "c.count", "type": "Text", "props": {"text": f"Count: {count}"}},
-            {"id": "c.inc", "type": "Button", "props": {"label": "Increment"}},
+            {"id": "c.inc", "type": "Button", "props": button},
         ]}
 
-    def node_ids(self) -> set[str]:
-        out, stack = set(), [self.root()]
+    def find(self, node_id: str) -> dict[str, Any] | None:
+        stack = [self.root()]
         while stack:
             node = stack.pop()
-            out.add(node["id"])
+            if node["id"] == node_id:
+                return node
             stack.extend(node.get("children", []))
-        return out
+        return None
 
     # -- output -----------------------------------------------------------------------------
     def msg(self, body: dict[str, Any]) -> str:
@@ -185,6 +201,11 @@ class FakeConnection:
             return [self.error("invalid_message")], None
         return [self.snapshot()], None
 
+    def on_ack(self, m: dict[str, Any]) -> tuple[list[str], int | None]:
+        if not isinstance(m.get("seq"), int) or m["seq"] > self.seq:
+            return [self.error("invalid_message")], None  # PHL-DELIV-014
+        return [], None
+
     def on_event(self, m: dict[str, Any]) -> tuple[list[str], int | None]:
         if not (isinstance(m.get("id"), int) and isinstance(m.get("node"), str) and isinstance(m.get("name"), str)):
             return [self.error("invalid_message")], None
@@ -192,11 +213,22 @@ class FakeConnection:
             return [self.msg({"type": "ack", "event": m["id"]})], None
         if not self.take_token():
             return [self.error("rate_limited", event=m["id"], limit=RATE)], None
-        if m["node"] not in self.node_ids():
-            return [self.error("unknown_node", event=m["id"])], None
+        node = self.find(m["node"])
+        if node is None:
+            stale = isinstance(m.get("rev"), int) and m["rev"] < self.rev
+            return [self.error("stale_revision" if stale else "unknown_node", event=m["id"])], None
         self.highest_event = m["id"]
-        if m["node"] != "c.inc" or m["name"] != "click":
+        if node["type"] != "Button" or m["name"] != "click":
             return [self.error("unknown_event", event=m["id"])], None
+        if node.get("props", {}).get("disabled") is True:
+            return [self.msg({"type": "ack", "event": m["id"]})], None
+        if self.fixture == "failing-handler":
+            return [self.error("handler_error", event=m["id"])], None
+        if self.fixture == "dismiss":
+            self.session.dismissed = True
+            self.rev += 1
+            return [self.msg({"type": "ui.patch", "base": self.rev - 1, "rev": self.rev, "event": m["id"],
+                              "ops": [{"id": "d.dismiss", "remove": True}]})], None
         self.count += 2 if "double-count" in self.bugs else 1
         self.rev += 1
         patch = {"type": "ui.patch", "base": self.rev - 1, "rev": self.rev, "event": m["id"],

@@ -13,12 +13,13 @@ import yaml
 from .matching import walk_variables
 from .schemas import suite_dir, suite_schema
 
-STEP_KINDS = ("c2s", "c2s_raw", "s2c", "user", "render", "barrier", "close", "reconnect", "connect", "burst")
+STEP_KINDS = ("c2s", "c2s_raw", "s2c", "s2c_raw", "user", "render", "barrier", "close", "reconnect", "connect", "burst")
 # Steps that only make sense for some roles when the step does not say otherwise.
 DEFAULT_STEP_ROLES = {
     "user": ("renderer",),
     "render": ("renderer",),
     "c2s_raw": ("server", "sdk"),
+    "s2c_raw": ("renderer",),
     "close": ("server", "sdk"),
     "connect": ("server",),
     "burst": ("server", "sdk"),

@@ -6,7 +6,7 @@ A pattern is JSON with a few reserved forms (the ``$`` prefix is reserved; ``$$`
 - arrays match in order and length;
 - scalars match by value (numbers numerically, ``true`` is not ``1``);
 - ``"$bind:x"`` captures the value on first sight, ``"$ref:x"`` must equal it later;
-- matcher objects: ``{$any: true}``, ``{$type: T}``, ``{$re: R}``, ``{$num: [lo, hi]}``,
+- matcher objects: ``{$any: true}``, ``{$type: T}``, ``{$re: R}``, ``{$num: [lo, hi]}`` (a bound may be ``$ref:x``),
   ``{$absent: true}`` (as an object member), ``{$contains: [p, ...]}``, ``{$not: p}`` (as an
   object member it also matches an absent member), and the long form
   ``{$bind: x, ...matchers}``. A matcher object may carry ``$stimulus: value``, the value the
@@ -185,7 +185,7 @@ def _match_matcher(pattern: Mapping[str, Any], actual: Any, b: Bindings) -> Mism
         if re.search(pattern["$re"], actual) is None:
             return fail(f"does not match /{pattern['$re']}/")
     if "$num" in pattern:
-        lo, hi = pattern["$num"]
+        lo, hi = (_bound(x, b) for x in pattern["$num"])
         if json_type(actual) not in ("number", "integer"):
             return fail("expected a number")
         if (lo is not None and actual < lo) or (hi is not None and actual > hi):
@@ -203,6 +203,19 @@ def _match_matcher(pattern: Mapping[str, Any], actual: Any, b: Bindings) -> Mism
         if reason is not None:
             return fail(reason)
     return None
+
+
+def _bound(value: Any, b: Bindings) -> Any:
+    """A ``$num`` bound: a number, null, or ``$ref:x`` (a bound number)."""
+    var = variable(value)
+    if var is None:
+        return value
+    if var[1] not in b:
+        raise CaseError(f"$ref:{var[1]} used before $bind:{var[1]}")
+    bound = b[var[1]]
+    if json_type(bound) not in ("number", "integer"):
+        raise CaseError(f"$num bound ${var[1]} is not a number: {_short(bound)}")
+    return bound
 
 
 def json_type(value: Any) -> str:

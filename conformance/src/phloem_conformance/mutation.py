@@ -56,7 +56,8 @@ class MutationReport:
 
     @property
     def baseline_ok(self) -> bool:
-        return all(r.status in ("PASS", "N/A") for r in self.baseline)
+        # SKIP: the adapter lacks the case's fixture, so the case never ran through the proxy.
+        return all(r.status in ("PASS", "N/A", "SKIP") for r in self.baseline)
 
     @property
     def score(self) -> tuple[int, int]:
@@ -69,9 +70,10 @@ class MutationReport:
 
     def text(self) -> str:
         lines = []
-        bad = [r for r in self.baseline if r.status not in ("PASS", "N/A")]
+        bad = [r for r in self.baseline if r.status not in ("PASS", "N/A", "SKIP")]
         passed = sum(r.status == "PASS" for r in self.baseline)
-        lines.append(f"unmutated proxy: {passed} PASS" + (
+        skipped = sum(r.status == "SKIP" for r in self.baseline)
+        lines.append(f"unmutated proxy: {passed} PASS" + (f", {skipped} SKIP (fixture not provided)" if skipped else "") + (
             "" if not bad else " · NOT PASSING: " + ", ".join(f"{r.case.id} {r.status} ({r.reason})" for r in bad)))
         width = max((len(m.mutant) for m in self.mutants), default=0)
         for m in self.mutants:

@@ -164,16 +164,34 @@ class Session:
         message = concretize(step.get("stimulus", step["s2c"]), self.bindings)
         if "$effect" in message:
             raise CaseError(f"step {self.step}: an $effect step needs a `stimulus` for renderers")
-        kind = message.get("type")
-        if kind != "pong" and not (kind == "error" and not self.welcomed) and "seq" not in message:
-            message["seq"] = self.next_seq
-        if "seq" in message:
-            self.next_seq = message["seq"] + 1
-        self.welcomed = self.welcomed or kind == "welcome"
+        self._number(message)
         errors = self.schemas.server_errors(message)
         if errors:
             raise CaseError(f"step {self.step}: stimulus is not a valid server message: {errors[0]}")
         await self._send(message)
+
+    async def _step_s2c_raw(self, step: dict[str, Any]) -> None:
+        """Renderer role: a server frame the schema need not accept (an unknown type or error
+        code, a padded frame). A string goes verbatim; an object gets its ``seq`` like ``s2c``."""
+        raw = step["s2c_raw"]
+        if isinstance(raw, str):
+            await self._send_text(raw)
+        elif "$pad_to_bytes" in raw:
+            spec = concretize(raw["$pad_to_bytes"], self.bindings)
+            spec["message"] = self._number(dict(spec["message"]))
+            await self._send_text(_padded(spec))
+        else:
+            await self._send_text(json.dumps(self._number(concretize(raw, self.bindings)), ensure_ascii=False))
+
+    def _number(self, message: dict[str, Any]) -> dict[str, Any]:
+        """As server: fill in ``seq`` (sequenced messages) and keep count."""
+        kind = message.get("type")
+        if kind != "pong" and not (kind == "error" and not self.welcomed) and "seq" not in message:
+            message["seq"] = self.next_seq
+        if isinstance(message.get("seq"), int):
+            self.next_seq = message["seq"] + 1
+        self.welcomed = self.welcomed or kind == "welcome"
+        return message
 
     async def _step_user(self, step: dict[str, Any]) -> None:
         action = concretize(step["user"], self.bindings)
@@ -380,9 +398,22 @@ class Session:
             pointer, _, why = errors[0].partition(": ")
             raise self.diverge(kind, f"{peer} message fails the schema: {why}", pointer=pointer,
                                actual=pointer_get(message, pointer), received=message)
-        if not self.plays_server:
+        if self.plays_server:
+            self._check_client_acks(message, kind)
+        else:
             self._check_server_invariants(message, kind)
         return message
+
+    def _check_client_acks(self, message: dict[str, Any], kind: str) -> None:
+        """PHL-DELIV-002: a client never acknowledges a seq it has not received."""
+        acked = message.get("seq") if message.get("type") == "ack" else None
+        pointer = "/seq"
+        if message.get("type") == "event" and "ack" in message:
+            acked, pointer = message["ack"], "/ack"
+        last = self.next_seq - 1
+        if isinstance(acked, int) and acked > last:
+            raise self.diverge(kind, f"acknowledges seq {acked}, but the last seq sent is {last} (PHL-DELIV-002)",
+                               pointer=pointer, expected={"$num": [0, last]}, actual=acked, received=message)
 
     def _check_server_invariants(self, message: dict[str, Any], kind: str) -> None:
         if message.get("type") == "welcome":
@@ -420,6 +451,9 @@ class Session:
     def _ignorable(self, message: dict[str, Any], pattern: dict[str, Any]) -> bool:
         """Unsolicited pings (answered) and a renderer's batched acks, unless the step wants them."""
         kind = message.get("type")
+        if self.plays_server and kind == "ack" and "event" not in message and pattern.get("type") == "ack":
+            # Acks are cumulative and batched: a step expecting one skips the earlier, lower ones.
+            return match(pattern, message, self.bindings.copy()) is not None
         if kind == pattern.get("type"):
             return False
         if kind == "ping":
@@ -433,7 +467,7 @@ class Session:
         await self.channel.send_text(json.dumps(message, ensure_ascii=False))
 
     async def _send_text(self, text: str) -> None:
-        self.transcript.add("c2s", text)
+        self.transcript.add("s2c" if self.plays_server else "c2s", text)
         await self.channel.send_text(text)
 
 
