@@ -96,7 +96,7 @@ class Renderer:
             if m["type"] == "welcome":
                 if m.get("version") != "1.0":  # not offered (PHL-HS-015)
                     self.closing = True
-                    await ws.close(1002)
+                    await ws.close(4002)
                     return
                 resumed = m.get("resumed") is True and self.token is not None
                 self.token = m["token"]
@@ -108,7 +108,7 @@ class Renderer:
             if "seq" in m:
                 if m["seq"] != self.last_seq + 1:  # a gap (PHL-DELIV-013)
                     self.closing = True
-                    await ws.close(1002)
+                    await ws.close(4002)
                     return
                 self.last_seq = m["seq"]
             if isinstance(m.get("event"), int):

@@ -13,16 +13,13 @@ from .conftest import CONFORMANCE, TESTS, python_command
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
-# A page's WebSocket.close() accepts only 1000 and 3000-4999, so no page can close with the 1002
-# these cases expect (PHL-HS-015, PHL-DELIV-013); the test page closes with 4002 instead.
-CLOSE_1002 = {"renderer-rejects-unoffered-version", "renderer-seq-gap-closes"}
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium")
 def test_the_browser_adapter_drives_a_page_through_every_renderer_case() -> None:
     adapter = python_command(CONFORMANCE / "adapters" / "playwright_renderer.py",
                              "--dist", str(TESTS / "browser_page"), "--name", "test-page")
-    cases = [c for c in load_cases() if "renderer" in c.data["roles"] and c.id not in CLOSE_1002]
+    cases = [c for c in load_cases() if "renderer" in c.data["roles"]]
     implementation, results = run_sync("renderer", adapter, cases, load_protocol(), timeout_factor=2)
     assert implementation["implementation"]["name"] == "test-page"
     assert {r.case.id: r.status for r in results} == {c.id: "PASS" for c in cases}, [

@@ -81,6 +81,9 @@ export class Store {
    * asks for a resync (PHL-PATCH-008). Returns whether the patch was applied.
    */
   applyPatch(msg: UiPatch): boolean {
+    // While a resync is pending every patch is ignored, even one whose base matches: the
+    // snapshot on its way supersedes them (PHL-PATCH-014). Its seq and event still count.
+    if (this.resyncPending) return false;
     const tree = this.tree;
     if (!tree || msg.base !== this.revision) {
       this.askResync();

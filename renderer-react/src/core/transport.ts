@@ -64,7 +64,7 @@ type OutgoingEvent = Pick<EventMessage, "type" | "id" | "node" | "name" | "value
 type TimerName = "ackTimer" | "retryTimer" | "heartbeatTimer" | "drainTimer" | "probeTimer" | "connectTimer";
 
 const CLOSE_NORMAL = 1000;
-const CLOSE_PROTOCOL_ERROR = 1002;
+const CLOSE_PROTOCOL_ERROR = 4002; // browsers may close only with 1000 or 3000-4999 (PHL-HS-015)
 const CLOSE_NO_COMMON_VERSION = 4406;
 /** Ours to close a connection we believe dead (heartbeat, probe, offline); the server keeps the session. */
 const CLOSE_DEAD = 4000; // PHL-TRANSPORT-009: connection presumed dead, session kept for resume
@@ -312,7 +312,7 @@ export class Transport {
     if (seq !== undefined) this.processed(seq);
   }
 
-  /** Seq must grow by exactly 1; otherwise close with 1002 and resume (PHL-DELIV-013). */
+  /** Seq must grow by exactly 1; otherwise close with 4002 and resume (PHL-DELIV-013). */
   private inSequence(seq: number): boolean {
     if (seq > this.lastSeq && seq <= this.lastSeq + 1 + this.uncounted) {
       this.uncounted = 0;
@@ -407,7 +407,7 @@ export class Transport {
     this.socket.send(frame);
   }
 
-  /** The server broke the protocol: close with 1002 and resume on a new connection. */
+  /** The server broke the protocol: close with 4002 and resume on a new connection. */
   private protocolError(reason: string): void {
     console.warn(`Phloem: ${reason}; reconnecting`);
     this.closeSocket(CLOSE_PROTOCOL_ERROR, reason);

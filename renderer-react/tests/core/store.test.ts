@@ -48,6 +48,17 @@ describe("Store", () => {
     expect(requestResync).toHaveBeenCalledTimes(2);
   });
 
+  it("patches are ignored while a resync is pending, even one whose base matches", () => {
+    const { store, requestResync } = setup();
+    store.applyPatch(patch(5, [{ id: "count", set: { text: "x" } }]));
+    expect(store.applyPatch(patch(1, [{ id: "count", set: { text: "Count: 1" } }]))).toBe(false);
+    expect(store.getNode("count")?.props.text).toBe("Count: 0");
+    expect(store.rev).toBe(1);
+    expect(requestResync).toHaveBeenCalledTimes(1);
+    store.applySnapshot({ type: "ui.snapshot", seq: 9, rev: 3, root: counterTree(3) });
+    expect(store.applyPatch(patch(3, [{ id: "count", set: { text: "Count: 4" } }]))).toBe(true);
+  });
+
   it("patch before any snapshot asks for resync", () => {
     const requestResync = vi.fn();
     const store = new Store({ requestResync });

@@ -218,29 +218,29 @@ describe("reconnect and resume", () => {
     expect(s2.closedWith).toBeNull();
   });
 
-  it("a gap in seq closes with 1002 and resumes from the last seq processed", () => {
+  it("a gap in seq closes with 4002 and resumes from the last seq processed", () => {
     const { s, net } = session();
     s.push({ type: "ack", seq: 4, event: 1 });
-    expect(s.closedWith).toBe(1002);
+    expect(s.closedWith).toBe(4002);
     vi.advanceTimersByTime(100);
     net.last().open();
     expect(net.last().messages()[0]).toMatchObject({ type: "hello", resume: { seq: 2 } });
   });
 
-  it("a repeated seq also closes with 1002", () => {
+  it("a repeated seq also closes with 4002", () => {
     const { s } = session();
     s.push({ type: "ack", seq: 2, event: 1 });
-    expect(s.closedWith).toBe(1002);
+    expect(s.closedWith).toBe(4002);
   });
 
-  it("a resumed welcome with the wrong seq closes with 1002", () => {
+  it("a resumed welcome with the wrong seq closes with 4002", () => {
     const { s, net } = session();
     s.drop();
     vi.advanceTimersByTime(100);
     const s2 = net.last();
     s2.open();
     s2.push(welcome(9, { resumed: true }));
-    expect(s2.closedWith).toBe(1002);
+    expect(s2.closedWith).toBe(4002);
   });
 
   it("a refused resume discards tree and unanswered events, tells the user, then takes the new snapshot", () => {
@@ -300,13 +300,18 @@ describe("bad server messages", () => {
   });
 
   it.each([
-    ["malformed_frame", "{not json"],
-    ["invalid_message", JSON.stringify({ type: "ui.snapshot", seq: 3, rev: 1, root: { id: 5 } })],
-  ])("%s is reported to the server and the session goes on", (code, frame) => {
+    ["malformed_frame", "{not json", false],
+    ["invalid_message", JSON.stringify({ type: "ui.snapshot", seq: 3, rev: 1, root: { id: 5 } }), true],
+  ])("%s is reported to the server and the session goes on", (code, frame, resyncs) => {
     const { s, client } = session();
     s.push(frame);
     expect(s.ofType("error")).toMatchObject([{ type: "error", code }]);
-    s.push({ type: "ui.patch", seq: 4, base: 1, rev: 2, ops: [{ id: "count", set: { text: "Count: 1" } }] });
+    // A bad snapshot leaves the tree in doubt: the client asks for a fresh one and ignores
+    // patches until it comes (PHL-PATCH-014); an unparsable frame changes nothing.
+    expect(s.ofType("resync")).toHaveLength(resyncs ? 1 : 0);
+    let seq = 4;
+    if (resyncs) s.push({ type: "ui.snapshot", seq: seq++, rev: 1, root: counterTree() });
+    s.push({ type: "ui.patch", seq, base: 1, rev: 2, ops: [{ id: "count", set: { text: "Count: 1" } }] });
     expect(client.store.getNode("count")?.props.text).toBe("Count: 1");
   });
 
@@ -340,12 +345,12 @@ describe("bad server messages", () => {
     expect(s.ofType("pong")).toHaveLength(1);
   });
 
-  it("a welcome naming a version the client did not offer closes with 1002 for good", () => {
+  it("a welcome naming a version the client did not offer closes with 4002 for good", () => {
     const { net, client } = connect();
     const s = net.last();
     s.open();
     s.push({ ...welcome(), version: "2.0" });
-    expect(s.closedWith).toBe(1002);
+    expect(s.closedWith).toBe(4002);
     expect(client.status).toBe("failed");
     vi.advanceTimersByTime(60_000);
     expect(net.sockets).toHaveLength(1);

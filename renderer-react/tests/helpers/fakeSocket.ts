@@ -19,6 +19,10 @@ export class FakeSocket implements SocketLike {
   }
 
   close(code = 1000): void {
+    // As in browsers: a page may close only with 1000 or 3000-4999 (else InvalidAccessError).
+    if (code !== 1000 && (code < 3000 || code > 4999)) {
+      throw new Error(`InvalidAccessError: close code ${code} is not allowed`);
+    }
     this.closedWith = code;
   }
 
