@@ -32,7 +32,9 @@ async def test_adapter_serves_fixtures_across_cases_until_bye():
     try:
         hello = adapter(cmd="hello", adapter_protocol=1)
         assert hello["ok"] and hello["role"] == "server"
-        assert set(hello["fixtures"]) == {"counter", "unknown-component"}
+        assert set(hello["fixtures"]) == {
+            "counter", "disabled-button", "dismiss", "failing-handler", "unknown-component"
+        }
         for case, fixture in enumerate(["counter", "unknown-component"]):
             opened = adapter(cmd="open", case=str(case), fixture=fixture)
             assert opened["ok"] and opened["path"] == f"/{fixture}", opened

@@ -50,6 +50,9 @@ def test_the_conformance_adapter_speaks_the_adapter_protocol() -> None:
     assert len(replies) == len(commands)
     assert replies[0]["role"] == "sdk" and replies[0]["fixtures"] == [
         "counter",
+        "disabled-button",
+        "dismiss",
+        "failing-handler",
         "unknown-component",
     ]
     frames = [orjson.loads(f) for r in replies if "frames" in r for f in r["frames"]]
