@@ -19,7 +19,7 @@ _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Phloem: renderer not
 <h1>The Phloem renderer is not built</h1>
 <p>No <code>index.html</code> in <code>{dist}</code>.</p>
 <p>Build it with <code>npm --prefix renderer-react ci &amp;&amp; npm --prefix renderer-react run build</code>
-(or <code>make renderer</code>), or point the <code>PHLOEM_RENDERER_DIST</code> setting at a built renderer.</p>
+(or <code>make build</code>), or point the <code>PHLOEM_RENDERER_DIST</code> setting at a built renderer.</p>
 """
 
 
