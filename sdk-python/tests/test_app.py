@@ -72,6 +72,17 @@ def test_test_client_raises_the_apps_own_exception() -> None:
         client.click("x")
 
 
+def test_test_client_raises_the_error_of_a_page_that_cannot_render() -> None:
+    app = ph.App("broken")
+
+    @app.page("/")
+    def page(ui: ph.UI) -> object:
+        return 42
+
+    with pytest.raises(TypeError, match="must return a component"):
+        ph.testing.TestClient(app)
+
+
 def test_test_client_raises_coded_server_errors() -> None:
     client = ph.testing.TestClient(ph.load_app(EXAMPLES / "counter.py"))
     with pytest.raises(ph.testing.ServerError) as info:

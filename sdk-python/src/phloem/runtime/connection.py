@@ -100,8 +100,12 @@ class Connection:
             return self._reject(exc, now)  # refused: answered, state unchanged
         except LocalProtocolError:
             raise
-        except Exception:
+        except Exception as exc:
+            # A page that fails on its first render lands here too: app code, so the hook
+            # hears of it (the test client re-raises it) besides the log.
             logger.exception("internal error handling %s", event)
+            if self._hub.on_app_error is not None:
+                self._hub.on_app_error(exc)
             action, next_state = transition(self.state, "failure")
             out = self._actions[action](None, now)
         self.state = next_state

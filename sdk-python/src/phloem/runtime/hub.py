@@ -22,7 +22,9 @@ def default_token() -> str:
 class Hub:
     """Sessions of one app. Time and token generation are injected: ``new_token`` returns a
     fresh secret string of at least 16 characters on each call. ``on_app_error`` is told of
-    every exception an app handler raised (already logged; the session lives on).
+    every exception an app handler raised (already logged; the session lives on), and of an
+    unexpected failure such as a page that cannot render its first tree (the connection then
+    closes with 1011).
 
     ``on_error(session_id, message)`` is called once for every coded ``error`` message the
     runtime sends, client faults and server faults alike, just before the shell sends it:

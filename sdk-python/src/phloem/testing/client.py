@@ -44,6 +44,8 @@ class TestClient:
         self._event_ids = count(1)
         self._app_error: BaseException | None = None
         self.send({"type": "hello", "versions": ["1.0"], "path": path})
+        if self._app_error is not None:  # the page failed to render: show the app's traceback
+            raise self._app_error
 
     # --- queries ---------------------------------------------------------------------------
 
