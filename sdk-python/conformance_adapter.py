@@ -4,7 +4,8 @@ Reads one JSON command per line on stdin and writes exactly one JSON reply per l
 stdout; logs go to stderr. ``open`` starts a fresh Hub on the fixture apps. The page is the one
 the hello's ``path`` names; a hello without a path gets the opened fixture's page (the runner
 sends none to an SDK target), as if the fixture were served at "/". Time is a fake clock that advances 1 ms per command
-(so a burst of events can trip the rate limit, as a real burst would) and tokens are
+(so a burst of events can trip the rate limit, as a real burst would; the ``control`` command
+``{"op": "advance", "seconds": S}`` moves it S seconds on) and tokens are
 deterministic, so every run of a case produces the same frames.
 
     python sdk-python/conformance_adapter.py
@@ -85,6 +86,15 @@ class Adapter:
                 return {"ok": False, "error": "disconnect before open"}
             self.conn.disconnect(self.now)
             self.conn = self.hub.connect(self.now)  # the next send arrives on a new connection
+            return {"ok": True}
+        if name == "control":
+            # Time control: the conformance case's `control: {advance: S}` moves the fake clock.
+            seconds = cmd.get("seconds")
+            if cmd.get("op") != "advance":
+                return {"ok": False, "unsupported": True, "error": f"unknown op {cmd.get('op')!r}"}
+            if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+                return {"ok": False, "error": f"advance needs seconds >= 0, not {seconds!r}"}
+            self.now += seconds
             return {"ok": True}
         if name == "close":
             self.hub = self.conn = None

@@ -8,7 +8,8 @@ Bugs make it deliberately wrong so the tests can check the runner catches them:
 ``no-replay`` (a resume is honoured but the missed messages are not re-sent).
 
 Sessions outlive connections (resume by token, a replay buffer), events go through a token
-bucket (50/s, bursts of 100), and in the server role the upgrade checks Origin and subprotocol.
+bucket (50/s, bursts of 100) on a clock that ``control`` advances (sdk role; the server role
+cannot control time), and in the server role the upgrade checks Origin and subprotocol.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ FIXTURES = {
 }
 
 
+_ADVANCED = [0.0]  # seconds the `control` command moved the clock on (sdk role)
+
+
+def now() -> float:
+    return time.monotonic() + _ADVANCED[0]
+
+
 class FakeSession:
     """What survives a dropped connection: state, sequence, replay buffer."""
 
@@ -56,7 +64,7 @@ class FakeConnection:
         self.session = FakeSession(f"fake-token-{len(self.sessions):04d}-0123456789")
         self.welcomed = False
         self.tokens = float(BURST)
-        self.refilled = time.monotonic()
+        self.refilled = now()
 
     @property
     def seq(self) -> int:
@@ -182,9 +190,9 @@ class FakeConnection:
                                                "heartbeat_seconds": 20}}
 
     def take_token(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(BURST, self.tokens + (now - self.refilled) * RATE)
-        self.refilled = now
+        moment = now()
+        self.tokens = min(BURST, self.tokens + (moment - self.refilled) * RATE)
+        self.refilled = moment
         if self.tokens < 1:
             return False
         self.tokens -= 1
@@ -312,6 +320,11 @@ def main() -> None:
             frame: str | bytes = cmd["frame"] if "frame" in cmd else base64.b64decode(cmd["binary"])
             frames, close = conn.receive(frame)
             reply.update(frames=frames, close=close)
+        elif cmd["cmd"] == "control":  # sdk: a clock it can move; server: like a real server, none
+            if args.role == "sdk" and cmd.get("op") == "advance":
+                _ADVANCED[0] += cmd["seconds"]
+            else:
+                reply = {"ok": False, "unsupported": True, "error": "cannot control time"}
         elif cmd["cmd"] == "disconnect":  # the next send arrives on a new connection
             assert conn is not None
             conn = FakeConnection(conn.fixture, bugs, sessions)

@@ -30,10 +30,46 @@ def statuses(results: dict[str, CaseResult]) -> dict[str, str]:
 @pytest.mark.parametrize(("target", "args"), [("sdk", ()), ("server", ("--role", "server"))])
 def test_a_conformant_fake_passes_every_case(fake_sdk: Path, target: str, args: tuple[str, ...]) -> None:
     results = run(target, python_command(fake_sdk, *args))
-    applicable = {k: r for k, r in results.items() if target in r.case.data["roles"]}
+    # The fake server, like a real one, cannot control time: cases with a control step are N/A.
+    timed = {k for k, r in results.items() if target == "server" and _has_control(r)}
+    applicable = {k: r for k, r in results.items() if target in r.case.data["roles"] and k not in timed}
     assert {r.status for r in applicable.values()} == {"PASS"}, {
         k: (r.status, r.reason) for k, r in applicable.items() if r.status != "PASS"}
     assert {r.status for k, r in results.items() if k not in applicable} <= {"N/A"}
+    for k in timed:
+        assert results[k].reason.startswith("adapter cannot control time"), results[k].reason
+
+
+def _has_control(result: CaseResult) -> bool:
+    return any("control" in step for step in result.case.data["steps"])
+
+
+def test_a_control_step_the_adapter_cannot_do_is_na_and_not_counted(tmp_path: Path) -> None:
+    """An adapter without time control (ok false: unsupported, or an unknown command) makes a
+    case with a control step N/A with the reason; the run still exits 0."""
+    cases = tmp_path / "cases" / "limits"
+    cases.mkdir(parents=True)
+    (cases / "time-passes.yaml").write_text(
+        "id: time-passes\nrev: 1\ntitle: A second passes, then a ping is answered\n"
+        "requirements: [PHL-LIM-004]\nprofile: core\nlevel: MUST\nsince: '1.0'\n"
+        "roles: [server, sdk]\nfixture: counter\nsteps:\n"
+        "  - control: {advance: 1}\n  - c2s: {type: ping, id: 1}\n  - s2c: {type: pong, id: 1}\n"
+    )
+    for answer in ("{'ok': False, 'unsupported': True}", "{'ok': False, 'error': 'unknown command'}"):
+        script = tmp_path / "notime.py"
+        script.write_text(
+            "import json, sys\n"
+            "for line in sys.stdin:\n"
+            "    cmd = json.loads(line)\n"
+            f"    if cmd['cmd'] == 'control': print(json.dumps({answer}), flush=True); continue\n"
+            "    print(json.dumps({'ok': True, 'role': 'sdk', 'fixtures': ['counter'], 'frames': []}),"
+            " flush=True)\n"
+        )
+        _, results = run_sync("sdk", python_command(script), load_cases(tmp_path / "cases"), load_protocol())
+        assert [(r.status, r.counts_against) for r in results] == [("N/A", False)]
+        assert results[0].reason.startswith("adapter cannot control time")
+        assert main(["run", "--target", "sdk", "--adapter", python_command(script),
+                     "--cases", str(tmp_path / "cases")]) == 0
 
 
 def test_a_conformant_fake_renderer_passes_every_renderer_case(fake_renderer: Path) -> None:

@@ -54,6 +54,15 @@ class Adapter:
                 print(f"[adapter] {line}", file=sys.stderr)
 
     async def request(self, command: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """The reply to ``command``; an ``ok: false`` reply raises :class:`AdapterError`."""
+        reply = await self.exchange(command, timeout)
+        if reply.get("ok") is not True:
+            raise AdapterError(f"adapter refused {command['cmd']!r}: {reply.get('error')}")
+        return reply
+
+    async def exchange(self, command: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """The reply to ``command`` (a JSON object), ``ok: false`` included; raises
+        :class:`AdapterError` only when the adapter crashed, timed out or wrote garbage."""
         if self.process is None or self.process.returncode is not None:
             raise AdapterError("adapter is not running")
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -72,9 +81,8 @@ class Adapter:
             reply = json.loads(raw)
         except ValueError:
             raise AdapterError(f"adapter wrote a line that is not JSON: {raw[:200]!r}") from None
-        if not isinstance(reply, dict) or reply.get("ok") is not True:
-            error = reply.get("error") if isinstance(reply, dict) else reply
-            raise AdapterError(f"adapter refused {command['cmd']!r}: {error}")
+        if not isinstance(reply, dict):
+            raise AdapterError(f"adapter refused {command['cmd']!r}: {reply}")
         return reply
 
     def _tail(self) -> str:

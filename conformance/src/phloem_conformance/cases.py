@@ -13,7 +13,8 @@ import yaml
 from .matching import walk_variables
 from .schemas import suite_dir, suite_schema
 
-STEP_KINDS = ("c2s", "c2s_raw", "s2c", "s2c_raw", "user", "render", "barrier", "close", "reconnect", "connect", "burst")
+STEP_KINDS = ("c2s", "c2s_raw", "s2c", "s2c_raw", "user", "render", "barrier", "close", "reconnect", "connect", "burst",
+              "control")
 # Steps that only make sense for some roles when the step does not say otherwise.
 DEFAULT_STEP_ROLES = {
     "user": ("renderer",),
@@ -23,6 +24,7 @@ DEFAULT_STEP_ROLES = {
     "close": ("server", "sdk"),
     "connect": ("server",),
     "burst": ("server", "sdk"),
+    "control": ("server", "sdk"),  # operations on the IUT through its adapter; a renderer has none
 }
 
 

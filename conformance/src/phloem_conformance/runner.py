@@ -14,7 +14,7 @@ from .cases import Case
 from .channels import SUBPROTOCOL, ClientSocketChannel, SdkChannel, ServerSocketChannel
 from .matching import CaseError
 from .schemas import ProtocolSchemas
-from .session import Divergence, Session
+from .session import ControlUnsupported, Divergence, Session
 
 STEP_TIMEOUT = 5.0  # seconds per expectation; multiplied by --timeout-factor
 ADAPTER_TIMEOUT = 30.0  # opening a fixture may start a browser or an app
@@ -26,7 +26,7 @@ DIVERGED_STATUS = {"MUST": "FAIL", "SHOULD": "WARN", "MAY": "INFO"}
 @dataclass
 class CaseResult:
     case: Case
-    status: str  # PASS | FAIL | WARN | INFO | ERROR | SKIP | N/A
+    status: str  # PASS | FAIL | WARN | INFO | ERROR | SKIP | N/A (see README, "Statuses")
     reason: str = ""
     divergence: dict[str, Any] | None = None
     transcript: list[dict[str, Any]] = field(default_factory=list)
@@ -112,6 +112,10 @@ class Runner:
                 bindings = self.session.bindings if self.session else None
                 status = DIVERGED_STATUS[str(case.data["level"])]
                 result = CaseResult(case, status, divergence.reason, divergence.to_json(bindings))
+        except ControlUnsupported as exc:
+            # The adapter cannot drive the IUT this way (a real server's clock): the case does
+            # not apply to this adapter. N/A, so it never counts for or against conformance.
+            result = CaseResult(case, "N/A", str(exc))
         except CaseError as exc:
             result = CaseResult(case, "ERROR", f"case error (suite bug): {exc}")
         except AdapterError as exc:
@@ -172,9 +176,25 @@ class Runner:
             await server.close()
 
     def _session(self, case: Case, channel: Any, **kwargs: Any) -> Session:
-        session = Session(case, self.target, channel, self.schemas, self.step_timeout, **kwargs)
+        session = Session(case, self.target, channel, self.schemas, self.step_timeout,
+                          control=self._control, **kwargs)
         self.session = session
         return session
+
+    async def _control(self, operation: dict[str, Any]) -> bool:
+        """``control`` steps: ``{advance: S}`` -> ``{"cmd":"control","op":"advance","seconds":S}``.
+        False when the adapter does not support it: ``unsupported: true``, or the answer to an
+        unknown command of an adapter older than ``control`` (``error: "unknown command ..."``)."""
+        assert self.adapter is not None
+        (op, value), = operation.items()
+        command = {"cmd": "control", "op": op, "seconds": value}
+        reply = await self.adapter.exchange(command, self.adapter_timeout)
+        if reply.get("ok") is True:
+            return True
+        error = str(reply.get("error", ""))
+        if reply.get("unsupported") is True or error.lower().startswith("unknown command"):
+            return False
+        raise AdapterError(f"adapter refused 'control' {op}: {error}")
 
     async def _act(self, action: dict[str, Any]) -> None:
         assert self.adapter is not None

@@ -51,6 +51,11 @@ class Divergence:
         return out
 
 
+class ControlUnsupported(Exception):
+    """The adapter cannot perform a ``control`` step (e.g. it cannot move the IUT's clock):
+    the case cannot be run against this adapter, which says nothing about the IUT."""
+
+
 class Diverged(Exception):
     def __init__(self, divergence: Divergence) -> None:
         super().__init__(divergence.reason)
@@ -71,6 +76,8 @@ class Transcript:
 
 Act = Callable[[dict[str, Any]], Awaitable[None]]
 Snapshot = Callable[[], Awaitable[Any]]
+# A control step's operation ({"advance": SECONDS}) -> False when the adapter does not support it.
+Control = Callable[[dict[str, Any]], Awaitable[bool]]
 
 
 class Session:
@@ -88,6 +95,7 @@ class Session:
         act: Act | None = None,
         snapshot: Snapshot | None = None,
         endpoint: tuple[str, str | None] | None = None,
+        control: Control | None = None,
     ) -> None:
         self.case = case
         self.role = role
@@ -99,6 +107,7 @@ class Session:
         self.act = act
         self.snapshot = snapshot
         self.endpoint = endpoint  # (url, origin) of a server under test, for `connect` probes
+        self.control = control  # operations on the IUT through its adapter (`control` steps)
         self.bindings = Bindings()
         self.transcript = Transcript()
         self.tree = Tree()
@@ -246,6 +255,15 @@ class Session:
             if not self._ignorable(message, {}):
                 raise self.diverge("close", "expected the connection to close",
                                    expected={"close": expected}, actual=message)
+
+    async def _step_control(self, step: dict[str, Any]) -> None:
+        """Act on the IUT itself (advance its clock). Nothing is received: a later step judges
+        what the IUT does after it. Unsupported: the case cannot run against this adapter."""
+        operation = dict(step["control"])
+        self.transcript.add("control", operation)
+        if self.control is None or not await self.control(operation):
+            what = ", ".join(f"{k} {v}" for k, v in operation.items())
+            raise ControlUnsupported(f"adapter cannot control time (control {what} unsupported)")
 
     async def _step_reconnect(self, step: dict[str, Any]) -> None:
         self.transcript.add("reconnect", {})
