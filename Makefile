@@ -51,11 +51,11 @@ test-ts: $(NODE_STAMP)
 test-conformance: build
 	mkdir -p out/conformance
 	.venv/bin/phloem-conformance run --target sdk --adapter "$(PY) sdk-python/conformance_adapter.py" \
-	  --report out/conformance/sdk.ndjson --summary out/conformance/sdk.md --junit out/conformance/sdk.xml
+	  --report out/conformance/sdk.ndjson --summary out/conformance/sdk.md --junit out/conformance/sdk.xml --html out/conformance/sdk.html
 	.venv/bin/phloem-conformance run --target server --adapter "$(PY) reference-server/conformance_adapter.py" \
-	  --report out/conformance/server.ndjson --summary out/conformance/server.md --junit out/conformance/server.xml
+	  --report out/conformance/server.ndjson --summary out/conformance/server.md --junit out/conformance/server.xml --html out/conformance/server.html
 	.venv/bin/phloem-conformance run --target renderer --adapter "$(PY) conformance/adapters/react.py" \
-	  --report out/conformance/renderer.ndjson --summary out/conformance/renderer.md --junit out/conformance/renderer.xml
+	  --report out/conformance/renderer.ndjson --summary out/conformance/renderer.md --junit out/conformance/renderer.xml --html out/conformance/renderer.html
 
 # The suite tests itself: every deliberately broken variant of the reference server and
 # renderer must be caught (the SDK's mutants run inside pytest, conformance/tests/test_mutants.py).

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from .adapter import AdapterError
+from .baseline import (
+    BaselineError,
+    apply_baseline,
+    baseline_from_report,
+    dump_baseline,
+    load_baseline,
+)
+from .bundle import bundle
 from .cases import CaseFileError, lint, load_cases
+from .html_report import html_report
 from .report import case_line, footer, header, junit_xml, summary_markdown, write_ndjson
 from .runner import run_sync
 from .schemas import load_protocol
@@ -27,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--report", type=Path, help="write the NDJSON report here")
     run.add_argument("--summary", type=Path, help="write a Markdown summary here")
     run.add_argument("--junit", type=Path, help="write JUnit XML here")
+    run.add_argument("--html", type=Path, help="write a self-contained HTML report here")
+    run.add_argument("--baseline", type=Path, help="expected failures (schemas/baseline.schema.json)")
     run.add_argument("--timeout-factor", type=float, default=1.0, help="multiply every timeout")
     run.add_argument("-v", "--verbose", action="store_true", help="print results and adapter stderr")
 
@@ -45,10 +57,21 @@ def main(argv: list[str] | None = None) -> int:
     trace_cmd.add_argument("--cases", type=Path)
     trace_cmd.add_argument("--requirements", type=Path)
 
+    base = sub.add_parser("baseline", help="expected-failure baselines")
+    base_sub = base.add_subparsers(dest="baseline_command", required=True)
+    update = base_sub.add_parser("update", help="write a baseline from a report's MUST cases that did not pass")
+    update.add_argument("--report", required=True, type=Path, help="an NDJSON report of `run`")
+    update.add_argument("--out", required=True, type=Path,
+                        help="the baseline to write (an existing one keeps its reasons and issues)")
+
+    bundle_cmd = sub.add_parser("bundle", help="write the compiled, hashed case bundle (JSON) for other runners")
+    bundle_cmd.add_argument("--out", required=True, type=Path)
+    bundle_cmd.add_argument("--cases", type=Path)
+
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
-    except CaseFileError as exc:
+    except (CaseFileError, BaselineError) as exc:
         print(exc, file=sys.stderr)
         return 2
 
@@ -64,7 +87,33 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 1 if report.unknown else 0
     if args.command == "mutants":
         return _mutants(args)
+    if args.command == "baseline":
+        return _baseline_update(args)
+    if args.command == "bundle":
+        return _bundle(args)
     return _run(args)
+
+
+def _baseline_update(args: argparse.Namespace) -> int:
+    previous = load_baseline(args.out) if args.out.exists() else None
+    baseline = baseline_from_report(args.report, previous)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(dump_baseline(baseline), encoding="utf-8")
+    print(f"{args.out}: {len(baseline['entries'])} expected failure(s)")
+    return 0
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    cases = load_cases(args.cases)
+    problems = lint(cases)
+    if problems:
+        print("the cases do not lint:\n" + "\n".join(problems), file=sys.stderr)
+        return 2
+    data = bundle(cases)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{args.out}: {len(data['cases'])} cases, {data['hash']}")
+    return 0
 
 
 def _mutants(args: argparse.Namespace) -> int:
@@ -88,6 +137,8 @@ def _run(args: argparse.Namespace) -> int:
     if problems:
         print("the cases do not lint:\n" + "\n".join(problems), file=sys.stderr)
         return 2
+    entries = load_baseline(args.baseline) if args.baseline else {}
+    known = cases
     if args.case:
         cases = [c for c in cases if c.id in set(args.case)]
     schemas = load_protocol("1.0", args.schemas)
@@ -97,21 +148,24 @@ def _run(args: argparse.Namespace) -> int:
     except AdapterError as exc:
         print(f"adapter failed to start: {exc}", file=sys.stderr)
         return 2
+    baseline_problems = apply_baseline(results, entries, known)
     head = header(args.target, implementation, args.adapter)
-    foot = footer(results)
+    foot = footer(results, baseline_problems)
     if args.report:
         write_ndjson(args.report, [head, *(case_line(r) for r in results), foot])
-    if args.summary:
-        args.summary.parent.mkdir(parents=True, exist_ok=True)
-        args.summary.write_text(summary_markdown(head, results), encoding="utf-8")
-    if args.junit:
-        args.junit.parent.mkdir(parents=True, exist_ok=True)
-        args.junit.write_text(junit_xml(head, results), encoding="utf-8")
+    for path, text in ((args.summary, summary_markdown(head, results, baseline_problems)),
+                       (args.junit, junit_xml(head, results, baseline_problems)),
+                       (args.html, html_report(head, results, baseline_problems))):
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
     width = max((len(r.case.id) for r in results), default=0)
     for r in results:
         print(f"{r.status:5} {r.case.id:{width}} {r.level:6} {r.reason}")
-    print(" · ".join(f"{n} {s}" for s, n in foot["counts"].items()))
-    return 0 if foot["conformant"] else 1
+    for p in baseline_problems:
+        print(f"BASELINE {p.case}: {p.message}")
+    print(" · ".join(f"{n} {s}" for s, n in foot["counts"].items() if n or s != "XFAIL"))
+    return 0 if foot["passed"] else 1
 
 
 if __name__ == "__main__":

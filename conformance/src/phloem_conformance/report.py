@@ -6,15 +6,17 @@ import datetime
 import json
 import platform
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from . import ADAPTER_PROTOCOL, PROTOCOL_VERSION, __version__
+from .baseline import BaselineProblem
 from .runner import CaseResult
 
 REPORT_VERSION = 1
-STATUSES = ("PASS", "FAIL", "WARN", "INFO", "ERROR", "SKIP", "N/A")
+STATUSES = ("PASS", "FAIL", "WARN", "INFO", "ERROR", "SKIP", "N/A", "XFAIL")
 
 
 def header(target: str, implementation: dict[str, Any], adapter_command: str) -> dict[str, Any]:
@@ -54,19 +56,26 @@ def case_line(result: CaseResult) -> dict[str, Any]:
         line["reason"] = result.reason
     if result.divergence is not None:
         line["first_divergence"] = result.divergence
+    if result.baseline is not None:
+        line["baseline"] = result.baseline
     return line
 
 
-def footer(results: list[CaseResult]) -> dict[str, Any]:
+def footer(results: list[CaseResult], problems: Sequence[BaselineProblem] = ()) -> dict[str, Any]:
     counts = Counter(r.status for r in results)
-    failing = [r.case.id for r in results if r.counts_against]
+    not_passed = [r.case.id for r in results if r.must_not_passed]
+    unexpected = [r.case.id for r in results if r.counts_against]
     return {
         "kind": "footer",
         "counts": {status: counts.get(status, 0) for status in STATUSES},
-        "must_not_passed": failing,
+        "must_not_passed": not_passed,
         "warnings": [r.case.id for r in results if r.status == "WARN"],
         "information": [r.case.id for r in results if r.status == "INFO"],
-        "conformant": not failing,
+        "expected_failures": [r.case.id for r in results if r.status == "XFAIL"],
+        "unexpected": unexpected,
+        "baseline_problems": [p.to_json() for p in problems],
+        "conformant": not not_passed,
+        "passed": not unexpected and not problems,
     }
 
 
@@ -77,9 +86,10 @@ def write_ndjson(path: Path, lines: list[dict[str, Any]]) -> None:
             out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
 
 
-def summary_markdown(head: dict[str, Any], results: list[CaseResult]) -> str:
+def summary_markdown(head: dict[str, Any], results: list[CaseResult],
+                     problems: Sequence[BaselineProblem] = ()) -> str:
     impl = head["implementation"]
-    foot = footer(results)
+    foot = footer(results, problems)
     counts = ", ".join(f"{n} {s}" for s, n in foot["counts"].items() if n)
     lines = [
         f"# Phloem conformance: {impl.get('name', '?')} {impl.get('version', '')} ({head['role']})",
@@ -93,11 +103,18 @@ def summary_markdown(head: dict[str, Any], results: list[CaseResult]) -> str:
            f"{', '.join(f'`{c}`' for c in foot['warnings'])}", ""] if foot["warnings"] else []),
         *([f"Information (MAY cases that diverged): {', '.join(f'`{c}`' for c in foot['information'])}", ""]
           if foot["information"] else []),
+        *([f"Expected failures (XFAIL, listed in the baseline): "
+           f"{', '.join(f'`{c}`' for c in foot['expected_failures'])}", ""] if foot["expected_failures"] else []),
+        *(["**Baseline problems** (these fail the run):", "",
+           *(f"- `{p.case}`: {p.message}" for p in problems), ""] if problems else []),
         "| status | case | level | requirements | reason |",
         "|---|---|---|---|---|",
     ]
     for r in results:
-        reason = r.reason.replace("|", "\\|").replace("\n", " ")[:160]
+        reason = r.reason
+        if r.baseline is not None:
+            reason = f"[baseline {r.baseline['outcome']}: {r.baseline['reason']}] {reason}"
+        reason = reason.replace("|", "\\|").replace("\n", " ")[:160]
         lines.append(f"| {r.status} | `{r.case.id}` | {r.level} | {', '.join(r.case.data['requirements'])} | {reason} |")
     for r in results:
         if r.divergence is None:
@@ -117,15 +134,19 @@ def summary_markdown(head: dict[str, Any], results: list[CaseResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def junit_xml(head: dict[str, Any], results: list[CaseResult]) -> str:
-    counts = footer(results)["counts"]
+def junit_xml(head: dict[str, Any], results: list[CaseResult],
+              problems: Sequence[BaselineProblem] = ()) -> str:
+    counts = footer(results, problems)["counts"]
+    by_case: dict[str, list[BaselineProblem]] = {}
+    for p in problems:
+        by_case.setdefault(p.case, []).append(p)
+    ran = {r.case.id for r in results}
     suite = ET.Element(
         "testsuite",
         name=f"phloem-conformance.{head['role']}",
         tests=str(len(results)),
-        failures=str(counts["FAIL"]),
         errors=str(counts["ERROR"]),
-        skipped=str(counts["SKIP"] + counts["N/A"]),
+        skipped=str(counts["SKIP"] + counts["N/A"] + counts["XFAIL"]),
     )
     for r in results:
         case = ET.SubElement(suite, "testcase", classname=f"{head['role']}.{r.case.area}",
@@ -141,4 +162,14 @@ def junit_xml(head: dict[str, Any], results: list[CaseResult]) -> str:
             ET.SubElement(case, "error", message=r.reason)
         elif r.status in ("SKIP", "N/A"):
             ET.SubElement(case, "skipped", message=f"{r.status}: {r.reason}")
+        elif r.status == "XFAIL" and r.baseline is not None:  # expected: a skipped testcase, as pytest does
+            ET.SubElement(case, "skipped", message=f"XFAIL (baseline: {r.baseline['reason']}): {r.reason}")
+        for p in by_case.get(r.case.id, []):
+            ET.SubElement(case, "failure", message=p.message, type=f"baseline-{p.problem}")
+    for p in problems:  # entries naming no case of the suite
+        if p.case not in ran:
+            orphan = ET.SubElement(suite, "testcase", classname=f"{head['role']}.baseline", name=p.case, time="0")
+            ET.SubElement(orphan, "failure", message=p.message, type=f"baseline-{p.problem}")
+    suite.set("tests", str(len(suite)))
+    suite.set("failures", str(sum(1 for case in suite if case.find("failure") is not None)))
     return str(ET.tostring(suite, encoding="unicode", xml_declaration=True)) + "\n"

@@ -26,11 +26,14 @@ DIVERGED_STATUS = {"MUST": "FAIL", "SHOULD": "WARN", "MAY": "INFO"}
 @dataclass
 class CaseResult:
     case: Case
-    status: str  # PASS | FAIL | WARN | INFO | ERROR | SKIP | N/A (see README, "Statuses")
+    status: str  # PASS | FAIL | WARN | INFO | ERROR | SKIP | N/A | XFAIL (see README, "Statuses")
     reason: str = ""
     divergence: dict[str, Any] | None = None
     transcript: list[dict[str, Any]] = field(default_factory=list)
     duration_ms: float = 0.0
+    # Set by a baseline (baseline.py): its entry, the outcome (xfail | stale | retriage |
+    # unexpected) and the status the case had before the baseline turned it into XFAIL.
+    baseline: dict[str, Any] | None = None
 
     @property
     def level(self) -> str:
@@ -42,9 +45,15 @@ class CaseResult:
         return self.status in ("FAIL", "WARN", "INFO")
 
     @property
-    def counts_against(self) -> bool:
-        """A MUST case that did not pass makes the run fail (conformant = every MUST passes)."""
+    def must_not_passed(self) -> bool:
+        """A MUST case that did not pass: the implementation is not conformant."""
         return self.level == "MUST" and self.status not in ("PASS", "N/A")
+
+    @property
+    def counts_against(self) -> bool:
+        """A MUST case that did not pass and is not an expected failure (XFAIL) of the baseline
+        makes the run fail."""
+        return self.must_not_passed and self.status != "XFAIL"
 
 
 def _version_key(version: str) -> tuple[int, int]:
