@@ -112,7 +112,9 @@ def diff(old: Node, new: Node) -> list[Op]:
     whose type changed), then replaces, inserts, moves and prop changes. A node that changed
     parent is removed and re-inserted; ``move`` is used for reordering among siblings.
     """
-    if old is new or (old._key == new._key and old == new):
+    # Equal subtree hashes end the diff here exactly as they do below (_diff_node): a deep
+    # equality check first would walk the whole tree on every event that changed nothing.
+    if old is new or old._key == new._key:
         return []
     if old.id != new.id:
         return [{"id": old.id, "replace": new.to_wire()}]
