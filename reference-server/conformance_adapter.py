@@ -5,6 +5,11 @@ stdout. The first `open` starts `phloem run` on the SDK's fixture apps on a free
 port; the server stays up across cases (each case opens its own WebSocket, so its session is
 fresh) and stops on `bye`. Everything else goes to stderr.
 
+`{"cmd": "login", "user": KEY}` signs in a user named KEY (created on first use) and answers
+`{"ok": true, "headers": {"Cookie": "sessionid=..."}}`: the header a connection sends with its
+WebSocket upgrade to be that user (fixture `private`, PHL-SEC-007/008). The adapter writes the
+Django session straight into the server's database, sharing its SECRET_KEY.
+
     python reference-server/conformance_adapter.py [--server daphne|uvicorn]
 """
 
@@ -14,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -46,16 +52,23 @@ class Server:
         self.proc: subprocess.Popen[str] | None = None
         self.data_dir: str | None = None
         self.port: int | None = None
+        self.secret_key = secrets.token_urlsafe(50)  # shared with the server, for logins
+        self.django_ready = False
 
     def ensure_started(self) -> int:
         if self.proc is not None and self.proc.poll() is None and self.port is not None:
             return self.port
-        self.data_dir = tempfile.mkdtemp(prefix="phloem-conformance-")
+        if self.data_dir is None:  # kept across restarts: the adapter's Django points at it
+            self.data_dir = tempfile.mkdtemp(prefix="phloem-conformance-")
         cmd = [sys.executable, "-m", "phloem_server.cli", "run", str(FIXTURE_APPS)]
         cmd += ["--host", "127.0.0.1", "--port", "0"]
         if self.server:
             cmd += ["--server", self.server]
-        env = {**os.environ, "PHLOEM_DATA_DIR": self.data_dir}
+        env = {
+            **os.environ,
+            "PHLOEM_DATA_DIR": self.data_dir,
+            "PHLOEM_SECRET_KEY": self.secret_key,
+        }
         env.pop("DJANGO_SETTINGS_MODULE", None)
         # The server's stderr is ours (the runner logs it); its stdout must never reach our
         # stdout, which carries only replies.
@@ -82,6 +95,31 @@ class Server:
             raise RuntimeError(f"phloem run did not start listening within {START_TIMEOUT} s")
         return found[0]
 
+    def login(self, key: str) -> dict[str, str]:
+        """A session cookie for user `key` in the server's database (Django's own login data:
+        the user's id, backend and session auth hash)."""
+        self.ensure_started()  # the server has migrated the database
+        if not self.django_ready:
+            os.environ["PHLOEM_DATA_DIR"] = str(self.data_dir)
+            os.environ["PHLOEM_SECRET_KEY"] = self.secret_key
+            os.environ["DJANGO_SETTINGS_MODULE"] = "phloem_server.settings"
+            import django
+
+            django.setup()
+            self.django_ready = True
+        from django.conf import settings
+        from django.contrib import auth
+        from django.contrib.auth.models import User
+        from django.contrib.sessions.backends.db import SessionStore
+
+        user, _ = User.objects.get_or_create(username=key)
+        session = SessionStore()
+        session[auth.SESSION_KEY] = str(user.pk)
+        session[auth.BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[auth.HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.save()
+        return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
+
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
@@ -91,6 +129,8 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
             self.proc = None
+
+    def remove_data(self) -> None:
         if self.data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             self.data_dir = None
@@ -122,6 +162,11 @@ def handle(server: Server, command: dict[str, Any]) -> dict[str, Any]:
             "path": f"/{fixture}",
             "origin": f"http://127.0.0.1:{port}",
         }
+    if cmd == "login":
+        user = command.get("user")
+        if not isinstance(user, str) or not user:
+            return {"ok": False, "error": "login needs a user key (a non-empty string)"}
+        return {"ok": True, "headers": server.login(user)}
     if cmd in ("close", "bye"):
         if cmd == "bye":
             server.stop()
@@ -156,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
     finally:
         server.stop()
+        server.remove_data()
     return 0
 
 

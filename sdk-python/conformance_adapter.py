@@ -8,6 +8,13 @@ sends none to an SDK target), as if the fixture were served at "/". Time is a fa
 ``{"op": "advance", "seconds": S}`` moves it S seconds on) and tokens are
 deterministic, so every run of a case produces the same frames.
 
+A case may hold several connections to one app (takeover, isolation): ``connect`` opens a
+named one (``{"cmd": "connect", "connection": NAME, "user": KEY?}``; ``user`` is an opaque
+key of an authenticated user, absent for anonymous); ``send`` and ``disconnect`` name theirs
+with ``"connection"`` (default ``main``, the one ``open`` made, always anonymous). A reply's
+``elsewhere`` holds what other connections received meanwhile: ``{NAME: {"frames": [],
+"close": 1001}}`` when a resume took over their session (PHL-DELIV-011).
+
     python sdk-python/conformance_adapter.py
 """
 
@@ -43,7 +50,29 @@ class Adapter:
         self.fixtures = {path.lstrip("/"): path for path in self.app.pages}
         self.now = 1000.0
         self.hub: Hub | None = None
-        self.conn: Connection | None = None
+        self.conns: dict[str, Connection] = {}
+        self.users: dict[str, str | None] = {}  # connection name -> user key
+        self.elsewhere: dict[str, dict[str, Any]] = {}
+
+    def _connect(self, name: str) -> Connection:
+        assert self.hub is not None
+        user = self.users.get(name)
+        conn = self.conns[name] = self.hub.connect(self.now, user=user)
+
+        def superseded() -> None:
+            # The sans-IO runtime closes a taken-over connection with 1001 (PHL-DELIV-011).
+            self.elsewhere[name] = {"frames": [], "close": 1001}
+            self._connect(name)  # a later send on this name is a new connection
+
+        conn.on_superseded = superseded
+        return conn
+
+    def _reply(self, name: str, reply: dict[str, Any]) -> dict[str, Any]:
+        others = {k: v for k, v in self.elsewhere.items() if k != name}
+        self.elsewhere.clear()
+        if others:
+            reply["elsewhere"] = others
+        return reply
 
     def handle(self, cmd: dict[str, Any]) -> dict[str, Any]:
         self.now += STEP
@@ -65,27 +94,41 @@ class Adapter:
                 return {"ok": False, "error": f"unknown fixture {cmd.get('fixture')!r}"}
             app = ph.App(self.app.name)
             app.pages = {**self.app.pages, "/": self.app.pages[path]}
+            app.options = {**self.app.options, "/": self.app.page_options(path)}
             tokens = count(1)
             self.hub = Hub(app, new_token=lambda: f"conformance-token-{next(tokens):06d}")
-            self.conn = self.hub.connect(self.now)
+            self.conns, self.users, self.elsewhere = {}, {}, {}
+            self._connect("main")
             return {"ok": True, "path": path}
+        conn_name = cmd.get("connection", "main")
+        if name == "connect":
+            if self.hub is None:
+                return {"ok": False, "error": "connect before open"}
+            if conn_name in self.conns:
+                return {"ok": False, "error": f"connection {conn_name!r} is already open"}
+            user = cmd.get("user")
+            self.users[conn_name] = None if user is None else str(user)
+            self._connect(conn_name)
+            return {"ok": True}
         if name == "send":
-            if self.hub is None or self.conn is None:
-                return {"ok": False, "error": "send before open"}
+            conn = self.conns.get(conn_name)
+            if self.hub is None or conn is None:
+                return {"ok": False, "error": f"send before open (connection {conn_name!r})"}
             frame: str | bytes = (
                 base64.b64decode(cmd["binary"]) if "binary" in cmd else cmd["frame"]
             )
-            out = self.conn.receive(frame, self.now)
+            out = conn.receive(frame, self.now)
             if out.close is not None:
                 # The transport closes after these frames; a later send is a new connection.
-                self.conn.disconnect(self.now)
-                self.conn = self.hub.connect(self.now)
-            return {"ok": True, "frames": out.frames, "close": out.close}
+                conn.disconnect(self.now)
+                self._connect(conn_name)
+            return self._reply(conn_name, {"ok": True, "frames": out.frames, "close": out.close})
         if name == "disconnect":
-            if self.hub is None or self.conn is None:
-                return {"ok": False, "error": "disconnect before open"}
-            self.conn.disconnect(self.now)
-            self.conn = self.hub.connect(self.now)  # the next send arrives on a new connection
+            conn = self.conns.get(conn_name)
+            if self.hub is None or conn is None:
+                return {"ok": False, "error": f"disconnect before open (connection {conn_name!r})"}
+            conn.disconnect(self.now)
+            self._connect(conn_name)  # the next send arrives on a new connection
             return {"ok": True}
         if name == "control":
             # Time control: the conformance case's `control: {advance: S}` moves the fake clock.
@@ -97,7 +140,8 @@ class Adapter:
             self.now += seconds
             return {"ok": True}
         if name == "close":
-            self.hub = self.conn = None
+            self.hub = None
+            self.conns, self.users, self.elsewhere = {}, {}, {}
             return {"ok": True}
         if name == "bye":
             return {"ok": True}

@@ -33,6 +33,8 @@ FIXTURES = {
     "dismiss": "/dismiss",
     "disabled-button": "/disabled-button",
     "failing-handler": "/failing-handler",
+    "tree-echo": "/tree-echo",
+    "ledger": "/ledger",
 }
 
 
@@ -54,6 +56,9 @@ class FakeSession:
         self.highest_event = -1
         self.dismissed = False
         self.sent: list[tuple[int, dict[str, Any]]] = []  # replay buffer: (seq, body)
+        self.owner: FakeConnection | None = None  # the connection it is attached to
+        self.echo: list[dict[str, Any]] = []  # tree-echo: the children last set
+        self.ledger: list[str] = []  # ledger: the applied appends
 
 
 class FakeConnection:
@@ -61,10 +66,11 @@ class FakeConnection:
         self.fixture = fixture
         self.bugs = bugs
         self.sessions = {} if sessions is None else sessions
-        self.session = FakeSession(f"fake-token-{len(self.sessions):04d}-0123456789")
+        self.session = FakeSession(f"fake-token-{len(self.sessions):04d}-{id(self) % 10**10:010d}")
         self.welcomed = False
         self.tokens = float(BURST)
         self.refilled = now()
+        self.taken_over = False  # its session was resumed on another connection: close 1001
 
     @property
     def seq(self) -> int:
@@ -95,7 +101,17 @@ class FakeConnection:
         self.session.highest_event = value
 
     # -- tree -------------------------------------------------------------------------------
-    def root(self) -> dict[str, Any]:
+    def root(self, resync: bool = False) -> dict[str, Any]:
+        if self.fixture == "tree-echo":
+            children = self.session.echo
+            if resync and "resync-reverses" in self.bugs and len(children) > 1:
+                children = children[::-1]
+            return {"id": "root", "type": "Probe", "children": children}
+        if self.fixture == "ledger":
+            entries = [{"id": f"e{i}", "type": "Text", "props": {"text": s}}
+                       for i, s in enumerate(self.session.ledger, start=1)]
+            return {"id": "ledger", "type": "Probe", "children": [
+                {"id": "entries", "type": "Column", "children": entries}]}
         if self.fixture == "unknown-component":
             return {"id": "r", "type": "Column", "children": [
                 {"id": "r.spark", "type": "Sparkline", "props": {"values": [1, 2, 3]},
@@ -171,6 +187,9 @@ class FakeConnection:
         old = self.sessions.get(resume.get("token")) if isinstance(resume, dict) else None
         if old is not None and isinstance(resume.get("seq"), int) and resume["seq"] <= old.seq:
             # PHL-DELIV-005: welcome at resume.seq + 1, then the missed messages renumbered.
+            if old.owner is not None and old.owner is not self and "no-takeover-close" not in self.bugs:
+                old.owner.taken_over = True
+            old.owner = self
             self.session, self.welcomed = old, True
             missed = [body for seq, body in old.sent if seq > resume["seq"]]
             old.seq = resume["seq"]
@@ -180,6 +199,7 @@ class FakeConnection:
                 out += [self.msg(body) for body in missed]
             return out, None
         self.sessions[self.session.token] = self.session
+        self.session.owner = self
         self.welcomed = True
         self.rev = 1
         return [self.msg(self.welcome_body()), self.snapshot()], None
@@ -198,16 +218,32 @@ class FakeConnection:
         self.tokens -= 1
         return True
 
-    def snapshot(self) -> str:
-        return self.msg({"type": "ui.snapshot", "rev": self.rev, "root": self.root()})
+    def snapshot(self, resync: bool = False) -> str:
+        return self.msg({"type": "ui.snapshot", "rev": self.rev, "root": self.root(resync)})
+
+    def on_set(self, m: dict[str, Any]) -> list[str]:
+        value = m.get("value")
+        if not _valid_nodes(value):
+            return [self.error("handler_error", event=m["id"])]
+        if value == self.session.echo:
+            return [self.msg({"type": "ack", "event": m["id"]})]
+        self.session.echo = value
+        self.rev += 1
+        root = self.root()
+        if "echo-drops-disabled" in self.bugs:
+            root = {**root, "children": _drop_nested_disabled(root["children"])}
+        return [self.msg({"type": "ui.patch", "base": self.rev - 1, "rev": self.rev, "event": m["id"],
+                          "ops": [{"id": "root", "replace": root}]})]
 
     def on_ping(self, m: dict[str, Any]) -> tuple[list[str], int | None]:
+        if "id" in m and (isinstance(m["id"], bool) or not isinstance(m["id"], (str, int))):
+            return [self.error("invalid_message")], None
         return [json.dumps({"type": "pong", **({"id": m["id"]} if "id" in m else {})})], None
 
     def on_resync(self, m: dict[str, Any]) -> tuple[list[str], int | None]:
         if "rev" in m and not isinstance(m["rev"], int):
             return [self.error("invalid_message")], None
-        return [self.snapshot()], None
+        return [self.snapshot(resync=True)], None
 
     def on_ack(self, m: dict[str, Any]) -> tuple[list[str], int | None]:
         if not isinstance(m.get("seq"), int) or m["seq"] > self.seq:
@@ -226,6 +262,16 @@ class FakeConnection:
             stale = isinstance(m.get("rev"), int) and m["rev"] < self.rev
             return [self.error("stale_revision" if stale else "unknown_node", event=m["id"])], None
         self.highest_event = m["id"]
+        if self.fixture == "tree-echo" and m["node"] == "root" and m["name"] == "set":
+            return self.on_set(m), None
+        if self.fixture == "ledger" and m["node"] == "ledger" and m["name"] == "append":
+            if not isinstance(m.get("value"), str) or len(m["value"]) > 64:
+                return [self.error("handler_error", event=m["id"])], None
+            self.session.ledger.append(m["value"])
+            self.rev += 1
+            entry = {"id": f"e{len(self.session.ledger)}", "type": "Text", "props": {"text": m["value"]}}
+            return [self.msg({"type": "ui.patch", "base": self.rev - 1, "rev": self.rev, "event": m["id"],
+                              "ops": [{"id": "entries", "insert": entry, "index": len(self.session.ledger) - 1}]})], None
         if node["type"] != "Button" or m["name"] != "click":
             return [self.error("unknown_event", event=m["id"])], None
         if node.get("props", {}).get("disabled") is True:
@@ -244,12 +290,35 @@ class FakeConnection:
         return [self.msg(patch)], None
 
 
+def _valid_nodes(value: Any) -> bool:
+    if not isinstance(value, list):
+        return False
+    for node in value:
+        if not (isinstance(node, dict) and isinstance(node.get("id"), str) and node["id"] != "root"
+                and node.get("type") in ("Column", "Text", "Button") and isinstance(node.get("props", {}), dict)
+                and _valid_nodes(node.get("children", []))):
+            return False
+    return True
+
+
+def _drop_nested_disabled(nodes: list[dict[str, Any]], nested: bool = False) -> list[dict[str, Any]]:
+    """The bug ``echo-drops-disabled``: a Button inside a Column loses ``disabled`` in patches."""
+    out = []
+    for node in nodes:
+        node = {**node, "children": _drop_nested_disabled(node.get("children", []), node["type"] == "Column")}
+        if nested and node["type"] == "Button" and "disabled" in node.get("props", {}):
+            node["props"] = {k: v for k, v in node["props"].items() if k != "disabled"}
+        out.append(node)
+    return out
+
+
 class WsServer:
     """server role: each connection gets a FakeConnection for the fixture named by hello.path."""
 
     def __init__(self, bugs: set[str]) -> None:
         self.bugs = bugs
         self.sessions: dict[str, FakeSession] = {}
+        self.sockets: dict[int, tuple[FakeConnection, Any]] = {}
         self.loop = asyncio.new_event_loop()
         self.port: int | None = None
         ready = threading.Event()
@@ -278,6 +347,16 @@ class WsServer:
         return None
 
     async def handler(self, ws: Any) -> None:
+        try:
+            await self._frames(ws)
+        finally:
+            for key, (conn, socket) in list(self.sockets.items()):
+                if socket is ws:
+                    del self.sockets[key]
+                    if conn.session.owner is conn:
+                        conn.session.owner = None  # detached: kept for a resume
+
+    async def _frames(self, ws: Any) -> None:
         conn: FakeConnection | None = None
         async for frame in ws:
             if conn is None:
@@ -286,12 +365,24 @@ class WsServer:
                     path = json.loads(frame).get("path", path)
                 fixture = next((f for f, p in FIXTURES.items() if p == path), "counter")
                 conn = FakeConnection(fixture, self.bugs, self.sessions)
+                self.sockets[id(conn)] = (conn, ws)
             frames, close = conn.receive(frame)
             for out in frames:
                 await ws.send(out)
+            for other in self.taken_over():
+                await other.close(1001)
             if close is not None:
                 await ws.close(close)
                 return
+
+    def taken_over(self) -> list[Any]:
+        """Sockets whose session was resumed on another connection (closed with 1001)."""
+        out = []
+        for key, (conn, ws) in list(self.sockets.items()):
+            if conn.taken_over:
+                out.append(ws)
+                del self.sockets[key]
+        return out
 
 
 def main() -> None:
@@ -301,33 +392,49 @@ def main() -> None:
     args = parser.parse_args()
     bugs = set(args.bug)
     server = WsServer(bugs) if args.role == "server" else None
-    conn: FakeConnection | None = None
+    conns: dict[str, FakeConnection] = {}  # sdk role: the case's connections by name
     sessions: dict[str, FakeSession] = {}
+    fixture = "counter"
     for line in sys.stdin:
         cmd = json.loads(line)
         reply: dict[str, Any] = {"ok": True}
+        name = cmd.get("connection", "main")
         if cmd["cmd"] == "hello":
             reply.update(role=args.role, fixtures=list(FIXTURES),
                          implementation={"name": "fake", "version": "0", "language": "python"})
         elif cmd["cmd"] == "open":
             sessions = {}
-            conn = FakeConnection(cmd.get("fixture") or "counter", bugs, sessions)
+            fixture = cmd.get("fixture") or "counter"
+            conns = {"main": FakeConnection(fixture, bugs, sessions)}
             if server is not None:
                 reply.update(url=f"ws://127.0.0.1:{server.port}/phloem/ws", path=FIXTURES[cmd["fixture"]],
                              origin=f"http://127.0.0.1:{server.port}")
+        elif cmd["cmd"] == "connect" and "no-connect" not in bugs:  # a further connection to the app
+            conns[name] = FakeConnection(fixture, bugs, sessions)
         elif cmd["cmd"] == "send":
-            assert conn is not None
+            conn = conns[name]
             frame: str | bytes = cmd["frame"] if "frame" in cmd else base64.b64decode(cmd["binary"])
             frames, close = conn.receive(frame)
             reply.update(frames=frames, close=close)
+            elsewhere = {}
+            for other_name, other in conns.items():
+                if other.taken_over:
+                    other.taken_over = False
+                    elsewhere[other_name] = {"frames": [], "close": 1001}
+            if elsewhere:
+                reply["elsewhere"] = elsewhere
         elif cmd["cmd"] == "control":  # sdk: a clock it can move; server: like a real server, none
             if args.role == "sdk" and cmd.get("op") == "advance":
                 _ADVANCED[0] += cmd["seconds"]
             else:
                 reply = {"ok": False, "unsupported": True, "error": "cannot control time"}
-        elif cmd["cmd"] == "disconnect":  # the next send arrives on a new connection
-            assert conn is not None
-            conn = FakeConnection(conn.fixture, bugs, sessions)
+        elif cmd["cmd"] == "disconnect":  # the next send on that connection arrives on a new one
+            conn = conns[name]
+            if conn.session.owner is conn:
+                conn.session.owner = None
+            conns[name] = FakeConnection(conn.fixture, bugs, sessions)
+        elif cmd["cmd"] not in ("close", "bye"):
+            reply = {"ok": False, "error": f"unknown command {cmd['cmd']!r}"}
         print(json.dumps(reply), flush=True)
         if cmd["cmd"] == "bye":
             return

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from phloem_conformance.cases import load_cases
 from phloem_conformance.traceability import default_requirements_path, load_requirements, trace
@@ -20,3 +22,31 @@ def test_the_trace_lists_requirements_without_a_case() -> None:
     text = report.markdown()
     assert "Requirements with no case" in text
     assert all(r["id"] in text for r in report.uncovered)
+
+
+def test_every_must_requirement_has_a_case() -> None:
+    """Fails while a MUST of spec/requirements.yaml has no case (`phloem-conformance trace` exits 1)."""
+    from phloem_conformance.cli import main
+
+    report = trace(load_cases(), load_requirements())
+    missing = [r["id"] for r in report.uncovered_must]
+    assert missing == [], f"MUST requirements with no case: {missing}"
+    assert main(["trace"]) == 0
+
+
+def test_trace_exits_1_when_a_must_has_no_case(tmp_path: Path) -> None:
+    from phloem_conformance.cli import main
+
+    requirements = tmp_path / "requirements.yaml"
+    requirements.write_text(
+        "- {id: PHL-DELIV-001, level: MUST, profile: core, summary: covered}\n"
+        "- {id: PHL-ZZZ-001, level: MUST, profile: core, summary: nobody checks this}\n"
+        "- {id: PHL-ZZZ-002, level: SHOULD, profile: core, summary: nor this}\n")
+    cases = load_cases()
+    report = trace(cases, load_requirements(requirements))
+    assert [r["id"] for r in report.uncovered_must] == ["PHL-ZZZ-001"]
+    assert main(["trace", "--requirements", str(requirements)]) == 1
+    requirements.write_text("- {id: PHL-DELIV-001, level: MUST, profile: core, summary: covered}\n"
+                            "- {id: PHL-ZZZ-002, level: SHOULD, profile: core, summary: nor this}\n")
+    report = trace(cases, load_requirements(requirements))
+    assert report.uncovered_must == []

@@ -33,13 +33,19 @@ class Running:
 
 @contextmanager
 def phloem_run(
-    app: Path, data_dir: Path, server: str | None = None, timeout: float = 30
+    app: Path,
+    data_dir: Path,
+    server: str | None = None,
+    timeout: float = 30,
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
 ) -> Iterator[Running]:
-    """Yields the running server once it listens."""
-    cmd = [sys.executable, "-m", "phloem_server.cli", "run", str(app), "--port", "0"]
+    """Yields the running server once it listens. ``args`` go to `phloem run`, ``env`` over
+    this process's environment."""
+    cmd = [sys.executable, "-m", "phloem_server.cli", "run", str(app), "--port", "0", *args]
     if server:
         cmd += ["--server", server]
-    env = {**os.environ, "PHLOEM_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "PHLOEM_DATA_DIR": str(data_dir), **(env or {})}
     env.pop("DJANGO_SETTINGS_MODULE", None)  # the embedded settings, not the tests'
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stderr: list[str] = []

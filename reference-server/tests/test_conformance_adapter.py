@@ -33,8 +33,9 @@ async def test_adapter_serves_fixtures_across_cases_until_bye():
         hello = adapter(cmd="hello", adapter_protocol=1)
         assert hello["ok"] and hello["role"] == "server"
         assert set(hello["fixtures"]) == {
-            "counter", "disabled-button", "dismiss", "failing-handler", "unknown-component"
-        }
+            "counter", "disabled-button", "dismiss", "failing-handler", "unknown-component",
+            "input", "input-upper", "tree-echo", "ledger", "small-buffer", "private", "fallback",
+        }  # fmt: skip
         for case, fixture in enumerate(["counter", "unknown-component"]):
             opened = adapter(cmd="open", case=str(case), fixture=fixture)
             assert opened["ok"] and opened["path"] == f"/{fixture}", opened
@@ -52,3 +53,34 @@ async def test_adapter_serves_fixtures_across_cases_until_bye():
     finally:
         adapter.proc.kill()
         adapter.proc.communicate()  # closes the pipes
+
+
+async def test_adapter_logs_users_in_for_the_private_fixture():
+    adapter = Adapter()
+    try:
+        assert adapter(cmd="hello", adapter_protocol=1)["ok"]
+        opened = adapter(cmd="open", case="p", fixture="private")
+        hello_msg = orjson.dumps({"type": "hello", "versions": ["1.0"], "path": "/private"}).decode()
+        async with connect(opened["url"], subprotocols=["phloem.v1"], origin=opened["origin"]) as ws:
+            await ws.send(hello_msg)
+            error = orjson.loads(await ws.recv())
+            assert error["code"] == "unauthorized" and error["fatal"] is True
+            await ws.wait_closed()
+            assert ws.close_code == 4401
+        login = adapter(cmd="login", user="alice")
+        assert login["ok"] and login["headers"]["Cookie"].startswith("sessionid=")
+        async with connect(
+            opened["url"],
+            subprotocols=["phloem.v1"],
+            origin=opened["origin"],
+            additional_headers=login["headers"],
+        ) as ws:
+            await ws.send(hello_msg)
+            assert orjson.loads(await ws.recv())["type"] == "welcome"
+            assert orjson.loads(await ws.recv())["type"] == "ui.snapshot"
+        assert adapter(cmd="login", user="")["ok"] is False
+        assert adapter(cmd="bye") == {"ok": True}
+        assert adapter.proc.wait(15) == 0
+    finally:
+        adapter.proc.kill()
+        adapter.proc.communicate()

@@ -1,7 +1,9 @@
 import type { ComponentType, ReactNode } from "react";
 import { Button } from "./components/Button/Button";
 import { Column } from "./components/Column/Column";
+import { Link } from "./components/Link/Link";
 import { Text } from "./components/Text/Text";
+import { TextInput } from "./components/TextInput/TextInput";
 
 /** Attributes every rendered node's outermost element carries (conformance and tests find nodes by them). */
 export interface NodeAttrs {
@@ -62,7 +64,9 @@ export function createRegistry(): Registry {
   return new Registry()
     .register("Column", Column, { version: 1, builtin: true })
     .register("Text", Text, { version: 1, builtin: true })
-    .register("Button", Button, { version: 1, builtin: true });
+    .register("Button", Button, { version: 1, builtin: true })
+    .register("TextInput", TextInput, { version: 1, builtin: true })
+    .register("Link", Link, { version: 1, builtin: true });
 }
 
 /** The registry the app entry uses. */

@@ -65,11 +65,13 @@ class Wire:
     """A hub and one connection, with a fake clock; checks every server frame against the
     server-message schema as it passes."""
 
-    def __init__(self, app: ph.App | None = None, limits: Limits | None = None) -> None:
+    def __init__(
+        self, app: ph.App | None = None, limits: Limits | None = None, user: Any = None
+    ) -> None:
         tokens = count(1)
         self.hub = Hub(app or counter_app(), limits, new_token=lambda: f"token-{next(tokens):012d}")
         self.now = 100.0
-        self.conn: Connection = self.hub.connect(self.now)
+        self.conn: Connection = self.hub.connect(self.now, user)
         self.last: Output = Output([])
 
     def raw(self, frame: str | bytes, step: float = 0.1) -> list[dict[str, Any]]:
@@ -92,6 +94,20 @@ class Wire:
         msg = {"type": "event", "id": event_id, "node": node, "name": "click", **fields}
         return self.send(msg, step)
 
-    def reconnect(self) -> None:
+    def reconnect(self, user: Any = None) -> None:
         self.conn.disconnect(self.now)
-        self.conn = self.hub.connect(self.now)
+        self.conn = self.hub.connect(self.now, user)
+
+    def other(self, user: Any = None) -> Wire:
+        """A second client of the same hub (another browser), sharing the clock."""
+        peer = Wire.__new__(Wire)
+        peer.hub, peer.now, peer.last = self.hub, self.now, Output([])
+        peer.conn = self.hub.connect(self.now, user)
+        return peer
+
+    def drain(self) -> list[dict[str, Any]]:
+        """Frames of server-initiated updates queued for this connection."""
+        messages = [orjson.loads(f) for f in self.conn.drain().frames]
+        for msg in messages:
+            assert_valid("messages/server-message", msg)
+        return messages

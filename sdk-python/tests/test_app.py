@@ -21,8 +21,10 @@ def test_the_public_surface_is_exactly_what_we_mean() -> None:
             "Component",
             "Element",
             "Event",
+            "Link",
             "State",
             "Text",
+            "TextInput",
             "UI",
             "load_app",
             "runtime",
@@ -38,6 +40,8 @@ def test_the_public_surface_is_exactly_what_we_mean() -> None:
         "Limits",
         "Output",
         "Session",
+        "TreeTooLarge",
+        "UnknownSession",
         "default_token",
     ]
     assert sorted(ph.testing.__all__) == ["ServerError", "TestClient"]

@@ -19,6 +19,9 @@ def test_hello_gets_welcome_seq_1_then_snapshot_seq_2_rev_1(wire: Wire) -> None:
         "max_frame_bytes": 65536,
         "max_events_per_second": 50,
         "heartbeat_seconds": 20,
+        "max_tree_nodes": 20000,
+        "replay_messages": 256,
+        "resume_seconds": 120,
     }
     assert "resumed" not in welcome
     assert snapshot["type"] == "ui.snapshot" and snapshot["seq"] == 2 and snapshot["rev"] == 1

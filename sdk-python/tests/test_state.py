@@ -37,7 +37,13 @@ def test_only_an_accepted_hello_opens_and_only_an_ending_closes() -> None:
     }
     assert opening == {(State.AWAIT_HELLO, "hello")}
     closing = {e for (s, e), (_, nxt) in TRANSITIONS.items() if nxt is State.CLOSED}
-    assert closing == {"hello.unsupported", "disconnect", "superseded", "failure"}
+    assert closing == {
+        "hello.unsupported",
+        "hello.unauthorized",
+        "disconnect",
+        "superseded",
+        "failure",
+    }
 
 
 SAMPLES: dict[str, dict[str, Any]] = {

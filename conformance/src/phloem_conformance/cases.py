@@ -14,7 +14,7 @@ from .matching import walk_variables
 from .schemas import suite_dir, suite_schema
 
 STEP_KINDS = ("c2s", "c2s_raw", "s2c", "s2c_raw", "user", "render", "barrier", "close", "reconnect", "connect", "burst",
-              "control")
+              "control", "c2s_close", "audit", "any_order", "interleave", "repeat")
 # Steps that only make sense for some roles when the step does not say otherwise.
 DEFAULT_STEP_ROLES = {
     "user": ("renderer",),
@@ -24,8 +24,18 @@ DEFAULT_STEP_ROLES = {
     "close": ("server", "sdk"),
     "connect": ("server",),
     "burst": ("server", "sdk"),
-    "control": ("server", "sdk"),  # operations on the IUT through its adapter; a renderer has none
+    "control": ("server", "sdk"),  # a renderer's clock only when the step says `roles: [renderer]`
+    "c2s_close": ("server", "sdk"),  # the runner, as client, closes
+    "audit": ("renderer",),
 }
+
+
+def default_roles(kind: str, step: dict[str, Any], case_roles: list[str]) -> tuple[str, ...] | list[str]:
+    """The roles a step applies to when it does not say. ``connect: {as: NAME}`` (a named
+    connection) is for server and sdk; ``connect: {status}`` (an upgrade probe) for server."""
+    if kind == "connect" and "as" in step["connect"]:
+        return ("server", "sdk")
+    return DEFAULT_STEP_ROLES.get(kind, case_roles)
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,7 @@ class Case:
         out = []
         for index, step in enumerate(self.data["steps"]):
             kind = step_kind(step)
-            roles = step.get("roles", DEFAULT_STEP_ROLES.get(kind, self.data["roles"]))
+            roles = step.get("roles", default_roles(kind, step, self.data["roles"]))
             if role in roles:
                 out.append((index, kind, step))
         return out

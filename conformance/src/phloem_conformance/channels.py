@@ -19,7 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from .adapter import Adapter
+from .adapter import Adapter, AdapterError
 
 SUBPROTOCOL = "phloem.v1"  # names the MAJOR version (PHL-TRANSPORT)
 _MAX_FRAME = 4 * 1024 * 1024
@@ -50,20 +50,37 @@ class Channel:
         """Drop the transport and continue over a new connection (the ``reconnect`` step)."""
         raise NotImplementedError
 
+    async def close_with(self, code: int, reason: str = "") -> None:
+        """The runner, as client, closes the connection with ``code`` (``c2s_close``)."""
+        raise NotImplementedError
+
     async def close(self) -> None:
         pass
 
 
 class SdkChannel(Channel):
-    """Sans-IO SDKs: each frame goes through the adapter's ``send``; replies queue up here."""
+    """Sans-IO SDKs: each frame goes through the adapter's ``send``; replies queue up here.
+
+    A case may hold several connections to the same app (``connect: {as: NAME}``); commands for
+    any but the first carry ``"connection": NAME``. A reply's ``elsewhere`` holds what other
+    connections received meanwhile (``{NAME: {"frames": [...], "close": CODE|null}}``: a
+    takeover closes the old connection), routed to their channels through ``peers``.
+    """
 
     live = False
 
-    def __init__(self, adapter: Adapter, timeout: float) -> None:
+    def __init__(self, adapter: Adapter, timeout: float, name: str = "main",
+                 peers: dict[str, SdkChannel] | None = None) -> None:
         self.adapter = adapter
         self.timeout = timeout
+        self.name = name
+        self.peers = {} if peers is None else peers
+        self.peers[name] = self
         self.queue: collections.deque[Incoming] = collections.deque()
         self.closed = False
+
+    def _command(self, command: dict[str, Any]) -> dict[str, Any]:
+        return command if self.name == "main" else {**command, "connection": self.name}
 
     async def send_text(self, text: str) -> None:
         await self._send({"cmd": "send", "frame": text})
@@ -74,9 +91,15 @@ class SdkChannel(Channel):
     async def _send(self, command: dict[str, Any]) -> None:
         if self.closed:
             return
-        reply = await self.adapter.request(command, self.timeout)
+        reply = await self.adapter.request(self._command(command), self.timeout)
+        self.deliver(reply)
+        for name, other in (reply.get("elsewhere") or {}).items():
+            if name in self.peers and isinstance(other, dict):
+                self.peers[name].deliver(other)
+
+    def deliver(self, reply: dict[str, Any]) -> None:
         self.queue.extend(Incoming("text", text=frame) for frame in reply.get("frames", []))
-        if reply.get("close") is not None:
+        if reply.get("close") is not None and not self.closed:
             self.closed = True
             self.queue.append(Incoming("close", code=reply["close"]))
 
@@ -84,11 +107,27 @@ class SdkChannel(Channel):
         # Nothing is pending unless a send produced it: the SDK is sans-IO.
         return self.queue.popleft() if self.queue else None
 
+    async def open(self) -> bool:
+        """A further connection to the same app (``connect`` command); False when the adapter
+        has no such command (an adapter older than named connections)."""
+        reply = await self.adapter.exchange({"cmd": "connect", "connection": self.name}, self.timeout)
+        if reply.get("ok") is True:
+            return True
+        if reply.get("unsupported") is True or str(reply.get("error", "")).lower().startswith("unknown command"):
+            return False
+        raise AdapterError(f"adapter refused 'connect': {reply.get('error')}")
+
     async def reconnect(self, timeout: float) -> None:
         # Frames not yet read were "lost with the connection"; the next send is a new connection.
-        await self.adapter.request({"cmd": "disconnect"}, self.timeout)
+        await self.adapter.request(self._command({"cmd": "disconnect"}), self.timeout)
         self.queue.clear()
         self.closed = False
+
+    async def close_with(self, code: int, reason: str = "") -> None:
+        # The SDK sees the client's close (code) and the connection is gone; as after a
+        # reconnect, the adapter's next send on this name arrives on a new connection.
+        await self.adapter.request(self._command({"cmd": "disconnect", "code": code}), self.timeout)
+        self.queue.clear()
 
 
 class _SocketChannel(Channel):
@@ -130,6 +169,13 @@ class _SocketChannel(Channel):
             return await asyncio.wait_for(self.queue.get(), timeout)
         except TimeoutError:
             return None
+
+    async def close_with(self, code: int, reason: str = "") -> None:
+        if self.ws is not None:
+            await self.ws.close(code, reason)
+        if self._pump is not None:
+            await asyncio.gather(self._pump, return_exceptions=True)
+        self.queue = asyncio.Queue()  # the server's close answers the runner's, nothing to judge
 
     async def close(self) -> None:
         if self.ws is not None:

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from .adapter import AdapterError
 from .baseline import (
@@ -53,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     lint_cmd = sub.add_parser("lint", help="check every case against the case schema and rules")
     lint_cmd.add_argument("--cases", type=Path)
 
-    trace_cmd = sub.add_parser("trace", help="requirements with no case, cases naming unknown ids")
+    trace_cmd = sub.add_parser("trace", help="requirements with no case, cases naming unknown ids "
+                               "(exit 1 when a MUST has no case or a case names an unknown id)")
     trace_cmd.add_argument("--cases", type=Path)
     trace_cmd.add_argument("--requirements", type=Path)
 
@@ -67,6 +69,27 @@ def main(argv: list[str] | None = None) -> int:
     bundle_cmd = sub.add_parser("bundle", help="write the compiled, hashed case bundle (JSON) for other runners")
     bundle_cmd.add_argument("--out", required=True, type=Path)
     bundle_cmd.add_argument("--cases", type=Path)
+
+    gen = sub.add_parser("generate", help="seeded generated cases (random trees and patches, malformed "
+                         "messages); with --adapter, run them and shrink each failure to a minimal case")
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--count", type=int, default=20)
+    gen.add_argument("--target", choices=["sdk", "server"], help="with --adapter: the role judged")
+    gen.add_argument("--adapter", help="run the generated cases against this adapter")
+    gen.add_argument("--out", type=Path, default=Path("out/generated"),
+                     help="where the cases (without --adapter) or the shrunk failures go")
+    gen.add_argument("--report", type=Path, help="write the NDJSON report here")
+    gen.add_argument("--timeout-factor", type=float, default=1.0)
+
+    chaos_cmd = sub.add_parser("chaos", help="a long ledger session, dropped at random points, resumed "
+                               "like a correct client: nothing lost, nothing doubled")
+    chaos_cmd.add_argument("--target", required=True, choices=["sdk", "server"])
+    chaos_cmd.add_argument("--adapter", required=True)
+    chaos_cmd.add_argument("--seed", type=int, default=1)
+    chaos_cmd.add_argument("--runs", type=int, default=1000)
+    chaos_cmd.add_argument("--appends", type=int, default=40, help="events per session")
+    chaos_cmd.add_argument("--out", type=Path, help="write the JSON summary here")
+    chaos_cmd.add_argument("--timeout-factor", type=float, default=1.0)
 
     args = parser.parse_args(argv)
     try:
@@ -84,14 +107,63 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "trace":
         report = trace(load_cases(args.cases), load_requirements(args.requirements))
         print(report.markdown())
-        return 1 if report.unknown else 0
+        return 0 if report.ok else 1
     if args.command == "mutants":
         return _mutants(args)
     if args.command == "baseline":
         return _baseline_update(args)
     if args.command == "bundle":
         return _bundle(args)
+    if args.command == "generate":
+        return _generate(args)
+    if args.command == "chaos":
+        from .chaos import main as chaos_main
+
+        return chaos_main(args)
     return _run(args)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .generate import dump_case, run_generated, scripts, to_case
+    from .runner import Runner
+
+    if args.adapter is None:
+        for script in scripts(args.seed, args.count):
+            case = to_case(script, args.out)
+            dump_case(case, case.path)
+        print(f"{args.out}: {args.count} generated cases (seed {args.seed})")
+        return 0
+    if args.target is None:
+        print("--adapter needs --target", file=sys.stderr)
+        return 2
+
+    async def go() -> tuple[dict[str, Any], list[Any]]:
+        runner = Runner(args.target, args.adapter, load_protocol("1.0"), timeout_factor=args.timeout_factor)
+        await runner.start()
+        try:
+            return runner.implementation, await run_generated(runner, args.seed, args.count, args.out)
+        finally:
+            await runner.stop()
+
+    try:
+        implementation, generated = asyncio.run(go())
+    except AdapterError as exc:
+        print(f"adapter failed to start: {exc}", file=sys.stderr)
+        return 2
+    results = [g.result for g in generated]
+    for g in generated:
+        line = f"{g.result.status:5} {g.script.id} {g.result.reason}"
+        if g.written is not None:
+            line += f"\n      shrunk from size {g.shrunk_from} to {g.script.size()} in {g.shrink_runs} runs: {g.written}"
+        print(line)
+    foot = footer(results)
+    if args.report:
+        write_ndjson(args.report, [header(args.target, implementation, args.adapter),
+                                   *(case_line(r) for r in results), foot])
+    print(" · ".join(f"{n} {s}" for s, n in foot["counts"].items() if n))
+    return 0 if foot["passed"] else 1
 
 
 def _baseline_update(args: argparse.Namespace) -> int:

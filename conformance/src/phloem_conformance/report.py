@@ -65,9 +65,13 @@ def footer(results: list[CaseResult], problems: Sequence[BaselineProblem] = ()) 
     counts = Counter(r.status for r in results)
     not_passed = [r.case.id for r in results if r.must_not_passed]
     unexpected = [r.case.id for r in results if r.counts_against]
+    profiles: dict[str, Counter[str]] = {}
+    for r in results:
+        profiles.setdefault(str(r.case.data.get("profile", "core")), Counter())[r.status] += 1
     return {
         "kind": "footer",
         "counts": {status: counts.get(status, 0) for status in STATUSES},
+        "profiles": {name: {status: c.get(status, 0) for status in STATUSES} for name, c in sorted(profiles.items())},
         "must_not_passed": not_passed,
         "warnings": [r.case.id for r in results if r.status == "WARN"],
         "information": [r.case.id for r in results if r.status == "INFO"],
@@ -95,6 +99,10 @@ def summary_markdown(head: dict[str, Any], results: list[CaseResult],
         f"# Phloem conformance: {impl.get('name', '?')} {impl.get('version', '')} ({head['role']})",
         "",
         f"Protocol {head['protocol_version']} · suite {head['suite']['version']} · {counts}",
+        "",
+        "| profile | " + " | ".join(STATUSES) + " |",
+        "|---|" + "---|" * len(STATUSES),
+        *(f"| {name} | " + " | ".join(str(c[s]) for s in STATUSES) + " |" for name, c in foot["profiles"].items()),
         "",
         "**Conformant** (every MUST case passes)" if foot["conformant"]
         else f"**Not conformant**: {len(foot['must_not_passed'])} MUST case(s) did not pass",
@@ -124,7 +132,9 @@ def summary_markdown(head: dict[str, Any], results: list[CaseResult],
             "",
             f"## {r.status} `{r.case.id}`: {r.case.data['title']}",
             "",
-            f"First divergence at step {d['step']} ({d['kind']}), pointer `{d['pointer'] or '/'}`: {d['reason']}",
+            f"First divergence at step {d['step']}{d.get('within', '')} ({d['kind']})"
+            + (f" on connection `{d['connection']}`" if d.get("connection") else "")
+            + f", pointer `{d['pointer'] or '/'}`: {d['reason']}",
             "",
             "```json",
             "expected: " + json.dumps(d["expected"], ensure_ascii=False)[:500],

@@ -11,7 +11,7 @@ from typing import Any
 from . import PROTOCOL_VERSION
 from .adapter import Adapter, AdapterError
 from .cases import Case
-from .channels import SUBPROTOCOL, ClientSocketChannel, SdkChannel, ServerSocketChannel
+from .channels import SUBPROTOCOL, Channel, ClientSocketChannel, SdkChannel, ServerSocketChannel
 from .matching import CaseError
 from .schemas import ProtocolSchemas
 from .session import ControlUnsupported, Divergence, Session
@@ -155,25 +155,44 @@ class Runner:
         if self.target == "sdk":
             open_cmd["fixture"] = case.data.get("fixture")
             await self.adapter.request(open_cmd, self.adapter_timeout)
-            return await self._session(case, SdkChannel(self.adapter, self.adapter_timeout)).run()
+            main = SdkChannel(self.adapter, self.adapter_timeout)
+
+            async def open_sdk(name: str, spec: dict[str, Any]) -> Channel:
+                channel = SdkChannel(main.adapter, self.adapter_timeout, name, main.peers)
+                if not await channel.open():
+                    raise ControlUnsupported("adapter cannot open another connection (no connect command)")
+                return channel
+
+            return await self._session(case, main, open_connection=open_sdk).run()
         if self.target == "server":
             open_cmd["fixture"] = case.data.get("fixture")
             reply = await self.adapter.request(open_cmd, self.adapter_timeout)
             client = await ClientSocketChannel.open(reply["url"], reply.get("origin"), self.step_timeout)
+            others: list[ClientSocketChannel] = []
+
+            async def open_socket(name: str, spec: dict[str, Any]) -> Channel:
+                channel = await ClientSocketChannel.open(reply["url"], spec.get("origin", reply.get("origin")),
+                                                         self.step_timeout)
+                others.append(channel)
+                return channel
+
             session = self._session(case, client, hello_path=reply.get("path"),
-                                    endpoint=(reply["url"], reply.get("origin")))
+                                    endpoint=(reply["url"], reply.get("origin")), open_connection=open_socket)
             try:
                 if client.subprotocol != SUBPROTOCOL:
                     return Divergence(-1, "connect", "", SUBPROTOCOL, client.subprotocol,
                                                f"server did not select the {SUBPROTOCOL} subprotocol")
                 return await session.run()
             finally:
-                await client.close()
+                for channel in [client, *others]:
+                    await channel.close()
         server = await ServerSocketChannel.start()
         try:
             open_cmd["url"] = server.url
+            if _has_control(case.data["steps"], "renderer"):
+                open_cmd["clock"] = True  # the adapter installs a controllable clock before the page loads
             await self.adapter.request(open_cmd, self.adapter_timeout)
-            session = self._session(case, server, act=self._act, snapshot=self._snapshot)
+            session = self._session(case, server, act=self._act, snapshot=self._snapshot, audit=self._audit)
             if not await server.wait_connected(self.step_timeout):
                 return Divergence(-1, "connect", "", "a WebSocket connection", None,
                                            f"renderer did not connect within {self.step_timeout:g} s")
@@ -209,10 +228,34 @@ class Runner:
         assert self.adapter is not None
         await self.adapter.request({"cmd": "act", "action": action}, self.adapter_timeout)
 
+    async def _audit(self) -> dict[str, Any]:
+        """The renderer adapter's ``audit``: page URL, console, storage, cookies (PHL-SEC-006)."""
+        assert self.adapter is not None
+        reply = await self.adapter.exchange({"cmd": "audit"}, self.adapter_timeout)
+        if reply.get("ok") is not True:
+            error = str(reply.get("error", ""))
+            if reply.get("unsupported") is True or error.lower().startswith("unknown command"):
+                raise ControlUnsupported("adapter cannot audit the page (no audit command)")
+            raise AdapterError(f"adapter refused 'audit': {error}")
+        return {k: v for k, v in reply.items() if k != "ok"}
+
     async def _snapshot(self) -> Any:
         assert self.adapter is not None
         reply = await self.adapter.request({"cmd": "snapshot"}, self.adapter_timeout)
         return reply.get("tree")
+
+
+def _has_control(steps: list[dict[str, Any]], role: str) -> bool:
+    """A control step (at any depth) that applies to ``role``."""
+    for step in steps:
+        if "control" in step and role in step.get("roles", ()):
+            return True
+        nested = step.get("any_order") or step.get("interleave") or (step.get("repeat") or {}).get("steps")
+        if isinstance(nested, list) and nested and isinstance(nested[0], list):
+            nested = [s for group in nested for s in group]
+        if isinstance(nested, list) and _has_control(nested, role):
+            return True
+    return False
 
 
 async def run_all(target: str, adapter_command: str, cases: list[Case], schemas: ProtocolSchemas,

@@ -28,9 +28,21 @@ class Trace:
     uncovered: list[dict[str, Any]]  # requirements with no case
     unknown: dict[str, list[str]]  # case id -> ids the spec does not define
 
+    @property
+    def uncovered_must(self) -> list[dict[str, Any]]:
+        """MUST requirements with no case: the suite cannot judge them (``trace`` fails)."""
+        return [r for r in self.uncovered if r.get("level") == "MUST"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.unknown and not self.uncovered_must
+
     def markdown(self) -> str:
         total = len(self.covered) + len(self.uncovered)
         lines = [f"# Traceability: {len(self.covered)} of {total} requirements have a case", ""]
+        if self.uncovered_must:
+            lines += [f"**{len(self.uncovered_must)} MUST requirement(s) have no case**: "
+                      + ", ".join(r["id"] for r in self.uncovered_must), ""]
         if self.unknown:
             lines += ["## Cases naming unknown requirement ids", ""]
             lines += [f"- `{case}`: {', '.join(ids)}" for case, ids in sorted(self.unknown.items())]

@@ -6,3 +6,8 @@ class PhloemServerConfig(AppConfig):
     label = "phloem_server"
     verbose_name = "Phloem"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import registry
+
+        registry.limits()  # a bad PHLOEM_LIMITS stops the server here, with its reason

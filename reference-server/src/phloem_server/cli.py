@@ -31,7 +31,17 @@ def main(argv: list[str] | None = None) -> int:
         metavar="ORIGIN",
         help="another origin whose pages may connect (e.g. a dev server)",
     )
+    run.add_argument(
+        "--websocket-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="Daphne only: close each WebSocket after SECONDS (Daphne's default: 86400); "
+        "clients resume their sessions",
+    )
     args = parser.parse_args(argv)
+    if args.websocket_timeout is not None and args.server != "daphne":
+        parser.error("--websocket-timeout needs --server daphne")
     return _run(args)
 
 
@@ -49,8 +59,13 @@ def _run(args: argparse.Namespace) -> int:
     servers.import_early(args.server)
 
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:  # e.g. a bad PHLOEM_LIMITS
+        print(f"phloem: {exc}", file=sys.stderr)
+        return 2
     if embedded:
         _migrate()
 
@@ -75,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
     def ready(port: int) -> None:
         print(f"Phloem: serving {title} at http://{host}:{port}", flush=True)
 
-    servers.run(args.server, application, args.host, args.port, ready)
+    servers.run(args.server, application, args.host, args.port, ready, args.websocket_timeout)
     return 0
 
 

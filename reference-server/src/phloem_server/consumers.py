@@ -10,7 +10,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from . import errors, records, registry
+from . import errors, records, registry, updates
 
 log = logging.getLogger(__name__)
 SUBPROTOCOL = "phloem.v1"  # names the MAJOR version; hello/welcome settle MAJOR.MINOR
@@ -52,7 +52,11 @@ class PhloemConsumer(AsyncWebsocketConsumer):
             return
         self.served = registry.get(self.app_key)
         self.served.start_reaper()
-        self.conn = self.served.hub.connect(time.monotonic())
+        user = self.scope.get("user")  # set by AuthMiddlewareStack, when the stack has it
+        if user is not None and user.is_authenticated:
+            self.conn = self.served.hub.connect(time.monotonic(), user.pk, user.get_username())
+        else:
+            self.conn = self.served.hub.connect(time.monotonic())
         # A resume on another connection takes this one's session (PHL-DELIV-011).
         self.conn.on_superseded = self._superseded
         await self.accept(SUBPROTOCOL)
@@ -69,7 +73,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):
             log.exception("runtime failed on a frame; closing with %d", INTERNAL_ERROR)
             await self.close(INTERNAL_ERROR)
             return
-        for frame in out.frames:
+        for frame in out.frames:  # updates queued since the last wake come first
             await self.send(frame)
         if out.close is not None:
             await self.close(out.close)
@@ -77,6 +81,18 @@ class PhloemConsumer(AsyncWebsocketConsumer):
         if session is not None and self.session is None:
             self.session = session.id
             records.opened(session.id, self.served.path)
+            if self.channel_layer is not None:
+                await self.channel_layer.group_add(self._group(), self.channel_name)
+
+    async def phloem_wake(self, message: dict[str, Any]) -> None:
+        """A server-initiated update is queued for this connection (`updates.push`)."""
+        if self.conn is not None:
+            for frame in self.conn.drain().frames:
+                await self.send(frame)
+
+    def _group(self) -> str:
+        assert self.session is not None
+        return updates.group(self.app_key, self.session)
 
     async def disconnect(self, code: int) -> None:
         _open.discard(self)
@@ -87,6 +103,8 @@ class PhloemConsumer(AsyncWebsocketConsumer):
                 records.closed(self.session)
             if self.session is not None:
                 errors.error_log.forget(self.session)
+                if self.channel_layer is not None:
+                    await self.channel_layer.group_discard(self._group(), self.channel_name)
 
     def _superseded(self) -> None:
         # Called synchronously from inside the other connection's receive; close from a task

@@ -29,16 +29,25 @@ class Served:
     app: ph.App
     hub: ph.runtime.Hub
     path: str  # the script it was loaded from, for logs and SessionRecord
+    # The event loop that serves it: the Hub is not thread-safe, so everything that touches
+    # it (frames, pushes from other threads) runs there.
+    loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
     _reaper: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def start_reaper(self) -> None:
-        """Forget sessions whose resume TTL has passed, from a task on the serving loop."""
+        """Forget sessions whose resume time has passed, from a task on the serving loop."""
         if self._reaper is None or self._reaper.done():
-            self._reaper = asyncio.get_running_loop().create_task(self._reap())
+            self.loop = asyncio.get_running_loop()
+            self._reaper = self.loop.create_task(self._reap())
 
     async def _reap(self) -> None:
-        # A quarter of the TTL: a dead session lingers at most 25 % past it.
-        interval = max(1.0, self.hub.limits.session_ttl_seconds / 4)
+        # A quarter of the shortest resume time: a dead session lingers at most 25 % past it.
+        pages = self.app.options.values()
+        shortest = min(
+            [self.hub.limits.resume_seconds]
+            + [o.limits["resume_seconds"] for o in pages if "resume_seconds" in o.limits]
+        )
+        interval = max(1.0, shortest / 4)
         while True:
             await asyncio.sleep(interval)
             gone = self.hub.expire(time.monotonic())
@@ -51,8 +60,18 @@ _served: dict[str, Served] = {}
 
 
 def limits() -> ph.runtime.Limits:
-    """`ph.runtime.Limits` with the PHLOEM_LIMITS setting's overrides (a dict of its fields)."""
-    return ph.runtime.Limits(**getattr(settings, "PHLOEM_LIMITS", {}))
+    """`ph.runtime.Limits` with the PHLOEM_LIMITS setting's overrides (a dict of its fields,
+    e.g. ``{"max_tree_nodes": 5000, "resume_seconds": 300}``). Checked when Django starts
+    (`PhloemServerConfig.ready`), so a typo fails the server's start, not its first session."""
+    overrides = getattr(settings, "PHLOEM_LIMITS", None) or {}
+    if not isinstance(overrides, dict):
+        raise ImproperlyConfigured(
+            f"PHLOEM_LIMITS must be a dict of limit names to values, not {overrides!r}"
+        )
+    try:
+        return ph.runtime.Limits().replace(overrides)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"PHLOEM_LIMITS: {exc}") from None
 
 
 def install(app: ph.App, path: str, key: str = DEFAULT) -> Served:

@@ -3,6 +3,7 @@
 "websocket": phloem_server.routing.application
 """
 
+from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from django.urls import path
 
@@ -10,4 +11,6 @@ from .consumers import PhloemConsumer
 from .security import OriginCheck
 
 websocket_urlpatterns = [path("phloem/ws", PhloemConsumer.as_asgi())]
-application = OriginCheck(URLRouter(websocket_urlpatterns))
+# The Django session cookie gives the connection its user (scope["user"]): pages declared
+# with auth=True need one (PHL-SEC-007), and a resume needs the same one (PHL-SEC-008).
+application = OriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))

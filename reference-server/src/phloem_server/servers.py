@@ -20,16 +20,28 @@ def import_early(server: str) -> None:
         import daphne.server  # noqa: F401
 
 
-def run(server: str, application: Any, host: str, port: int, ready: Ready) -> None:
+def run(
+    server: str,
+    application: Any,
+    host: str,
+    port: int,
+    ready: Ready,
+    websocket_timeout: float | None = None,
+) -> None:
+    """``websocket_timeout`` (Daphne only): close every WebSocket after that many seconds, as
+    Daphne does after 86400 s by default; clients resume (design §5). uvicorn has no such
+    timeout."""
     if server == "daphne":
-        _run_daphne(application, host, port, ready)
+        _run_daphne(application, host, port, ready, websocket_timeout)
     elif server == "uvicorn":
         _run_uvicorn(application, host, port, ready)
     else:
         raise ValueError(f"unknown server {server!r}; choose one of {', '.join(SERVERS)}")
 
 
-def _run_daphne(application: Any, host: str, port: int, ready: Ready) -> None:
+def _run_daphne(
+    application: Any, host: str, port: int, ready: Ready, websocket_timeout: float | None
+) -> None:
     import asyncio
 
     from daphne.endpoints import build_endpoint_description_strings
@@ -52,6 +64,7 @@ def _run_daphne(application: Any, host: str, port: int, ready: Ready) -> None:
         websocket_max_frame_size=TRANSPORT_MAX_MESSAGE,
         verbosity=0,
         ready_callable=on_ready,
+        **({} if websocket_timeout is None else {"websocket_timeout": websocket_timeout}),
     )
 
     async def going_away() -> None:

@@ -2,6 +2,7 @@
 channel layer. A Django project that adds `phloem_server` to INSTALLED_APPS uses its own
 settings instead; the `PHLOEM_*` names below are the ones it may set."""
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -18,8 +19,8 @@ def _data_dir() -> Path:
 
 DATA_DIR = _data_dir()
 
-# Nothing signed outlives the process in embedded mode (no cookies, no CSRF forms), so a
-# per-process key is enough; a deployment sets its own.
+# Session cookies are checked against the key (the user's session auth hash), so with a
+# per-process key a login lasts as long as the process; a deployment sets its own.
 SECRET_KEY = os.environ.get("PHLOEM_SECRET_KEY") or secrets.token_urlsafe(50)
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
@@ -28,7 +29,14 @@ if os.environ.get("PHLOEM_HOST") and os.environ["PHLOEM_HOST"] not in ("0.0.0.0"
 # Names this server is reached by when bound to all interfaces (--host 0.0.0.0), comma-separated.
 ALLOWED_HOSTS += [h for h in os.environ.get("PHLOEM_ALLOWED_HOSTS", "").split(",") if h]
 
-INSTALLED_APPS = ["phloem_server"]
+# auth, contenttypes and sessions: the WebSocket's user comes from Django's session cookie
+# (channels.auth.AuthMiddlewareStack); `phloem run` migrates their tables with ours.
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "phloem_server",
+]
 MIDDLEWARE: list[str] = []
 ROOT_URLCONF = "phloem_server.urls"
 ASGI_APPLICATION = "phloem_server.asgi.application"
@@ -50,6 +58,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The app script to serve; `phloem run` installs the loaded app directly instead.
 PHLOEM_APP = os.environ.get("PHLOEM_APP")
 PHLOEM_ALLOWED_ORIGINS = [o for o in os.environ.get("PHLOEM_ALLOWED_ORIGINS", "").split(",") if o]
+# Overrides of phloem.runtime.Limits fields, e.g. {"max_tree_nodes": 5000, "resume_seconds": 300};
+# checked at startup. Embedded mode reads them as JSON from the environment.
+PHLOEM_LIMITS = json.loads(os.environ.get("PHLOEM_LIMITS") or "{}")
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,6 @@
+import { Edits } from "./edits";
 import { Store } from "./store";
-import type { Environment, SocketFactory, Timers } from "./socket";
+import { realTimers, type Environment, type SocketFactory, type Timers } from "./socket";
 import { Transport, type Status } from "./transport";
 import type { Error as ErrorMessage, UiPatch, UiSnapshot } from "./wire.gen";
 
@@ -32,6 +33,8 @@ export const CLIENT_INFO = { name: "@phloem/react", version: "0.1.0" } as const;
 export class PhloemClient {
   readonly store: Store;
   readonly transport: Transport;
+  /** Text fields' unsent and unanswered edits: the echo rule (PHL-COMP-021). */
+  readonly edits: Edits;
   private lastError: ErrorMessage | null = null;
   private lastNotice: Notice | null = null;
   private readonly noticeListeners = new Set<() => void>();
@@ -58,7 +61,12 @@ export class PhloemClient {
           if (msg.type === "ui.patch") this.store.applyPatch(msg as UiPatch);
           else if (msg.type === "ui.snapshot") this.store.applySnapshot(msg as UiSnapshot);
           else if (msg.type === "error") this.serverError(msg as ErrorMessage);
+          // After the tree change: a field whose last change this answers shows the new value.
+          if (typeof msg.event === "number") {
+            this.edits.answered(msg.event, msg.type === "error" ? (msg as ErrorMessage).code : undefined);
+          }
         },
+        unsent: (id) => this.edits.unsent(id),
         welcome: (_msg, { resumed, refused }) => {
           // A resync sent on the dead socket is lost; ask again on the resumed session.
           // A new session sends a snapshot on its own.
@@ -66,7 +74,9 @@ export class PhloemClient {
           this.store.resetResync();
           if (resumed && wanted) this.store.askResync();
           if (refused) {
-            // PHL-DELIV-010: the old tree is gone; the user is told the page was reset.
+            // PHL-DELIV-010: the old tree is gone, and with it the old session's edits and
+            // unanswered changes; the user is told the page was reset.
+            this.edits.reset();
             this.store.reset();
             this.setNotice({ kind: "info", text: "The session expired while offline; this page was reset." });
           }
@@ -76,6 +86,12 @@ export class PhloemClient {
           if (problem.type === "ui.patch" || problem.type === "ui.snapshot") this.store.askResync();
         },
       },
+    });
+    this.edits = new Edits({
+      send: (node, text) => (this.transport.fits(node, "change", text) ? this.sendEvent(node, "change", text) : null),
+      enabled: (node) => this.store.getNode(node)?.props.disabled !== true,
+      timers: options.timers ?? realTimers,
+      batch: (notify) => this.store.batch(notify),
     });
   }
 
@@ -105,6 +121,14 @@ export class PhloemClient {
 
   stop(): void {
     this.transport.stop();
+  }
+
+  /**
+   * The user changed text field `node` to `text`: shown at once, sent as a coalesced `change`
+   * (PHL-COMP-020), and kept on screen until the server has answered (PHL-COMP-021).
+   */
+  edit(node: string, text: string): void {
+    this.edits.edit(node, text);
   }
 
   /** Sends a user event on `node`, naming the revision on screen (PHL-EVT-006). */

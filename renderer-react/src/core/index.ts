@@ -1,5 +1,6 @@
 /** @phloem/react core: the protocol client, free of React (a test enforces it). */
 export { PhloemClient, CLIENT_INFO, type ClientOptions, type Notice } from "./client";
+export { COALESCE_MS, Edits, type EditsHooks, type FieldEdit } from "./edits";
 export { pageConfig, resolveConfig, WS_PATH, type PhloemConfig, type ResolvedConfig } from "./config";
 export { installTestHooks, type PhloemTestHooks } from "./hooks";
 export {
@@ -16,5 +17,6 @@ export { TokenBucket } from "./rate";
 export { Store, type Listener, type StoreHooks } from "./store";
 export { Transport, SUBPROTOCOL, VERSIONS, type SessionHandler, type Status, type TransportOptions } from "./transport";
 export { PatchConflict, Tree, normaliseNode, type TreeNode } from "./tree";
+export { safeHref } from "./url";
 export { checkNode, checkOp, parseServerFrame, type Parsed } from "./validate";
 export type * as wire from "./wire.gen";

@@ -25,6 +25,8 @@ export interface SessionHandler {
   welcome?(msg: Welcome, info: { resumed: boolean; refused: boolean }): void;
   /** A server message was dropped as invalid (it has already been reported to the server). */
   invalid?(problem: Extract<Parsed, { ok: false }>): void;
+  /** Event `id` was not sent: its frame exceeds `max_frame_bytes` (PHL-LIM-001); no answer will come. */
+  unsent?(id: number): void;
 }
 
 export interface TransportOptions {
@@ -79,6 +81,7 @@ export class Transport {
   private socket: SocketLike | null = null;
   private statusValue: Status = "idle";
   private readonly statusListeners = new Set<() => void>();
+  private offlineValue = false;
   private handshaken = false;
   private stopped = false;
   private token: string | null = null;
@@ -130,6 +133,11 @@ export class Transport {
 
   get status(): Status {
     return this.statusValue;
+  }
+
+  /** The browser reported the network gone (`offline`) and nothing since says it is back. */
+  get offline(): boolean {
+    return this.offlineValue;
   }
 
   /** Highest server seq processed. */
@@ -195,6 +203,15 @@ export class Transport {
     return id;
   }
 
+  /**
+   * Whether an event with this payload fits `max_frame_bytes` whatever id, rev and ack it gets
+   * (PHL-LIM-001). Before the first welcome the limit is unknown: everything fits.
+   */
+  fits(node: string, name: string, value?: unknown): boolean {
+    const big = Number.MAX_SAFE_INTEGER;
+    return !this.tooLarge(JSON.stringify({ type: "event", id: big, node, name, value, rev: big, ack: big }));
+  }
+
   /** Sends a message now if the session is open; returns whether it was sent. */
   send(msg: { type: string; [k: string]: unknown }): boolean {
     if (!this.handshaken) return false;
@@ -214,8 +231,12 @@ export class Transport {
 
   private environmentChanged(change: EnvironmentChange): void {
     if (!this.live()) return;
-    if (change === "online") return this.reconnectNow();
+    if (change === "online") {
+      this.setOffline(false);
+      return this.reconnectNow();
+    }
     if (change === "offline") {
+      this.setOffline(true);
       // Nothing gets through now; don't wait for the heartbeat to find out.
       if (this.socket) this.abandon("offline");
       return;
@@ -342,6 +363,7 @@ export class Transport {
       if (askedResume) this.unanswered.clear();
     }
     this.handshaken = true;
+    this.setOffline(false); // a welcome came through: whatever the browser said, we are online
     this.attempt = 0;
     this.clearTimer("connectTimer");
     this.heartbeatMs = (msg.limits.heartbeat_seconds ?? 0) * 1000;
@@ -384,10 +406,11 @@ export class Transport {
   private writeEvent(event: OutgoingEvent): void {
     const piggyback = this.lastSeq > this.ackedSeq;
     const frame = JSON.stringify(piggyback ? { ...event, ack: this.lastSeq } : event);
-    if (frame.length > this.maxFrameBytes / 3 && new TextEncoder().encode(frame).length > this.maxFrameBytes) {
+    if (this.tooLarge(frame)) {
       // The server would refuse it (PHL-LIM-001); no answer will ever come.
       console.warn(`Phloem: event ${event.id} (${event.name} on ${event.node}) exceeds max_frame_bytes; not sent`);
       this.unanswered.delete(event.id);
+      this.options.handler.unsent?.(event.id);
       return;
     }
     if (piggyback) {
@@ -395,6 +418,11 @@ export class Transport {
       this.clearTimer("ackTimer");
     }
     this.writeFrame(frame);
+  }
+
+  /** UTF-8 length over `max_frame_bytes`; a UTF-16 unit is at most 3 bytes, so short frames skip encoding. */
+  private tooLarge(frame: string): boolean {
+    return frame.length * 3 > this.maxFrameBytes && new TextEncoder().encode(frame).length > this.maxFrameBytes;
   }
 
   private write(msg: object): void {
@@ -487,6 +515,12 @@ export class Transport {
       this.timers.clearTimeout(this[name]);
       this[name] = null;
     }
+  }
+
+  private setOffline(offline: boolean): void {
+    if (offline === this.offlineValue) return;
+    this.offlineValue = offline;
+    for (const l of this.statusListeners) l();
   }
 
   private setStatus(status: Status): void {

@@ -17,7 +17,9 @@ export type ErrorCode =
   | "stale_revision"
   | "unknown_event"
   | "handler_error"
-  | "internal_error";
+  | "internal_error"
+  | "tree_too_large"
+  | "unauthorized";
 /**
  * Stable identifier of a component node, unique within a session (PHL-TREE-002).
  */
@@ -86,6 +88,24 @@ export interface ColumnProps {
    * Cross-axis alignment of children.
    */
   align?: "start" | "center" | "end" | "stretch";
+  /**
+   * Set by a server in place of a node whose type the client did not declare: the original type (PHL-HS-016). Rendered as the fallback for that type (PHL-COMP-018).
+   */
+  fallback?: string;
+  [k: string]: unknown;
+}
+/**
+ * A hyperlink that opens in a new browsing context (PHL-COMP-023); plain text when its URL's scheme is not allowed (PHL-SEC-003).
+ */
+export interface LinkProps {
+  /**
+   * The link's visible text and accessible name.
+   */
+  text: string;
+  /**
+   * The URL, absolute or relative to the page. Followed only when its scheme is http, https or mailto (PHL-SEC-003).
+   */
+  href: string;
   [k: string]: unknown;
 }
 /**
@@ -97,6 +117,28 @@ export interface TextProps {
    * Typographic role.
    */
   variant?: "body" | "heading" | "caption" | "code";
+  [k: string]: unknown;
+}
+/**
+ * A single-line text field (PHL-COMP-019). What the user typed wins over an older value (PHL-COMP-021).
+ */
+export interface TextInputProps {
+  /**
+   * The text the server holds for the field (PHL-COMP-022). Absent means the empty string.
+   */
+  value?: string;
+  /**
+   * The field's visible label and accessible name.
+   */
+  label: string;
+  /**
+   * Hint shown while the field is empty.
+   */
+  placeholder?: string;
+  /**
+   * A disabled field accepts no input and emits no change (PHL-COMP-013).
+   */
+  disabled?: boolean;
   [k: string]: unknown;
 }
 /**
@@ -298,7 +340,7 @@ export interface Error {
    */
   supported?: ProtocolVersion[];
   /**
-   * With frame_too_large or rate_limited: the limit that was exceeded.
+   * With frame_too_large, rate_limited or tree_too_large: the limit that was exceeded.
    */
   limit?: number;
   [k: string]: unknown;
@@ -329,6 +371,12 @@ export interface Welcome {
    * Features enabled for this session: the intersection of both sides' lists.
    */
   features?: string[];
+  /**
+   * Informative: the component types of hello.components the server sends as themselves, with the client's versions; absent when the hello had no components (PHL-HS-016).
+   */
+  components?: {
+    [k: string]: number;
+  };
   limits: {
     /**
      * Largest client frame the server accepts, in UTF-8 bytes (PHL-LIM-001).
@@ -342,6 +390,18 @@ export interface Welcome {
      * Interval at which the client SHOULD ping when idle (PHL-PING-003).
      */
     heartbeat_seconds?: number;
+    /**
+     * Most nodes the session's tree ever holds; an event that would exceed it is answered with tree_too_large (PHL-LIM-008, PHL-LIM-009).
+     */
+    max_tree_nodes?: number;
+    /**
+     * Sequenced messages the server holds for replay on resume (PHL-LIM-010).
+     */
+    replay_messages?: number;
+    /**
+     * How long the server keeps a detached session for resume, in seconds (PHL-LIM-010).
+     */
+    resume_seconds?: number;
     [k: string]: unknown;
   };
   [k: string]: unknown;

@@ -1,4 +1,5 @@
 import type { Status } from "../core";
+import { useOffline } from "./useOffline";
 import { useStatus } from "./useStatus";
 
 const LABELS: Partial<Record<Status, string>> = {
@@ -8,12 +9,26 @@ const LABELS: Partial<Record<Status, string>> = {
   closed: "Disconnected",
 };
 
-/** A small pill while the connection is not open; nothing when all is well. */
+/** Why the renderer is reconnecting, when the browser knows: the network is gone. */
+const OFFLINE = "Offline. Reconnecting when the network returns…";
+
+/**
+ * A small pill while the connection is not open; nothing when all is well. `data-status` is
+ * the transport's status; `data-offline` is set while the browser reports no network.
+ */
 export function StatusIndicator() {
   const status = useStatus();
-  const label = LABELS[status];
+  const offline = useOffline() && status !== "open";
+  const label = offline && (status === "reconnecting" || status === "connecting") ? OFFLINE : LABELS[status];
   return (
-    <div className={`ph-status ph-status--${status}`} role="status" aria-live="polite" data-status={status} hidden={!label}>
+    <div
+      className={`ph-status ph-status--${status}`}
+      role="status"
+      aria-live="polite"
+      data-status={status}
+      data-offline={offline || undefined}
+      hidden={!label}
+    >
       {label}
     </div>
   );

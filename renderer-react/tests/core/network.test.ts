@@ -55,6 +55,23 @@ describe("offline", () => {
     expect(client.status).toBe("reconnecting");
   });
 
+  it("is reported (to status listeners too) until online, or until a welcome gets through", () => {
+    const { net, env, client } = session();
+    const heard = vi.fn();
+    client.transport.subscribeStatus(heard);
+    expect(client.transport.offline).toBe(false);
+    env.emit("offline");
+    expect(client.transport.offline).toBe(true);
+    expect(heard).toHaveBeenCalled();
+    env.emit("online");
+    expect(client.transport.offline).toBe(false);
+    env.emit("offline");
+    vi.advanceTimersByTime(100);
+    net.last().open();
+    net.last().push(welcome(3, { resumed: true, limits: LIMITS })); // the browser was wrong
+    expect(client.transport.offline).toBe(false);
+  });
+
   it("events clicked while offline wait; after the resume they follow the unanswered ones, ids and order kept", () => {
     const { s, net, env, client } = session();
     client.sendEvent("inc", "click"); // id 1: answered

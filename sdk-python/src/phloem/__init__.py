@@ -14,7 +14,7 @@ def home(ui):
 
 from phloem import runtime, testing
 from phloem.app import App, load_app
-from phloem.ui import UI, Button, Column, Component, Element, Event, State, Text
+from phloem.ui import UI, Button, Column, Component, Element, Event, Link, State, Text, TextInput
 
 __all__ = [
     "UI",
@@ -24,8 +24,10 @@ __all__ = [
     "Component",
     "Element",
     "Event",
+    "Link",
     "State",
     "Text",
+    "TextInput",
     "load_app",
     "runtime",
     "testing",

@@ -1,6 +1,7 @@
 import type { CSSProperties } from "react";
-import type { NodeProps } from "../../registry";
 import type { ColumnProps } from "../../core/wire.gen";
+import { Fallback } from "../../react/Fallback";
+import type { NodeProps } from "../../registry";
 
 const ALIGN: Partial<Record<string, CSSProperties["alignItems"]>> = {
   start: "flex-start",
@@ -9,8 +10,20 @@ const ALIGN: Partial<Record<string, CSSProperties["alignItems"]>> = {
   stretch: "stretch",
 };
 
+/** The Column schema's `fallback`: a component type, 1–64 characters. */
+const COMPONENT_TYPE = /^[A-Z][A-Za-z0-9]{0,63}$/;
+
 /** Lays its children out vertically (PHL-COMP-010); projection: role group. */
 export function Column({ props, children, attrs }: NodeProps<ColumnProps>) {
+  // Sent by the server in place of a type this renderer did not declare (PHL-HS-016): shown
+  // exactly as the renderer's own fallback for that type (PHL-COMP-018).
+  if (typeof props.fallback === "string" && COMPONENT_TYPE.test(props.fallback)) {
+    return (
+      <Fallback type={props.fallback} attrs={attrs}>
+        {children}
+      </Fallback>
+    );
+  }
   const style: CSSProperties = {};
   // Out-of-schema values read as absent (PHL-COMP-004).
   if (typeof props.gap === "number" && props.gap >= 0 && props.gap <= 256) style.gap = `${props.gap}px`;

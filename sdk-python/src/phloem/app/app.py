@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
 from phloem.ui.components import Element
 from phloem.ui.state import UI
@@ -13,23 +16,50 @@ Page = Callable[[UI], Element]
 _PATH = re.compile(r"/[^\s]{0,2047}")  # hello.path: starts with "/" (PHL-HS-007)
 
 
+@dataclass(frozen=True, slots=True)
+class PageOptions:
+    """How a page is served: ``auth`` requires an authenticated user (PHL-SEC-007);
+    ``limits`` overrides fields of the server's :class:`~phloem.runtime.Limits` for its
+    sessions."""
+
+    auth: bool = False
+    limits: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
 class App:
     def __init__(self, name: str) -> None:
         self.name = name
         self.pages: dict[str, Page] = {}
+        self.options: dict[str, PageOptions] = {}  # by path; a page without options is absent
 
-    def page(self, path: str = "/") -> Callable[[Page], Page]:
-        """Register the decorated function as the page at ``path``."""
+    def page(
+        self, path: str = "/", *, auth: bool = False, limits: Mapping[str, Any] | None = None
+    ) -> Callable[[Page], Page]:
+        """Register the decorated function as the page at ``path``. ``auth=True``: only an
+        authenticated user may open it. ``limits``: overrides of the server's limits for this
+        page, e.g. ``{"replay_messages": 2}``."""
         if not _PATH.fullmatch(path):
             raise ValueError(f"page path {path!r} must start with '/'")
+        from phloem.runtime.limits import Limits  # here: the runtime imports this module
+
+        overrides = dict(limits or {})
+        Limits().replace(overrides)  # fail here, at import, on an unknown field or bad value
 
         def register(fn: Page) -> Page:
             if path in self.pages:
                 raise ValueError(f"app {self.name!r} already has a page at {path!r}")
             self.pages[path] = fn
+            if auth or overrides:
+                self.options[path] = PageOptions(auth, MappingProxyType(overrides))
             return fn
 
         return register
 
+    def page_options(self, path: str) -> PageOptions:
+        return self.options.get(path) or _DEFAULT_OPTIONS
+
     def __repr__(self) -> str:
         return f"App({self.name!r}, pages={sorted(self.pages)})"
+
+
+_DEFAULT_OPTIONS = PageOptions()

@@ -74,6 +74,15 @@ class ColumnProps(BaseModel):
         Literal["start", "center", "end", "stretch"] | None,
         Field(description="Cross-axis alignment of children."),
     ] = None
+    fallback: Annotated[
+        str | None,
+        Field(
+            description="Set by a server in place of a node whose type the client did not declare: the original type (PHL-HS-016). Rendered as the fallback for that type (PHL-COMP-018).",
+            max_length=64,
+            min_length=1,
+            pattern="^[A-Z][A-Za-z0-9]*$",
+        ),
+    ] = None
     gap: Annotated[
         float | None,
         Field(description="Space between children, in CSS pixels.", ge=0.0, le=256.0),
@@ -96,6 +105,8 @@ class ErrorCode(
             "unknown_event",
             "handler_error",
             "internal_error",
+            "tree_too_large",
+            "unauthorized",
         ]
     ]
 ):
@@ -114,6 +125,8 @@ class ErrorCode(
             "unknown_event",
             "handler_error",
             "internal_error",
+            "tree_too_large",
+            "unauthorized",
         ],
         Field(
             description="The closed list of error codes (PHL-ERR-001). The spec's error table states for each who is at fault, whether the session survives and what the receiver does.",
@@ -140,6 +153,25 @@ class Resume(BaseModel):
         int, Field(description="Last server seq the client processed.", ge=0)
     ]
     token: Annotated[str, Field(max_length=256, min_length=1)]
+
+
+class LinkProps(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    href: Annotated[
+        str,
+        Field(
+            description="The URL, absolute or relative to the page. Followed only when its scheme is http, https or mailto (PHL-SEC-003).",
+            max_length=2048,
+        ),
+    ]
+    text: Annotated[
+        str,
+        Field(
+            description="The link's visible text and accessible name.", max_length=1024
+        ),
+    ]
 
 
 class NodeId(RootModel[str]):
@@ -263,6 +295,35 @@ class ServerMessage7(Pong):
     type: Literal["pong"]
 
 
+class TextInputProps(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    disabled: Annotated[
+        bool | None,
+        Field(
+            description="A disabled field accepts no input and emits no change (PHL-COMP-013)."
+        ),
+    ] = None
+    label: Annotated[
+        str,
+        Field(
+            description="The field's visible label and accessible name.", max_length=256
+        ),
+    ]
+    placeholder: Annotated[
+        str | None,
+        Field(description="Hint shown while the field is empty.", max_length=256),
+    ] = None
+    value: Annotated[
+        str | None,
+        Field(
+            description="The text the server holds for the field (PHL-COMP-022). Absent means the empty string.",
+            max_length=65536,
+        ),
+    ] = None
+
+
 class TextProps(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -299,12 +360,43 @@ class Limits(BaseModel):
             ge=1024,
         ),
     ]
+    max_tree_nodes: Annotated[
+        int | None,
+        Field(
+            description="Most nodes the session's tree ever holds; an event that would exceed it is answered with tree_too_large (PHL-LIM-008, PHL-LIM-009).",
+            ge=1,
+        ),
+    ] = None
+    replay_messages: Annotated[
+        int | None,
+        Field(
+            description="Sequenced messages the server holds for replay on resume (PHL-LIM-010).",
+            ge=0,
+        ),
+    ] = None
+    resume_seconds: Annotated[
+        float | None,
+        Field(
+            description="How long the server keeps a detached session for resume, in seconds (PHL-LIM-010).",
+            ge=0.0,
+        ),
+    ] = None
 
 
 class Welcome(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
+    components: Annotated[
+        dict[
+            Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z0-9]*$")],
+            ComponentsAdditionalProperty,
+        ]
+        | None,
+        Field(
+            description="Informative: the component types of hello.components the server sends as themselves, with the client's versions; absent when the hello had no components (PHL-HS-016)."
+        ),
+    ] = None
     features: Annotated[
         list[str] | None,
         Field(
@@ -378,7 +470,7 @@ class Error(BaseModel):
     limit: Annotated[
         int | None,
         Field(
-            description="With frame_too_large or rate_limited: the limit that was exceeded."
+            description="With frame_too_large, rate_limited or tree_too_large: the limit that was exceeded."
         ),
     ] = None
     message: Annotated[

@@ -25,6 +25,8 @@ ErrorCode = Literal[
     "unknown_event",
     "handler_error",
     "internal_error",
+    "tree_too_large",
+    "unauthorized",
 ]
 
 ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
@@ -53,6 +55,8 @@ ERROR_TABLE: dict[ErrorCode, ErrorInfo] = {
     "unknown_event": ErrorInfo("client", True, None),
     "handler_error": ErrorInfo("server", True, None),
     "internal_error": ErrorInfo("server", False, 1011),
+    "tree_too_large": ErrorInfo("server", True, None),  # PHL-LIM-009: the app built it
+    "unauthorized": ErrorInfo("client", False, 4401),  # PHL-SEC-007
 }
 
 

@@ -30,6 +30,7 @@ def welcome(
     limits: Mapping[str, Any],
     resumed: bool = False,
     features: Sequence[str] = (),
+    components: Mapping[str, int] | None = None,
 ) -> Message:
     msg: Message = {
         "type": "welcome",
@@ -43,6 +44,8 @@ def welcome(
         msg["resumed"] = True
     if features:
         msg["features"] = list(features)
+    if components is not None:  # PHL-HS-016: absent when the hello declared none
+        msg["components"] = dict(components)
     return msg
 
 

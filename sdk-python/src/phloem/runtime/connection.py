@@ -9,7 +9,7 @@ sends ``out.frames`` in order, then closes with ``out.close`` if it is set.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from phloem.protocol import inbound, outbound
@@ -38,13 +38,22 @@ _SUPERSEDED_CLOSE = 1001  # PHL-DELIV-011: the session carries on over a newer c
 
 
 class Connection:
-    __slots__ = ("_actions", "_hub", "_superseded", "on_superseded", "session", "state")
+    __slots__ = (
+        "_actions", "_hub", "_outbox", "_superseded", "on_superseded", "session", "state",
+        "user", "user_name",
+    )  # fmt: skip
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(
+        self, hub: Hub, user: Hashable | None = None, user_name: str | None = None
+    ) -> None:
         self._hub = hub
         self.state: State = AWAIT_HELLO
         self.session: Session | None = None
+        self.user = user  # opaque key of the authenticated user, None when anonymous
+        self.user_name = user_name
         self._superseded = False
+        # Frames of server-initiated updates (Hub.push) not yet taken by the shell.
+        self._outbox: list[str] = []
         # Set by the shell: called when a resume on another connection takes this one's
         # session; the shell then closes this connection with 1001 (PHL-DELIV-011).
         self.on_superseded: Callable[[], None] | None = None
@@ -52,6 +61,7 @@ class Connection:
         self._actions: dict[str, Callable[[Any, float], Output]] = {
             "welcome": self._welcome,
             "refuse_version": self._refuse_version,
+            "refuse_user": self._refuse_user,
             "require_handshake": self._require_handshake,
             "reject": self._reject,
             "unexpected": self._unexpected,
@@ -68,19 +78,41 @@ class Connection:
     # --- the shell's API -----------------------------------------------------------------------
 
     def receive(self, frame: str | bytes, now: float) -> Output:
-        """Handle one frame from the client."""
+        """Handle one frame from the client. The output starts with the frames of updates
+        queued since the shell last drained (they come first: their seqs are lower)."""
+        out = self._receive(frame, now)
+        if self._outbox:
+            pending = self.drain()
+            return Output(pending.frames + out.frames, out.close)
+        return out
+
+    def drain(self) -> Output:
+        """The frames of server-initiated updates (:meth:`Hub.push`) queued for this
+        connection and not yet sent; the shell sends them in order."""
+        frames, self._outbox = self._outbox, []
+        return Output(frames)
+
+    def _receive(self, frame: str | bytes, now: float) -> Output:
         if self._superseded:
             return Output([], _SUPERSEDED_CLOSE)
+        limits = self.session.limits if self.session is not None else self._hub.limits
         try:
-            inbound.check_size(frame, self._hub.limits.max_frame_bytes)  # before parsing
+            inbound.check_size(frame, limits.max_frame_bytes)  # before parsing
             msg = inbound.parse(frame)
         except RemoteProtocolError as exc:
             if exc.message_type == "error":
                 return self._peer_error(None, now)  # never answer an error with one (PHL-ERR-007)
             return self._step("bad_frame", exc, now)
         kind = msg["type"]
-        if kind == "hello" and pick_version(msg["versions"]) is None:
-            kind = "hello.unsupported"
+        if kind == "hello":
+            if pick_version(msg["versions"]) is None:
+                kind = "hello.unsupported"
+            elif (
+                self.user is None
+                and self._hub.app.page_options(msg.get("path", "/")).auth
+                and self._resumed(msg, now) is None
+            ):
+                kind = "hello.unauthorized"  # PHL-SEC-007
         return self._step(kind, msg, now)
 
     def disconnect(self, now: float) -> None:
@@ -152,13 +184,29 @@ class Connection:
         )
         return Output([self._error(err)], 4406)
 
+    def _refuse_user(self, msg: Message, now: float) -> Output:
+        # PHL-SEC-007: fatal, no seq (no session), no tree, then close 4401.
+        err = outbound.error(
+            "unauthorized", "this page requires a signed-in user; sign in and reload", fatal=True
+        )
+        return Output([self._error(err)], 4401)
+
+    def _resumed(self, msg: Message, now: float) -> Session | None:
+        """The session a hello's resume names, if it may be resumed on this connection."""
+        resume = msg.get("resume")
+        if resume is None:
+            return None
+        return self._hub._resumable(resume["token"], resume["seq"], now, self.user)
+
     def _welcome(self, msg: Message, now: float) -> Output:
         version = pick_version(msg["versions"])
         assert version is not None  # the table routes unsupported hellos elsewhere
         resume = msg.get("resume")
-        session = self._hub._resumable(resume["token"], resume["seq"], now) if resume else None
+        session = self._resumed(msg, now)
         if session is None:  # also an unknown or expired resume (PHL-DELIV-007)
-            session = self._hub._new_session(msg.get("path", "/"), now)  # PHL-HS-007
+            session = self._hub._new_session(
+                msg.get("path", "/"), now, msg.get("components"), self.user, self.user_name
+            )  # PHL-HS-007
             self._attach(session)
             welcome = self._welcome_message(session, version, resumed=False)
             # PHL-HS-008: welcome seq 1, then the snapshot seq 2 at rev 1.
@@ -177,12 +225,15 @@ class Connection:
         session.detached_at = None
 
     def _welcome_message(self, session: Session, version: str, resumed: bool) -> Message:
-        limits = self._hub.limits.announce()
-        return outbound.welcome(0, version, session.id, session.token, limits, resumed)
+        limits = session.limits.announce()
+        return outbound.welcome(
+            0, version, session.id, session.token, limits, resumed, components=session.accept
+        )
 
     def _supersede(self, now: float) -> None:
         self._step("superseded", None, now)
         self._superseded = True
+        self._outbox.clear()  # the resume that took the session replays these
         if self.on_superseded is not None:
             self.on_superseded()
 
@@ -223,6 +274,7 @@ class Connection:
 
     def _detach(self, arg: Any, now: float) -> Output:
         session = self.session
+        self._outbox.clear()  # kept in the replay buffer for the resume
         if session is not None and session.conn is self:
             session.conn = None
             session.detached_at = now

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 
 from phloem.app.app import App
-from phloem.protocol.errors import LocalProtocolError
-from phloem.runtime.connection import Connection, ErrorHook
+from phloem.protocol.catalog import sent_as_themselves
+from phloem.protocol.errors import LocalProtocolError, PhloemError
+from phloem.runtime.connection import Connection, ErrorHook, Output
 from phloem.runtime.limits import Limits
 from phloem.runtime.session import Session, not_found_page
+from phloem.ui.state import UI
 
 _MIN_TOKEN = 16  # welcome.token minLength: long enough not to be guessed
 
@@ -17,6 +19,10 @@ _MIN_TOKEN = 16  # welcome.token minLength: long enough not to be guessed
 def default_token() -> str:
     # PHL-SEC-004: 192 bits from a cryptographically secure source.
     return secrets.token_urlsafe(24)
+
+
+class UnknownSession(PhloemError, LookupError):
+    """No live or resumable session has that id (it never existed, or it expired)."""
 
 
 class Hub:
@@ -47,14 +53,52 @@ class Hub:
         self.limits = limits if limits is not None else Limits()
         self.new_token = new_token
         self.sessions: dict[str, Session] = {}  # by resume token
+        self._by_id: dict[str, Session] = {}
         self._count = 0
 
-    def connect(self, now: float) -> Connection:
-        """A new connection, awaiting its hello."""
-        return Connection(self)
+    def connect(
+        self, now: float, user: Hashable | None = None, user_name: str | None = None
+    ) -> Connection:
+        """A new connection, awaiting its hello. ``user`` is an opaque key of the connection's
+        authenticated user (a Django user's pk), ``None`` when anonymous; ``user_name`` is
+        what the app sees as ``ui.user`` (default ``str(user)``)."""
+        if user is not None and user_name is None:
+            user_name = str(user)
+        return Connection(self, user, user_name)
+
+    # --- server-initiated updates (design §5) ---------------------------------------------
+
+    def push(self, session_id: str, fn: Callable[[UI], object], now: float) -> None:
+        """Run ``fn(ui)`` on a session's state outside any event, re-render, and number the
+        change as a ``ui.patch`` without ``event``. It goes to the replay buffer like every
+        sequenced message, so a detached session gets it on resume (or a snapshot if the
+        buffer overflowed), and to the attached connection's outbox, which the shell empties
+        with :meth:`Connection.drain` (its next ``receive`` output also starts with it).
+
+        ``fn``'s exception propagates, with none of its changes kept; so does
+        :class:`~phloem.runtime.session.TreeTooLarge`. An unknown or expired session raises
+        :class:`UnknownSession`."""
+        session = self._by_id.get(session_id)
+        if session is None or self._expired(session, now):
+            raise UnknownSession(f"no session {session_id!r}")
+        frame = session.post(fn)
+        if frame is not None and session.conn is not None:
+            session.conn._outbox.append(frame)
+
+    def post(self, session_id: str, fn: Callable[[UI], object], now: float) -> Output:
+        """:meth:`push`, then the frames for the attached connection (none when detached):
+        for a shell that owns the connection and sends them itself."""
+        self.push(session_id, fn, now)
+        session = self._by_id[session_id]
+        return session.conn.drain() if session.conn is not None else Output([])
+
+    def session(self, session_id: str) -> Session | None:
+        return self._by_id.get(session_id)
+
+    # --- lifetime -----------------------------------------------------------------------------
 
     def expire(self, now: float) -> int:
-        """Forget disconnected sessions older than the TTL; how many were forgotten."""
+        """Forget detached sessions older than their ``resume_seconds``; how many."""
         dead = [s for s in self.sessions.values() if self._expired(s, now)]
         for session in dead:
             self._forget(session)
@@ -62,17 +106,28 @@ class Hub:
 
     def _expired(self, session: Session, now: float) -> bool:
         since = session.detached_at
-        return since is not None and now - since >= self.limits.session_ttl_seconds
+        return since is not None and now - since >= session.limits.resume_seconds
 
-    def _resumable(self, token: str, seq: int, now: float) -> Session | None:
-        """The session a resume names, unless it is unknown, expired or never sent ``seq``
-        (PHL-DELIV-007)."""
+    def _resumable(
+        self, token: str, seq: int, now: float, user: Hashable | None = None
+    ) -> Session | None:
+        """The session a resume names, unless it is unknown, expired, never sent ``seq``
+        (PHL-DELIV-007) or belongs to another user (PHL-SEC-008)."""
         session = self.sessions.get(token)
         if session is None or self._expired(session, now) or seq > session.seq:
             return None
+        if session.user is not None and session.user != user:
+            return None
         return session
 
-    def _new_session(self, path: str, now: float) -> Session:
+    def _new_session(
+        self,
+        path: str,
+        now: float,
+        components: Mapping[str, int] | None = None,
+        user: Hashable | None = None,
+        user_name: str | None = None,
+    ) -> Session:
         token = self.new_token()
         if len(token) < _MIN_TOKEN or token in self.sessions:
             raise LocalProtocolError(
@@ -80,9 +135,23 @@ class Hub:
             )
         self._count += 1
         page = self.app.pages.get(path) or not_found_page(path)
-        session = Session(f"s{self._count}", token, page, path, self.limits, now)
+        limits = self.limits.replace(self.app.page_options(path).limits)
+        accept = sent_as_themselves(components) if components is not None else None
+        session = Session(
+            f"s{self._count}",
+            token,
+            page,
+            path,
+            limits,
+            now,
+            user=user,
+            user_name=user_name,
+            accept=accept,
+        )
         self.sessions[token] = session
+        self._by_id[session.id] = session
         return session
 
     def _forget(self, session: Session) -> None:
         self.sessions.pop(session.token, None)
+        self._by_id.pop(session.id, None)

@@ -1,6 +1,6 @@
 """A session: one user's page, its state and tree, and the numbered messages sent to it.
 
-A session outlives its connection (it waits ``session_ttl_seconds`` for a resume), so the
+A session outlives its connection (it waits ``resume_seconds`` for a resume), so the
 numbering of server messages (PHL-DELIV-001) and the replay buffer (PHL-DELIV-004) live here.
 It knows nothing of frames arriving; :mod:`phloem.runtime.connection` drives it.
 """
@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from phloem.app.app import Page
 from phloem.protocol import outbound
-from phloem.protocol.errors import RemoteProtocolError
+from phloem.protocol.catalog import CORE
+from phloem.protocol.errors import PhloemError, RemoteProtocolError
 from phloem.protocol.tree import Node, diff
 from phloem.runtime.bucket import TokenBucket
 from phloem.runtime.limits import Limits
@@ -28,14 +29,20 @@ if TYPE_CHECKING:
     from phloem.runtime.connection import Connection
 
 logger = logging.getLogger("phloem.runtime")
+_MAX_INPUT = 65536  # TextInput value: maxLength in its props schema
 
 # Events each core component emits (PHL-EVT-003); a type not listed here is a custom component,
 # whose events are the ones the app registered handlers for.
-CATALOG_EVENTS: Mapping[str, frozenset[str]] = {
-    "Column": frozenset(),
-    "Text": frozenset(),
-    "Button": frozenset({"click"}),
-}
+CATALOG_EVENTS: Mapping[str, frozenset[str]] = {k: v.events for k, v in CORE.items()}
+
+
+class TreeTooLarge(PhloemError):
+    """The page built a tree of more than ``limits.max_tree_nodes`` nodes (PHL-LIM-008)."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"the page built {size} nodes; the limit is {limit}")
+        self.size = size
+        self.limit = limit
 
 
 def not_found_page(path: str) -> Page:
@@ -47,17 +54,35 @@ def not_found_page(path: str) -> Page:
 
 class Session:
     __slots__ = (
-        "bucket", "conn", "detached_at", "handlers", "id", "index", "last_event", "limits",
-        "page", "path", "rev", "sent", "sent_bytes", "seq", "store", "token", "tree", "trimmed",
+        "accept", "bucket", "conn", "detached_at", "handlers", "id", "index", "inputs",
+        "last_event", "limits", "page", "path", "rev", "sent", "sent_bytes", "seq", "store",
+        "token", "tree", "trimmed", "user", "user_name",
     )  # fmt: skip
 
-    def __init__(self, sid: str, token: str, page: Page, path: str, limits: Limits, now: float):
+    def __init__(
+        self,
+        sid: str,
+        token: str,
+        page: Page,
+        path: str,
+        limits: Limits,
+        now: float,
+        *,
+        user: Hashable | None = None,
+        user_name: str | None = None,
+        accept: Mapping[str, int] | None = None,
+    ):
         self.id = sid
         self.token = token
         self.page = page
         self.path = path
         self.limits = limits
+        self.user = user  # the opaque key of the authenticated user; None: anonymous
+        self.user_name = user_name
+        self.accept = accept  # types sent as themselves (welcome.components); None: all
         self.store: dict[str, Any] = {}
+        self.inputs: dict[str, str] = {}  # node id -> text of an unbound TextInput
+        # A first tree over the limit raises: the page cannot open (PHL-LIM-009).
         self.tree, self.handlers, self.index = self._render()
         self.rev = 1  # PHL-HS-008: a new session's first snapshot is revision 1
         self.seq = 0
@@ -69,8 +94,14 @@ class Session:
         self.conn: Connection | None = None
         self.detached_at: float | None = None
 
+    def ui(self) -> UI:
+        return UI(self.store, self.path, self.user_name)
+
     def _render(self) -> tuple[Node, Handlers, Index]:
-        return render(self.page(UI(self.store, self.path)))
+        tree, handlers, index = render(self.page(self.ui()), self.inputs, self.accept)
+        if len(index) > self.limits.max_tree_nodes:  # PHL-LIM-008
+            raise TreeTooLarge(len(index), self.limits.max_tree_nodes)
+        return tree, handlers, index
 
     # --- numbered messages -----------------------------------------------------------------
 
@@ -163,32 +194,75 @@ class Session:
             raise RemoteProtocolError(
                 "unknown_event", f"{node.type} emits no {name!r} event", event=event_id
             )
-        if handler is None or node.props.get("disabled") is True:
-            # Nothing to run: no handler, or a disabled button, whose handler never runs
-            # (PHL-COMP-014).
+        if node.props.get("disabled") is True:
+            # A disabled control's event is acknowledged and has no effect (PHL-COMP-013,
+            # PHL-COMP-014): its handler never runs, a disabled field keeps its text.
             return self.emit(outbound.ack(0, event_id))
-        return self._run(handler, Event(node_id, name, msg.get("value")), event_id)
+        value = msg.get("value")
+        typed = node.type == "TextInput" and name == "change"
+        if typed and (type(value) is not str or len(value) > _MAX_INPUT):
+            raise RemoteProtocolError(
+                "invalid_message", "a change carries the field's text as a string", event=event_id
+            )
+        if handler is None and not typed:
+            return self.emit(outbound.ack(0, event_id))
+        return self._run(handler, Event(node_id, name, value), event_id, typed)
 
-    def _run(self, handler: Any, event: Event, event_id: int) -> str:
-        saved = dict(self.store)
+    def _run(self, handler: Any, event: Event, event_id: int, typed: bool = False) -> str:
+        saved = self._save()
         try:
-            handler(event)
+            if typed:
+                self.inputs[event.node] = event.value  # PHL-COMP-022
+            if handler is not None:
+                handler(event)
             tree, handlers, index = self._render()
+        except TreeTooLarge as exc:
+            self._restore(saved)  # nothing of the event applies (PHL-LIM-009)
+            logger.warning("event %s on %r: %s", event.name, event.node, exc)
+            raise RemoteProtocolError(
+                "tree_too_large", str(exc), event=event_id, limit=exc.limit
+            ) from None
         except Exception as exc:
             # The app's bug: log it with its traceback here, tell the client only what failed
             # (PHL-ERR-004), and keep none of the handler's changes (PHL-EVT-010).
-            self.store.clear()
-            self.store.update(saved)
+            self._restore(saved)
             logger.exception("handler for %s on %r raised", event.name, event.node)
             raise RemoteProtocolError(
                 "handler_error",
                 f"the app failed handling {event.name} on {event.node!r}: {type(exc).__name__}",
                 event=event_id,
             ) from exc
+        frame = self._commit(tree, handlers, index, event_id)
+        return frame if frame is not None else self.emit(outbound.ack(0, event_id))
+
+    def post(self, fn: Callable[[UI], object]) -> str | None:
+        """Run ``fn(ui)`` against the session's state outside any event, re-render and number a
+        ``ui.patch`` without ``event`` (None when the tree did not change). ``fn``'s exception
+        (or :class:`TreeTooLarge`) propagates, with none of its changes kept."""
+        saved = self._save()
+        try:
+            fn(self.ui())
+            tree, handlers, index = self._render()
+        except BaseException:
+            self._restore(saved)
+            raise
+        return self._commit(tree, handlers, index, None)
+
+    def _commit(self, tree: Node, handlers: Handlers, index: Index, event: int | None) -> str | None:
         ops = diff(self.tree, tree)
         self.tree, self.handlers, self.index = tree, handlers, index
         if not ops:
-            return self.emit(outbound.ack(0, event_id))
+            return None
         base = self.rev
         self.rev += 1  # 1.0 servers send rev = base + 1 (PHL-PATCH-010)
-        return self.emit(outbound.patch(0, base, self.rev, ops, event_id))
+        return self.emit(outbound.patch(0, base, self.rev, ops, event))
+
+    def _save(self) -> tuple[dict[str, Any], dict[str, str]]:
+        return dict(self.store), dict(self.inputs)
+
+    def _restore(self, saved: tuple[dict[str, Any], dict[str, str]]) -> None:
+        store, inputs = saved
+        self.store.clear()
+        self.store.update(store)
+        self.inputs.clear()
+        self.inputs.update(inputs)

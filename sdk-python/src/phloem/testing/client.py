@@ -7,6 +7,7 @@ when a handler fails, so a failing test shows the app's traceback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import count
 from typing import Any
 
@@ -17,6 +18,7 @@ from phloem.protocol.errors import PhloemError
 from phloem.protocol.tree import Node, apply
 from phloem.runtime.hub import Hub
 from phloem.runtime.limits import Limits
+from phloem.ui.state import UI
 
 _TICK = 0.05  # seconds of fake time per message: 20 events/s stays under the rate limit
 
@@ -33,19 +35,30 @@ class ServerError(PhloemError):
 class TestClient:
     __test__ = False  # a helper, not a pytest test class
 
-    def __init__(self, app: App, path: str = "/", *, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        path: str = "/",
+        *,
+        limits: Limits | None = None,
+        user: str | None = None,
+    ) -> None:
+        """``user``: the signed-in user's name (``ui.user``); ``None`` is anonymous."""
         tokens = count(1)
         self.hub = Hub(app, limits, lambda: f"test-token-{next(tokens):08d}", self._app_failed)
         self.now = 0.0
-        self.connection = self.hub.connect(self.now)
+        self.connection = self.hub.connect(self.now, user=user)
         self.messages: list[dict[str, Any]] = []  # every server message, in order
         self.rev = 0
         self._tree: Node | None = None
         self._event_ids = count(1)
         self._app_error: BaseException | None = None
-        self.send({"type": "hello", "versions": ["1.0"], "path": path})
+        replies = self.send({"type": "hello", "versions": ["1.0"], "path": path})
         if self._app_error is not None:  # the page failed to render: show the app's traceback
             raise self._app_error
+        if replies and replies[0]["type"] == "error":  # e.g. unauthorized
+            raise ServerError(replies[0])
+        self.session: str = replies[0]["session"]
 
     # --- queries ---------------------------------------------------------------------------
 
@@ -73,6 +86,20 @@ class TestClient:
 
     def click(self, node_id: str) -> dict[str, Any]:
         return self.event(node_id, "click")
+
+    def type(self, node_id: str, text: str) -> dict[str, Any]:
+        """The user changes a TextInput's text to ``text``."""
+        return self.event(node_id, "change", text)
+
+    def post(self, fn: Callable[[UI], object]) -> list[dict[str, Any]]:
+        """A server-initiated update of this session (:meth:`Hub.post`); the messages it sent,
+        applied to :attr:`tree`."""
+        self.now += _TICK
+        out = self.hub.post(self.session, fn, self.now)
+        replies = [orjson.loads(f) for f in out.frames]
+        for reply in replies:
+            self._receive(reply)
+        return replies
 
     def event(self, node_id: str, name: str, value: Any = None) -> dict[str, Any]:
         """Send an event; the server's answer (a patch or an ack). A coded error is raised as

@@ -1,6 +1,16 @@
 """Authoring API: components, events, state."""
 
-from phloem.ui.components import Button, Column, Component, Element, Event, Handler, Text
+from phloem.ui.components import (
+    Button,
+    Column,
+    Component,
+    Element,
+    Event,
+    Handler,
+    Link,
+    Text,
+    TextInput,
+)
 from phloem.ui.render import DuplicateIdError, render
 from phloem.ui.state import UI, State
 
@@ -13,7 +23,9 @@ __all__ = [
     "Element",
     "Event",
     "Handler",
+    "Link",
     "State",
     "Text",
+    "TextInput",
     "render",
 ]

@@ -31,7 +31,8 @@ Handler = Callable[[Event], object]
 
 class Element:
     """A component instance in an authored tree. Use :class:`Component` for a type the SDK has
-    no helper for; ``Column``, ``Text`` and ``Button`` build the core components."""
+    no helper for; ``Column``, ``Text``, ``Button``, ``TextInput`` and ``Link`` build the core
+    components."""
 
     __slots__ = ("children", "handlers", "id", "props", "type")
 
@@ -109,3 +110,31 @@ def Button(
     if variant is not None:
         props["variant"] = variant
     return Element("Button", props, (), id, {"click": on_click} if on_click else None)
+
+
+def TextInput(
+    label: str,
+    id: str | None = None,
+    value: str | None = None,
+    on_change: Handler | None = None,
+    placeholder: str | None = None,
+    disabled: bool = False,
+) -> Element:
+    """A single-line text field (PHL-COMP-019). ``on_change`` receives the field's complete
+    text as ``event.value``. Leave ``value`` unset and the session keeps what the user typed
+    (by node id), so the field never snaps back (PHL-COMP-022); set it to show the app's own
+    value (e.g. ``value=name.value`` with ``on_change=lambda e: name.set(e.value)``)."""
+    props: dict[str, Any] = {"label": str(label)}
+    if value is not None:
+        props["value"] = str(value)
+    if placeholder is not None:
+        props["placeholder"] = str(placeholder)
+    if disabled:
+        props["disabled"] = True
+    return Element("TextInput", props, (), id, {"change": on_change} if on_change else None)
+
+
+def Link(text: str, href: str, id: str | None = None) -> Element:
+    """A hyperlink, opened in a new tab; a renderer shows it as plain text when the URL's
+    scheme is not http, https or mailto (PHL-COMP-023, PHL-SEC-003)."""
+    return Element("Link", {"text": str(text), "href": str(href)}, (), id)

@@ -3,9 +3,16 @@
 A node without an explicit id gets one derived from its position (``<parent id>.<index>``, the
 root ``root``), so re-rendering the same structure keeps ids, and a patch touches only what
 changed. Two nodes with one id in a tree is the author's mistake and fails loudly here.
+
+Two per-session inputs shape the nodes: ``inputs``, the text the user typed into each unbound
+TextInput (by node id), which becomes its ``value`` (PHL-COMP-022); and ``accept``, the types
+the client declared (``None``: it declared none), every other type being sent as a Column
+fallback node with the same id and children (PHL-HS-016).
 """
 
 from __future__ import annotations
+
+from collections.abc import Container, Mapping
 
 from phloem.protocol.tree import Node
 from phloem.ui.components import Element, Handler
@@ -20,30 +27,64 @@ class DuplicateIdError(ValueError):
     """Two nodes of one rendered tree share an id (ids are unique, PHL-TREE-002)."""
 
 
-def render(element: object) -> tuple[Node, Handlers, Index]:
+_NO_INPUTS: Mapping[str, str] = {}
+
+
+def render(
+    element: object,
+    inputs: Mapping[str, str] = _NO_INPUTS,
+    accept: Container[str] | None = None,
+) -> tuple[Node, Handlers, Index]:
     if not isinstance(element, Element):
         raise TypeError(f"a page must return a component such as ph.Column(...), not {element!r}")
     handlers: Handlers = {}
     index: dict[str, Node | str] = {}
-    root = _node(element, ROOT_ID, handlers, index)
+    build = _Build(handlers, index, inputs, accept)
+    root = build.node(element, ROOT_ID)
     return root, handlers, index  # type: ignore[return-value]  # every str became a Node
 
 
-def _node(el: Element, auto_id: str, handlers: Handlers, index: dict[str, Node | str]) -> Node:
-    node_id = el.id or auto_id
-    if node_id in index:
-        other = index[node_id]
-        other_type = other if isinstance(other, str) else other.type
-        raise DuplicateIdError(
-            f"two components have id {node_id!r}: a {other_type} and a {el.type}; "
-            "ids must be unique in a page"
-        )
-    index[node_id] = el.type  # placeholder while the subtree is built
-    if el.handlers:
-        handlers[node_id] = el.handlers
-    children = [
-        _node(child, f"{node_id}.{position}", handlers, index)
-        for position, child in enumerate(el.children)
-    ]
-    node = index[node_id] = Node(node_id, el.type, el.props, children)
-    return node
+class _Build:
+    __slots__ = ("accept", "handlers", "index", "inputs")
+
+    def __init__(
+        self,
+        handlers: Handlers,
+        index: dict[str, Node | str],
+        inputs: Mapping[str, str],
+        accept: Container[str] | None,
+    ) -> None:
+        self.handlers = handlers
+        self.index = index
+        self.inputs = inputs
+        self.accept = accept
+
+    def node(self, el: Element, auto_id: str) -> Node:
+        node_id = el.id or auto_id
+        index = self.index
+        if node_id in index:
+            other = index[node_id]
+            other_type = other if isinstance(other, str) else other.type
+            raise DuplicateIdError(
+                f"two components have id {node_id!r}: a {other_type} and a {el.type}; "
+                "ids must be unique in a page"
+            )
+        index[node_id] = el.type  # placeholder while the subtree is built
+        children = [
+            self.node(child, f"{node_id}.{position}") for position, child in enumerate(el.children)
+        ]
+        props = el.props
+        if el.type == "TextInput" and (props is None or "value" not in props):
+            # Unbound: the field shows what the user last typed (PHL-COMP-022).
+            props = {**(props or {}), "value": self.inputs.get(node_id, "")}
+        if el.handlers:
+            self.handlers[node_id] = el.handlers
+        if self.accept is not None and el.type not in self.accept:
+            # PHL-HS-016: the client never sees a type it did not declare. Events still reach
+            # the original node (its type and props, in the index), but the client's tree is
+            # the substituted one: a change it cannot see is answered with an ack.
+            index[node_id] = Node(node_id, el.type, props)
+            return Node(node_id, "Column", {"fallback": el.type}, children)
+        node = Node(node_id, el.type, props, children)
+        index[node_id] = node
+        return node

@@ -29,13 +29,15 @@ class State(Generic[T]):
 
 
 class UI:
-    """What a page function receives: access to this session's state and page path."""
+    """What a page function receives: access to this session's state, its page path and the
+    name of its authenticated user (``None`` when anonymous)."""
 
-    __slots__ = ("_store", "path")
+    __slots__ = ("_store", "path", "user")
 
-    def __init__(self, store: dict[str, Any], path: str) -> None:
+    def __init__(self, store: dict[str, Any], path: str, user: str | None = None) -> None:
         self._store = store
         self.path = path
+        self.user = user
 
     def state(self, name: str, default: T) -> State[T]:
         self._store.setdefault(name, default)

@@ -1,0 +1,182 @@
+import type { Timers } from "./socket";
+
+/**
+ * What a text field shows while the user's text wins over the tree's `value` (PHL-COMP-021).
+ * Immutable: a new object each time it changes, so UI bindings can compare by identity.
+ */
+export interface FieldEdit {
+  /** The text the user typed: displayed instead of the node's `value`. */
+  readonly text: string;
+  /** The latest text would make a frame larger than `max_frame_bytes`: not sent (PHL-LIM-001). */
+  readonly tooLong: boolean;
+}
+
+export interface EditsHooks {
+  /**
+   * Sends a `change` carrying `text`; returns its event id, or null when the frame would
+   * exceed `max_frame_bytes` (nothing sent).
+   */
+  send(node: string, text: string): number | null;
+  /** False once the field is disabled: an edit still waiting is dropped, not sent (PHL-COMP-013). */
+  enabled(node: string): boolean;
+  timers: Timers;
+  /** Wraps notification (the store's batch: a UI binding's synchronous flush). */
+  batch(notify: () => void): void;
+}
+
+interface Entry {
+  view: FieldEdit;
+  /** Edited since the last `change` went out (or the last one could not go). */
+  pending: boolean;
+  /** `change` events sent for this node and not yet answered. */
+  readonly unanswered: Set<number>;
+  timer: unknown;
+}
+
+/**
+ * PHL-COMP-020: at most one `change` per field per 50 ms, the last edit sent within 50 ms of
+ * the last keystroke. 50 ms is below what a typist notices and above keystroke intervals.
+ */
+export const COALESCE_MS = 50;
+
+/**
+ * The echo rule (PHL-COMP-021), per text-field node: while an edit is unsent or a `change`
+ * is unanswered, the field shows the user's text and snapshots and patches cannot replace it;
+ * once every `change` is answered and nothing is pending, the entry goes and the field shows
+ * its node's `value` again. Keystrokes are coalesced here too (PHL-COMP-020).
+ */
+export class Edits {
+  private readonly entries = new Map<string, Entry>();
+  /** Unanswered `change` id → node. */
+  private readonly owners = new Map<number, string>();
+  /** When each field last sent a `change`; outlives its entry, as the 50 ms spacing must. */
+  private readonly sentAt = new Map<string, number>();
+  private readonly listeners = new Map<string, Set<() => void>>();
+
+  constructor(private readonly hooks: EditsHooks) {}
+
+  /** What node `id` shows instead of its `value`; undefined: show the tree's value. */
+  get(node: string): FieldEdit | undefined {
+    return this.entries.get(node)?.view;
+  }
+
+  subscribe(node: string, listener: () => void): () => void {
+    let set = this.listeners.get(node);
+    if (!set) this.listeners.set(node, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(node) === set) this.listeners.delete(node);
+    };
+  }
+
+  /** The user changed the field's text to `text` (its complete current text). */
+  edit(node: string, text: string): void {
+    let entry = this.entries.get(node);
+    if (!entry) {
+      entry = { view: { text, tooLong: false }, pending: true, unanswered: new Set(), timer: null };
+      this.entries.set(node, entry);
+    } else {
+      entry.pending = true;
+      if (entry.view.text !== text || entry.view.tooLong) entry.view = { text, tooLong: false };
+    }
+    this.notify(node);
+    this.schedule(node, entry);
+  }
+
+  /**
+   * A server message answered event `id` (a patch or ack carrying it, or an error with `code`).
+   * Call it after the message's tree change is applied.
+   */
+  answered(id: number, code?: string): void {
+    const node = this.owners.get(id);
+    if (node === undefined) return;
+    this.owners.delete(id);
+    const entry = this.entries.get(node);
+    if (!entry) return;
+    entry.unanswered.delete(id);
+    // A rate_limited change was dropped unapplied; the spec's retry is a new event. Only
+    // the latest one matters: a later change carries the complete text anyway.
+    if (code === "rate_limited" && !entry.pending && ![...entry.unanswered].some((later) => later > id)) {
+      entry.pending = true;
+      this.schedule(node, entry);
+    }
+    this.settle(node, entry);
+  }
+
+  /** Event `id` was not sent after all (its frame exceeded `max_frame_bytes` at send time). */
+  unsent(id: number): void {
+    const node = this.owners.get(id);
+    if (node === undefined) return;
+    this.owners.delete(id);
+    const entry = this.entries.get(node);
+    if (!entry) return;
+    entry.unanswered.delete(id);
+    if (![...entry.unanswered].some((later) => later > id)) {
+      // The text on screen never reached the server: it is an unsent edit again.
+      entry.pending = true;
+      this.markTooLong(node, entry);
+    }
+  }
+
+  /** Forgets every edit: the session they belonged to is gone (a refused resume, PHL-DELIV-010). */
+  reset(): void {
+    const nodes = [...this.entries.keys()];
+    for (const entry of this.entries.values()) this.cancel(entry);
+    this.entries.clear();
+    this.owners.clear();
+    for (const node of nodes) this.notify(node);
+  }
+
+  /** Sends now if this field sent nothing in the last 50 ms, else when 50 ms have passed. */
+  private schedule(node: string, entry: Entry): void {
+    if (entry.timer !== null) return;
+    const wait = (this.sentAt.get(node) ?? -Infinity) + COALESCE_MS - this.hooks.timers.now();
+    if (wait <= 0) {
+      this.sentAt.delete(node); // long enough ago to forget
+      return this.flush(node, entry);
+    }
+    entry.timer = this.hooks.timers.setTimeout(() => {
+      entry.timer = null;
+      this.flush(node, entry);
+    }, wait);
+  }
+
+  private flush(node: string, entry: Entry): void {
+    if (!entry.pending || this.entries.get(node) !== entry) return;
+    if (!this.hooks.enabled(node)) {
+      entry.pending = false;
+      return this.settle(node, entry);
+    }
+    const id = this.hooks.send(node, entry.view.text);
+    if (id === null) return this.markTooLong(node, entry);
+    entry.pending = false;
+    this.sentAt.set(node, this.hooks.timers.now());
+    entry.unanswered.add(id);
+    this.owners.set(id, node);
+  }
+
+  private markTooLong(node: string, entry: Entry): void {
+    // Stays pending with no timer: the next edit tries again.
+    if (entry.view.tooLong) return;
+    entry.view = { text: entry.view.text, tooLong: true };
+    this.notify(node);
+  }
+
+  /** Nothing unsent and nothing unanswered: the tree's value is displayed again. */
+  private settle(node: string, entry: Entry): void {
+    if (entry.pending || entry.unanswered.size > 0 || entry.timer !== null) return;
+    this.entries.delete(node);
+    this.notify(node);
+  }
+
+  private cancel(entry: Entry): void {
+    if (entry.timer !== null) this.hooks.timers.clearTimeout(entry.timer);
+    entry.timer = null;
+  }
+
+  private notify(node: string): void {
+    const set = this.listeners.get(node);
+    if (set && set.size > 0) this.hooks.batch(() => set.forEach((l) => l()));
+  }
+}
