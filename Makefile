@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 NODE_STAMP := renderer-react/node_modules/.installed
+ASYNCAPI_STAMP := tools/asyncapi/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -18,6 +19,11 @@ $(NODE_STAMP): renderer-react/package.json renderer-react/package-lock.json
 	cd renderer-react && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The AsyncAPI parser that validates spec/1.0/asyncapi.yaml (its own lock file).
+$(ASYNCAPI_STAMP): tools/asyncapi/package.json tools/asyncapi/package-lock.json
+	cd tools/asyncapi && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 renderer-react/dist/index.html: $(NODE_STAMP) $(shell find renderer-react/src renderer-react/index.html -type f 2>/dev/null)
 	cd renderer-react && npm run --silent build
 
@@ -26,10 +32,11 @@ build: $(VENV_STAMP) renderer-react/dist/index.html
 demo: build
 	.venv/bin/phloem run sdk-python/examples/counter.py --host $(HOST) --port $(PORT)
 
-lint: $(VENV_STAMP) $(NODE_STAMP)
+lint: $(VENV_STAMP) $(NODE_STAMP) $(ASYNCAPI_STAMP)
 	.venv/bin/ruff check sdk-python reference-server conformance tools bench
 	.venv/bin/mypy
 	$(PY) tools/spec_lint.py
+	node tools/asyncapi/validate.mjs spec/1.0/asyncapi.yaml
 	cd renderer-react && npm run --silent typecheck
 
 gen: $(VENV_STAMP) $(NODE_STAMP)
@@ -40,12 +47,12 @@ gen-check: $(VENV_STAMP) $(NODE_STAMP)
 	$(PY) tools/gen_python_types.py --check
 	cd renderer-react && npm run --silent gen:check
 
-test-python: build
+test-python: build $(ASYNCAPI_STAMP)
 	mkdir -p out
 	$(PY) -m pytest -q --junitxml=out/pytest.xml
 	$(PY) tools/check_no_skips.py out/pytest.xml
 
-test-ts: $(NODE_STAMP)
+test-ts: $(NODE_STAMP) $(VENV_STAMP)
 	cd renderer-react && npm test --silent
 
 test-conformance: build

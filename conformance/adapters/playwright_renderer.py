@@ -11,6 +11,11 @@ Chromium through Playwright. The renderer's side of the contract:
 - every node's outermost element carries ``data-node-id`` and ``data-node-type``;
 - a fallback element carries ``data-fallback`` (or its type is not in ``--supported``).
 
+Beyond ``open``/``act``/``snapshot``: ``act`` ``{type: NODE, text, clear?, delay_ms?}`` types
+into the node's text field key by key; ``open`` with ``clock: true`` installs Playwright's
+clock before any page script runs, and ``control`` ``advance`` moves it on (``run_for``);
+``audit`` returns the page's URL, console output, localStorage, sessionStorage and cookies.
+
 The semantic snapshot is computed in the page from those attributes: nesting of
 ``data-node-id`` elements gives the children; role, text, accessible name and enabled state
 come from the DOM, never from the wire tree (a renderer is judged by what it shows).
@@ -32,7 +37,17 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-CORE_COMPONENTS = "Column,Text,Button"  # the 1.0 core catalog (PHL-COMP-001)
+CORE_COMPONENTS = "Column,Text,Button,TextInput,Link"  # the 1.0 core catalog (PHL-COMP-001)
+FIELD = "input:not([type=button]):not([type=submit]):not([type=checkbox]):not([type=radio]), textarea"
+# What a page keeps or shows where other origins can read it (PHL-SEC-006), for `audit`.
+AUDIT_JS = r"""
+() => {
+  const dump = (storage) => Object.fromEntries([...Array(storage.length).keys()]
+      .map((i) => storage.key(i)).map((k) => [k, storage.getItem(k)]));
+  return { url: location.href, local_storage: dump(localStorage), session_storage: dump(sessionStorage),
+           cookies: document.cookie };
+}
+"""
 
 # Phloem projection roles (spec component table), read from the DOM: an explicit ARIA role
 # wins, then the tag. Elements that merely hold text project as "text".
@@ -49,24 +64,37 @@ SNAPSHOT_JS = r"""
     clone.querySelectorAll(NODE).forEach((d) => d.remove());
     return (clone.textContent || "").replace(/\s+/g, " ").trim();
   };
+  // The element's own form control or anchor (the node itself, or inside it but not inside a
+  // nested node): a TextInput may wrap its <input> in a <label>, a Link its <a>.
+  const own = (el, selector) => el.matches(selector) ? el
+      : [...el.querySelectorAll(selector)].find((d) => d.closest(NODE) === el) || null;
+  const FIELD = "input:not([type=button]):not([type=submit]):not([type=checkbox]):not([type=radio]), textarea";
   const roleOf = (el, kids) => {
     const explicit = el.getAttribute("role");
     if (explicit) return explicit;
     const tag = el.tagName;
     if (tag === "BUTTON" || (tag === "INPUT" && ["button", "submit"].includes(el.type))) return "button";
-    if (tag === "A" && el.hasAttribute("href")) return "link";
-    if (tag === "INPUT" || tag === "TEXTAREA") return "textbox";
+    if (own(el, "a")) return "link";  // with or without href: a refused URL keeps role link
+    if (own(el, FIELD)) return "textbox";
     if (TEXT_TAGS.has(tag)) return "text";
     if (kids.length === 0 && ownText(el)) return "text";
     return "group";
   };
-  const accessibleName = (el) => {
+  const labelOf = (el) => {
     const label = el.getAttribute("aria-label");
     if (label) return label.trim();
     const by = el.getAttribute("aria-labelledby");
     if (by) return by.split(/\s+/).map((id) => document.getElementById(id)?.textContent || "")
                        .join(" ").replace(/\s+/g, " ").trim();
-    return ownText(el);
+    if (el.labels && el.labels.length) {
+      return [...el.labels].map((l) => l.textContent || "").join(" ").replace(/\s+/g, " ").trim();
+    }
+    return null;
+  };
+  const accessibleName = (el, role) => {
+    const control = role === "textbox" ? own(el, FIELD) : role === "link" ? own(el, "a") : null;
+    return labelOf(el) ?? (control && control !== el ? labelOf(control) : null)
+        ?? (control && control.placeholder && !ownText(el) ? control.placeholder : null) ?? ownText(el);
   };
   const build = (el) => {
     const kids = nodeChildren(el);
@@ -75,9 +103,14 @@ SNAPSHOT_JS = r"""
     const node = { id: el.getAttribute("data-node-id"), type, role };
     const text = ownText(el);
     if (text) node.text = text;
-    if (["button", "link", "textbox", "checkbox"].includes(role)) node.name = accessibleName(el);
-    if ("disabled" in el || el.hasAttribute("aria-disabled")) {
-      node.enabled = !(el.disabled || el.getAttribute("aria-disabled") === "true");
+    if (["button", "link", "textbox", "checkbox"].includes(role)) node.name = accessibleName(el, role);
+    const field = role === "textbox" ? own(el, FIELD) : null;
+    if (field) node.value = field.value;  // what the field displays, not its attribute
+    const anchor = role === "link" ? own(el, "a") : null;
+    if (anchor && anchor.hasAttribute("href")) node.href = anchor.href;  // resolved against the page
+    const control = field || el;
+    if ("disabled" in control || el.hasAttribute("aria-disabled")) {
+      node.enabled = !(control.disabled || el.getAttribute("aria-disabled") === "true");
     }
     if (el.hasAttribute("data-fallback") || !known.has(type)) node.fallback = true;
     node.children = kids.map(build);
@@ -114,6 +147,8 @@ class BrowserRenderer:
         self.browser: Any = None
         self.context: Any = None
         self.page: Any = None
+        self.console: list[str] = []  # the page's console output and errors, for `audit`
+        self.clock = False  # a controllable clock is installed (the case has a renderer control step)
 
     def hello(self) -> dict[str, Any]:
         if self.page_url is None:
@@ -136,17 +171,44 @@ class BrowserRenderer:
             "fixtures": [],
         }
 
-    def open(self, url: str) -> dict[str, Any]:
+    def open(self, url: str, clock: bool = False) -> dict[str, Any]:
         self.context = self.browser.new_context()
         config = {self.args.config_key: url}
         self.context.add_init_script(f"window.{self.args.config_var} = {json.dumps(config)};")
+        self.console = []
+        self.clock = clock
+        if clock:
+            # Before any page script runs, so the renderer's timers (heartbeats, backoff) are
+            # on this clock; it flows as the real one until `control` moves it on.
+            self.context.clock.install()
         self.page = self.context.new_page()
-        self.page.on("console", lambda m: print(f"[console.{m.type}] {m.text}", file=sys.stderr))
-        self.page.on("pageerror", lambda e: print(f"[pageerror] {e}", file=sys.stderr))
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self._console(f"[pageerror] {e}"))
         self.page.goto(self.page_url, wait_until="load")
         return {}
 
+    def _console(self, message: Any) -> None:
+        line = message if isinstance(message, str) else f"[console.{message.type}] {message.text}"
+        self.console.append(line)
+        print(line, file=sys.stderr)
+
+    def control(self, command: dict[str, Any]) -> dict[str, Any]:
+        """``advance``: the page's clock moves S seconds on, firing the timers due meanwhile."""
+        if command.get("op") != "advance" or not self.clock:
+            return {"ok": False, "unsupported": True,
+                    "error": "no clock installed (open without clock)" if not self.clock else "unknown op"}
+        self.page.clock.run_for(max(1, round(float(command["seconds"]) * 1000)))
+        return {"ok": True}
+
+    def audit(self) -> dict[str, Any]:
+        state = self.page.evaluate(AUDIT_JS)
+        state["url"] = self.page.url
+        state["console"] = list(self.console)
+        return state
+
     def act(self, action: dict[str, Any]) -> dict[str, Any]:
+        if "type" in action:
+            return self.type(action)
         if "click" not in action:
             raise RuntimeError(f"unsupported action {sorted(action)}")
         target = self.page.locator(f'[data-node-id="{action["click"]}"]')
@@ -154,6 +216,26 @@ class BrowserRenderer:
         # A user can press a disabled control too: the click lands and nothing must come of it
         # (PHL-COMP-013), so a disabled target is clicked without waiting for it to be enabled.
         target.click(timeout=self.args.action_timeout_ms, force=target.is_disabled())
+        return {}
+
+    def type(self, action: dict[str, Any]) -> dict[str, Any]:
+        """Type ``text`` into the node's text field keystroke by keystroke, as a user would
+        (``clear``: select all and delete first). A disabled field is typed at too: focus does
+        not land and the keys go nowhere, as for a user (nothing must be sent)."""
+        node = self.page.locator(f'[data-node-id="{action["type"]}"]')
+        node.wait_for(state="visible", timeout=self.args.action_timeout_ms)
+        is_field = node.evaluate(f"(el) => el.matches({json.dumps(FIELD)})")
+        field = node if is_field else node.locator(FIELD).first
+        delay = int(action.get("delay_ms", 0))
+        if field.is_disabled():
+            field.focus(timeout=self.args.action_timeout_ms)
+            self.page.keyboard.type(action["text"], delay=delay)
+            return {}
+        field.click(timeout=self.args.action_timeout_ms)
+        if action.get("clear"):
+            field.press("ControlOrMeta+a")
+            field.press("Backspace")
+        field.press_sequentially(action["text"], delay=delay, timeout=self.args.action_timeout_ms)
         return {}
 
     def snapshot(self) -> dict[str, Any]:
@@ -205,14 +287,16 @@ def serve(args: argparse.Namespace) -> int:
             if name == "hello":
                 reply = renderer.hello()
             elif name == "open":
-                reply = renderer.open(command["url"])
+                reply = renderer.open(command["url"], bool(command.get("clock")))
             elif name == "act":
                 reply = renderer.act(command["action"])
-            elif name in ("snapshot", "close", "bye"):
+            elif name in ("snapshot", "close", "bye", "audit"):
                 reply = getattr(renderer, name)()
+            elif name == "control":
+                reply = renderer.control(command)
             else:
                 raise RuntimeError(f"unknown command {name!r}")
-            out = {"ok": True, **reply}
+            out = reply if reply.get("ok") is False else {"ok": True, **reply}
         except Exception as exc:  # every failure is reported to the runner, never swallowed
             out = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         print(json.dumps(out), flush=True)

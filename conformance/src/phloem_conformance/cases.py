@@ -100,6 +100,12 @@ def lint(cases: list[Case]) -> list[str]:
     seen: dict[str, Path] = {}
     for case in cases:
         where = str(case.path)
+        booleans = [i for i, step in enumerate(case.data.get("steps") or []) if isinstance(step, dict)
+                    and any(isinstance(k, bool) for k in step)]
+        if booleans:  # YAML 1.1 reads a bare `on:` key as true
+            problems += [f'{where}/steps/{i}: a boolean key: write "on": NAME (quoted), not on: NAME'
+                         for i in booleans]
+            continue
         for error in validator.iter_errors(case.data):
             pointer = "/" + "/".join(str(p) for p in error.absolute_path)
             problems.append(f"{where}{pointer}: {error.message}")

@@ -237,7 +237,9 @@ class ServerSocketChannel(_SocketChannel):
     def __init__(self) -> None:
         super().__init__()
         self.server: Server | None = None
-        self.connected: asyncio.Future[ServerConnection] = asyncio.get_running_loop().create_future()
+        # Connections the renderer opened and the runner has not taken yet: after a drop, or
+        # after the renderer closed the last one itself (it may reconnect before a step asks).
+        self.arrivals: asyncio.Queue[ServerConnection] = asyncio.Queue()
         self.done = asyncio.Event()
 
     @classmethod
@@ -260,26 +262,28 @@ class ServerSocketChannel(_SocketChannel):
         return f"ws://127.0.0.1:{port}/phloem/ws"
 
     async def _handler(self, ws: ServerConnection) -> None:
-        if self.connected.done():  # one connection at a time; a new one only after a reconnect step
+        live = self.ws is not None and self._pump is not None and not self._pump.done()
+        if live or not self.arrivals.empty():  # one connection at a time
             await ws.close(1008, "one connection per case")
             return
-        self._attach(ws)
-        self.connected.set_result(ws)
+        self.arrivals.put_nowait(ws)
         await self.done.wait()
 
     async def reconnect(self, timeout: float) -> None:
-        """Drop the renderer's connection and wait for the one it opens next."""
+        """Drop the renderer's connection (unless it closed it itself) and take the one it opens next."""
         await self._drop()
-        self.connected = asyncio.get_running_loop().create_future()
         if not await self.wait_connected(timeout):
             raise TimeoutError(f"renderer did not reconnect within {timeout:g} s")
 
     async def wait_connected(self, timeout: float) -> bool:
-        try:
-            await asyncio.wait_for(asyncio.shield(self.connected), timeout)
+        if self.ws is not None:
             return True
+        try:
+            ws = await asyncio.wait_for(self.arrivals.get(), timeout)
         except TimeoutError:
             return False
+        self._attach(ws)
+        return True
 
     @property
     def subprotocol(self) -> str | None:

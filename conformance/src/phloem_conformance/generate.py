@@ -232,7 +232,7 @@ def to_case(script: Script, folder: Path | None = None) -> Case:
     hello: list[dict[str, Any]] = [{"c2s": {"type": "hello", "versions": ["1.0"]}}]
     if script.kind == "trees":
         steps = [*hello, {"s2c": {"type": "welcome", "version": "1.0"}},
-                 {"s2c": {"type": "ui.snapshot", "root": {"id": "$bind:root", "children": []}}}]
+                 {"s2c": {"type": "ui.snapshot", "root": {"id": "$bind:root"}}}]
         for event_id, children in enumerate(script.sets, start=1):
             steps.append({"c2s": {"type": "event", "id": event_id, "node": "$ref:root", "name": "set",
                                   "value": children}})

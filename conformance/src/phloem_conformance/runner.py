@@ -108,9 +108,10 @@ class Runner:
         why_not = applicability(case, self.target)
         if why_not is not None:
             return CaseResult(case, "N/A", why_not)
-        fixture = case.data.get("fixture")
-        if self.target != "renderer" and fixture and fixture not in self.implementation.get("fixtures", []):
-            return CaseResult(case, "SKIP", f"adapter does not provide fixture {fixture!r}")
+        needed = [f for f in [case.data.get("fixture"), *case.data.get("fixtures", [])] if f]
+        missing = [f for f in needed if f not in self.implementation.get("fixtures", [])]
+        if self.target != "renderer" and missing:
+            return CaseResult(case, "SKIP", f"adapter does not provide fixture {missing[0]!r}")
         started = time.monotonic()
         self.session = None
         try:

@@ -450,10 +450,12 @@ class Session:
         report = await self.audit()
         self.transcript.add("audit", report)
         secrets = concretize(step["audit"].get("absent", []), self.bindings)
+        places = step["audit"].get("in")  # which parts of the reply (url, console, cookies...); all by default
+        judged = report if places is None else {k: v for k, v in report.items() if k in places}
         for secret in secrets if isinstance(secrets, list) else [secrets]:
             if not isinstance(secret, str) or not secret:
                 raise CaseError(f"step {self.step}: audit secrets are non-empty strings, not {secret!r}")
-            for where, value in _places(report):
+            for where, value in _places(judged):
                 if secret in value:
                     raise self.diverge("audit", f"the secret appears in the page's {where} (PHL-SEC-006)",
                                        pointer=where, expected={"$not": {"$contains": secret}}, actual=value)

@@ -34,6 +34,12 @@ class PhloemConsumer(AsyncWebsocketConsumer):
     session: str | None = None
     superseded: asyncio.Task[None] | None = None  # the 1001 close, once another took over
 
+    def __init__(self, app_key: str | None = None, **kwargs: Any) -> None:
+        # Channels' consumers ignore as_asgi's keywords; this one is ours.
+        super().__init__(**kwargs)
+        if app_key is not None:
+            self.app_key = app_key
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale DB connections before every message: a thread hop that
         # doubled server CPU per event (bench/bench_rtt.py). This consumer touches the
