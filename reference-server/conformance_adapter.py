@@ -32,6 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_APPS = REPO / "sdk-python" / "fixtures" / "apps.py"
 
+
 def _fixtures() -> tuple[str, ...]:
     """Each fixture is the page at /<fixture name> of the fixture app."""
     import phloem as ph

@@ -178,6 +178,9 @@ class FakeConnection:
     def on_hello(self, m: dict[str, Any]) -> tuple[list[str], int | None]:
         if self.welcomed:
             return [self.error("unexpected_message")], None
+        by_path = {p: f for f, p in FIXTURES.items()}
+        if isinstance(m.get("path"), str) and m["path"] in by_path:
+            self.fixture = by_path[m["path"]]
         if not isinstance(m.get("versions"), list):
             return [self.error("invalid_message")], None
         if "1.0" not in m["versions"]:
@@ -207,7 +210,11 @@ class FakeConnection:
     def welcome_body(self, resumed: bool = False) -> dict[str, Any]:
         return {"type": "welcome", "version": "1.0", "session": "fake-1", "token": self.session.token,
                 "resumed": resumed, "limits": {"max_frame_bytes": MAX_FRAME, "max_events_per_second": RATE,
-                                               "heartbeat_seconds": 20}}
+                                               "heartbeat_seconds": 20, "max_tree_nodes": self.max_nodes(),
+                                               "replay_messages": 256, "resume_seconds": 120}}
+
+    def max_nodes(self) -> int:
+        return 100 if self.fixture == "tree-echo" else 20000
 
     def take_token(self) -> bool:
         moment = now()
@@ -225,6 +232,11 @@ class FakeConnection:
         value = m.get("value")
         if not _valid_nodes(value):
             return [self.error("handler_error", event=m["id"])]
+        ids = [n["id"] for n in _all_nodes(value)]
+        if len(ids) != len(set(ids)):  # the render would collide ids (PHL-TREE-002)
+            return [self.error("handler_error", event=m["id"])]
+        if len(ids) + 1 > self.max_nodes():  # PHL-LIM-009
+            return [self.error("tree_too_large", event=m["id"], limit=self.max_nodes())]
         if value == self.session.echo:
             return [self.msg({"type": "ack", "event": m["id"]})]
         self.session.echo = value
@@ -288,6 +300,10 @@ class FakeConnection:
         patch = {"type": "ui.patch", "base": self.rev - 1, "rev": self.rev, "event": m["id"],
                  "ops": [{"id": "c.count", "set": {"text": f"Count: {self.count}"}}]}
         return [self.msg(patch)], None
+
+
+def _all_nodes(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [x for n in nodes for x in [n, *_all_nodes(n.get("children", []))]]
 
 
 def _valid_nodes(value: Any) -> bool:

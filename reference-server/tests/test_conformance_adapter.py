@@ -60,8 +60,12 @@ async def test_adapter_logs_users_in_for_the_private_fixture():
     try:
         assert adapter(cmd="hello", adapter_protocol=1)["ok"]
         opened = adapter(cmd="open", case="p", fixture="private")
-        hello_msg = orjson.dumps({"type": "hello", "versions": ["1.0"], "path": "/private"}).decode()
-        async with connect(opened["url"], subprotocols=["phloem.v1"], origin=opened["origin"]) as ws:
+        hello_msg = orjson.dumps(
+            {"type": "hello", "versions": ["1.0"], "path": "/private"}
+        ).decode()
+        async with connect(
+            opened["url"], subprotocols=["phloem.v1"], origin=opened["origin"]
+        ) as ws:
             await ws.send(hello_msg)
             error = orjson.loads(await ws.recv())
             assert error["code"] == "unauthorized" and error["fatal"] is True

@@ -24,7 +24,9 @@ def test_every_new_fixture_is_served() -> None:
     } <= set(APP.pages)  # fmt: skip
 
 
-@pytest.mark.parametrize(("path", "typed", "shown"), [("/input", "Ada", "Ada"), ("/input-upper", "Ada", "ADA")])
+@pytest.mark.parametrize(
+    ("path", "typed", "shown"), [("/input", "Ada", "Ada"), ("/input-upper", "Ada", "ADA")]
+)
 def test_input_greets_what_was_typed(path: str, typed: str, shown: str) -> None:
     c = client(path)
     assert c.find("name").props == {"label": "Name", "value": ""}
@@ -95,7 +97,11 @@ def test_ledger_appends_entries_in_order() -> None:
     c = client("/ledger")
     patch = c.event("ledger", "append", "one")
     assert patch["ops"] == [
-        {"id": "entries", "insert": {"id": "e1", "type": "Text", "props": {"text": "one"}}, "index": 0}
+        {
+            "id": "entries",
+            "insert": {"id": "e1", "type": "Text", "props": {"text": "one"}},
+            "index": 0,
+        }
     ]
     c.event("ledger", "append", "two")
     assert [c.text(f"e{n}") for n in (1, 2)] == ["one", "two"]

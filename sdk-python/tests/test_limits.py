@@ -56,7 +56,10 @@ def test_a_bad_limit_is_refused_with_its_name(overrides: dict[str, object], mess
 
 
 def test_a_page_overrides_the_hubs_limits_for_its_sessions() -> None:
-    w = Wire(growing_app(limits={"replay_messages": 2, "max_tree_nodes": 9}), Limits(max_events_per_second=7))
+    w = Wire(
+        growing_app(limits={"replay_messages": 2, "max_tree_nodes": 9}),
+        Limits(max_events_per_second=7),
+    )
     welcome, _ = w.hello()
     assert welcome["limits"]["replay_messages"] == 2
     assert welcome["limits"]["max_tree_nodes"] == 9

@@ -24,7 +24,10 @@ def mixed_app() -> ph.App:
             ph.Text("plain", id="t"),
             ph.TextInput("In", id="in"),
             ph.Component(
-                "Probe", {"a": 1}, ph.Text("inside", id="inside"), id="probe",
+                "Probe",
+                {"a": 1},
+                ph.Text("inside", id="inside"),
+                id="probe",
                 on={"poke": lambda e: shown.set(True)},
             ),
             ph.Button("Show", id="show", on_click=lambda e: shown.set(True)),

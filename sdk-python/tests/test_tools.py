@@ -109,8 +109,11 @@ def test_the_sdk_adapter_serves_named_connections_and_reports_a_takeover() -> No
             {"cmd": "send", "frame": _frame(hello)},
             {"cmd": "connect", "connection": "second"},
             {"cmd": "send", "connection": "second", "frame": _frame(resume)},
-            {"cmd": "send", "connection": "second", "frame": _frame(
-                {"type": "event", "id": 1, "node": "inc", "name": "click"})},
+            {
+                "cmd": "send",
+                "connection": "second",
+                "frame": _frame({"type": "event", "id": 1, "node": "inc", "name": "click"}),
+            },
             {"cmd": "connect", "connection": "second"},
             {"cmd": "bye"},
         ]

@@ -107,10 +107,14 @@ class SdkChannel(Channel):
         # Nothing is pending unless a send produced it: the SDK is sans-IO.
         return self.queue.popleft() if self.queue else None
 
-    async def open(self) -> bool:
-        """A further connection to the same app (``connect`` command); False when the adapter
-        has no such command (an adapter older than named connections)."""
-        reply = await self.adapter.exchange({"cmd": "connect", "connection": self.name}, self.timeout)
+    async def open(self, user: str | None = None) -> bool:
+        """A further connection to the same app (``connect`` command), of an authenticated
+        ``user`` (an opaque key) when given; False when the adapter has no such command (an
+        adapter older than named connections) or cannot authenticate."""
+        command: dict[str, Any] = {"cmd": "connect", "connection": self.name}
+        if user is not None:
+            command["user"] = user
+        reply = await self.adapter.exchange(command, self.timeout)
         if reply.get("ok") is True:
             return True
         if reply.get("unsupported") is True or str(reply.get("error", "")).lower().startswith("unknown command"):
@@ -197,14 +201,16 @@ class _SocketChannel(Channel):
 class ClientSocketChannel(_SocketChannel):
     """The runner as client of a server under test."""
 
-    def __init__(self, url: str, origin: str | None) -> None:
+    def __init__(self, url: str, origin: str | None, headers: dict[str, str] | None = None) -> None:
         super().__init__()
         self.url = url
         self.origin = origin
+        self.headers = headers or {}  # sent with every upgrade (an authenticated user's cookie)
 
     @classmethod
-    async def open(cls, url: str, origin: str | None, timeout: float) -> ClientSocketChannel:
-        channel = cls(url, origin)
+    async def open(cls, url: str, origin: str | None, timeout: float,
+                   headers: dict[str, str] | None = None) -> ClientSocketChannel:
+        channel = cls(url, origin, headers)
         await channel._connect(timeout)
         return channel
 
@@ -214,6 +220,7 @@ class ClientSocketChannel(_SocketChannel):
                 self.url,
                 subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
                 origin=self.origin,  # type: ignore[arg-type]
+                additional_headers=self.headers or None,
                 max_size=_MAX_FRAME,
                 ping_interval=None,
                 open_timeout=timeout,

@@ -20,6 +20,7 @@ as a YAML case.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import random
 from collections.abc import Awaitable, Callable, Iterator
@@ -277,7 +278,7 @@ def candidates(script: Script) -> Iterator[Script]:
     or tree-echo would answer with a bare ack), the biggest cuts first."""
     for candidate in _smaller(script):
         sets = [[], *candidate.sets]
-        if all(a != b for a, b in zip(sets, sets[1:], strict=False)):
+        if all(a != b for a, b in itertools.pairwise(sets)):
             yield candidate
 
 
@@ -380,7 +381,7 @@ async def run_generated(runner: Runner, seed: int, count: int, out: Path | None)
         if result.status == "FAIL":
             signature = (result.divergence or {}).get("kind")
 
-            async def fails(candidate: Script) -> bool:
+            async def fails(candidate: Script, signature: Any = signature) -> bool:
                 """Fails the same way (same kind of divergence), not some other way."""
                 outcome = await runner.run_case(to_case(candidate, out))
                 return outcome.status == "FAIL" and (outcome.divergence or {}).get("kind") == signature

@@ -49,6 +49,8 @@ class State:
     shift: int = 0  # sequenced server messages dropped so far (the rest are renumbered)
     root_id: str | None = None  # the root of the latest snapshot sent to a renderer
     node_ids: list[str] = field(default_factory=list)
+    replaying: bool = False  # a resumed welcome went out: the next sequenced message is a replay
+    wire_values: dict[str, Any] = field(default_factory=dict)  # node id -> `value` prop on the wire
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class Mutant:
     summary: str
     s2c: Callable[[Message, State], list[Message]] | None = None  # server → client messages
     c2s: Callable[[Message, State], list[Message]] | None = None  # what a renderer sends
-    tree: Callable[[Any], Any] | None = None  # a renderer's semantic snapshot
+    tree: Callable[[Any, State], Any] | None = None  # a renderer's semantic snapshot
 
 
 def _keep(kind: str, change: Callable[[Message], None]) -> Callable[[Message, State], list[Message]]:
@@ -107,7 +109,7 @@ def _corrupt_wire_text(message: Message) -> None:
     walk(message.get("root"))
 
 
-def _corrupt_shown_text(tree: Any) -> Any:
+def _corrupt_shown_text(tree: Any, state: State) -> Any:
     tree = copy.deepcopy(tree)
 
     def walk(node: Any) -> None:
@@ -130,6 +132,102 @@ def _wrong_node(message: Message, state: State) -> list[Message]:
 
 def _strip_resume(message: Message) -> None:
     message.pop("resume", None)
+
+
+def _replay_twice(message: Message, state: State) -> list[Message]:
+    """The first message replayed after a resumed welcome goes out twice."""
+    if message.get("type") == "welcome" and message.get("resumed") is True:
+        state.replaying = True
+        return [message]
+    if state.replaying and isinstance(message.get("seq"), int):
+        state.replaying = False
+        return [message, copy.deepcopy(message)]
+    return [message]
+
+
+def _reuse_id(message: Message) -> None:
+    """The last node of a snapshot takes the id of the first one below the root."""
+    root = message.get("root")
+    nodes: list[Any] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            nodes.append(node)
+            for child in node.get("children") or []:
+                walk(child)
+
+    walk(root)
+    if len(nodes) >= 3:
+        nodes[-1]["id"] = nodes[1]["id"]
+
+
+def _unsubstitute(node: Any) -> None:
+    """A fallback Column ({fallback: T}) goes back to type T: the server skipped PHL-HS-016."""
+    if not isinstance(node, dict):
+        return
+    props = node.get("props")
+    if node.get("type") == "Column" and isinstance(props, dict) and isinstance(props.get("fallback"), str):
+        node["type"] = props["fallback"]
+        node["props"] = {k: v for k, v in props.items() if k != "fallback"}
+    for child in node.get("children") or []:
+        _unsubstitute(child)
+
+
+def _skip_fallback(message: Message) -> None:
+    _unsubstitute(message.get("root"))
+    for op in message.get("ops") or []:
+        for key in ("insert", "replace"):
+            _unsubstitute(op.get(key))
+
+
+def _drop_fallbacks(tree: Any, state: State) -> Any:
+    """A renderer that crashes on an unknown component: the fallback and what is inside are gone."""
+    tree = copy.deepcopy(tree)
+
+    def prune(node: Any) -> None:
+        if isinstance(node, dict):
+            node["children"] = [c for c in node.get("children") or [] if not (isinstance(c, dict) and c.get("fallback"))]
+            for child in node["children"]:
+                prune(child)
+
+    if isinstance(tree, dict) and tree.get("fallback"):
+        return None
+    prune(tree)
+    return tree
+
+
+def _note_values(message: Message, state: State) -> list[Message]:
+    """Follows the wire `value` of every node (for `ignore-echo-rule`); changes nothing."""
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("props")
+            if isinstance(props, dict) and isinstance(props.get("value"), str):
+                state.wire_values[str(node.get("id"))] = props["value"]
+            for child in node.get("children") or []:
+                walk(child)
+
+    walk(message.get("root"))
+    for op in message.get("ops") or []:
+        if isinstance(op.get("set"), dict) and isinstance(op["set"].get("value"), str):
+            state.wire_values[str(op.get("id"))] = op["set"]["value"]
+        walk(op.get("insert"))
+        walk(op.get("replace"))
+    return [message]
+
+
+def _show_wire_values(tree: Any, state: State) -> Any:
+    """A renderer that ignores the echo rule shows the tree's value, whatever the user typed."""
+    tree = copy.deepcopy(tree)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("role") == "textbox" and node.get("id") in state.wire_values:
+                node["value"] = state.wire_values[node["id"]]
+            for child in node.get("children") or []:
+                walk(child)
+
+    walk(tree)
+    return tree
 
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in [
@@ -160,6 +258,19 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
            c2s=_wrong_node),
     Mutant("renderer-no-resume", "the renderer's hello after a drop carries no resume",
            c2s=_keep("hello", _strip_resume)),
+    Mutant("replay-twice", "the first message replayed after a resume is sent twice",
+           s2c=_replay_twice),
+    Mutant("ignore-resume-token", "the server ignores the resume token (the proxy strips resume from hello)",
+           c2s=_keep("hello", _strip_resume)),
+    Mutant("reuse-node-id", "a snapshot's last node reuses the id of another node",
+           s2c=_keep("ui.snapshot", _reuse_id)),
+    Mutant("skip-fallback-substitution", "a fallback Column goes out as the original type (no PHL-HS-016)",
+           s2c=lambda m, st: _keep("ui.snapshot", _skip_fallback)(m, st) if m.get("type") == "ui.snapshot"
+           else _keep("ui.patch", _skip_fallback)(m, st)),
+    Mutant("renderer-crash-on-unknown", "the renderer shows nothing of a fallback (it failed on the unknown type)",
+           tree=_drop_fallbacks),
+    Mutant("renderer-ignore-echo-rule", "the renderer's text fields show the tree's value over what the user typed",
+           s2c=_note_values, tree=_show_wire_values),
 ]}
 
 
@@ -207,7 +318,10 @@ class Mutator:
         return [text] if out == [message] else [json.dumps(m, ensure_ascii=False) for m in out]
 
     def tree(self, tree: Any) -> Any:
-        return tree if self.mutant.tree is None or tree is None else self.mutant.tree(tree)
+        if self.mutant.tree is None or tree is None:
+            return tree
+        with self.lock:
+            return self.mutant.tree(tree, self.state)
 
 
 def _parse(text: str) -> Message | None:
@@ -364,6 +478,11 @@ class Proxy:
                     self.pipes[reply["url"]] = self.pipe(reply["url"])
                 reply = {**reply, "url": self.pipes[reply["url"]].url}
             return reply
+        if name == "send" and self.role == "sdk" and "frame" in command:
+            frames = self.mutator.client_text(command["frame"])
+            if not frames:  # the frame is lost on its way: nothing comes back
+                return {"ok": True, "frames": [], "close": None}
+            command = {**command, "frame": frames[0]}
         reply = self.forward(command)
         if name == "hello":
             self.role = reply.get("role")

@@ -160,8 +160,9 @@ class Runner:
 
             async def open_sdk(name: str, spec: dict[str, Any]) -> Channel:
                 channel = SdkChannel(main.adapter, self.adapter_timeout, name, main.peers)
-                if not await channel.open():
-                    raise ControlUnsupported("adapter cannot open another connection (no connect command)")
+                if not await channel.open(spec.get("user")):
+                    what = f"as user {spec['user']!r}" if "user" in spec else "(no connect command)"
+                    raise ControlUnsupported(f"adapter cannot open another connection {what}")
                 return channel
 
             return await self._session(case, main, open_connection=open_sdk).run()
@@ -172,8 +173,9 @@ class Runner:
             others: list[ClientSocketChannel] = []
 
             async def open_socket(name: str, spec: dict[str, Any]) -> Channel:
+                headers = await self._login(spec["user"]) if "user" in spec else None
                 channel = await ClientSocketChannel.open(reply["url"], spec.get("origin", reply.get("origin")),
-                                                         self.step_timeout)
+                                                         self.step_timeout, headers)
                 others.append(channel)
                 return channel
 
@@ -228,6 +230,18 @@ class Runner:
     async def _act(self, action: dict[str, Any]) -> None:
         assert self.adapter is not None
         await self.adapter.request({"cmd": "act", "action": action}, self.adapter_timeout)
+
+    async def _login(self, user: str) -> dict[str, str]:
+        """Server adapters: ``{"cmd":"login","user":KEY}`` -> the headers (a session cookie) that
+        make an upgrade request one of that user. Unsupported: the case is N/A."""
+        assert self.adapter is not None
+        reply = await self.adapter.exchange({"cmd": "login", "user": user}, self.adapter_timeout)
+        if reply.get("ok") is not True:
+            error = str(reply.get("error", ""))
+            if reply.get("unsupported") is True or error.lower().startswith("unknown command"):
+                raise ControlUnsupported(f"adapter cannot open a connection as user {user!r} (no login command)")
+            raise AdapterError(f"adapter refused 'login': {error}")
+        return {str(k): str(v) for k, v in (reply.get("headers") or {}).items()}
 
     async def _audit(self) -> dict[str, Any]:
         """The renderer adapter's ``audit``: page URL, console, storage, cookies (PHL-SEC-006)."""

@@ -248,7 +248,9 @@ class Session:
             raise
         return self._commit(tree, handlers, index, None)
 
-    def _commit(self, tree: Node, handlers: Handlers, index: Index, event: int | None) -> str | None:
+    def _commit(
+        self, tree: Node, handlers: Handlers, index: Index, event: int | None
+    ) -> str | None:
         ops = diff(self.tree, tree)
         self.tree, self.handlers, self.index = tree, handlers, index
         if not ops:

@@ -55,7 +55,9 @@ async def test_page_limits_are_announced_and_the_tree_size_is_enforced():
     await session.send({"type": "event", "id": 1, "node": "root", "name": "set", "value": nodes})
     error = await session.recv()
     assert error["code"] == "tree_too_large" and error["limit"] == 100 and error["event"] == 1
-    await session.send({"type": "event", "id": 2, "node": "root", "name": "set", "value": nodes[:99]})
+    await session.send(
+        {"type": "event", "id": 2, "node": "root", "name": "set", "value": nodes[:99]}
+    )
     assert (await session.recv())["type"] == "ui.patch"  # 100 nodes: the session lives on
     await session.close()
     small, welcome, _ = await Session.open("/small-buffer")

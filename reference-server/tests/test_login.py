@@ -49,7 +49,10 @@ async def test_an_anonymous_connection_to_a_private_page_is_refused_with_4401():
     assert error == {
         "type": "error", "code": "unauthorized", "message": error["message"], "fatal": True,
     }  # fmt: skip
-    assert (await session.comm.receive_output(timeout=2)) == {"type": "websocket.close", "code": 4401}
+    assert (await session.comm.receive_output(timeout=2)) == {
+        "type": "websocket.close",
+        "code": 4401,
+    }
 
 
 async def test_a_signed_in_user_gets_the_private_page_and_a_bad_cookie_does_not():
@@ -70,7 +73,7 @@ async def test_a_resume_is_honoured_only_for_the_same_user():
     other, (theirs, _) = await open_as(grace, resume)  # a stolen token is an unknown one
     assert "resumed" not in theirs and theirs["session"] != welcome["session"]
     await other.close()
-    anonymous, (refused,) = await open_as(None, resume)
+    _anonymous, (refused,) = await open_as(None, resume)
     assert refused["code"] == "unauthorized"
     back, (again,) = await open_as(ada, resume, frames=1)  # nothing missed: the welcome only
     assert again["resumed"] is True and again["session"] == welcome["session"]

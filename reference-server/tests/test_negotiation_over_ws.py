@@ -11,7 +11,9 @@ async def test_undeclared_components_arrive_as_fallbacks_and_welcome_names_the_r
     assert (await comm.connect())[0]
     session = Session(comm)
     declared = {"Column": 1, "Text": 1, "Button": 1, "Sparkline": 1}
-    await session.send({"type": "hello", "versions": ["1.0"], "path": "/fallback", "components": declared})
+    await session.send(
+        {"type": "hello", "versions": ["1.0"], "path": "/fallback", "components": declared}
+    )
     welcome, snapshot = await session.recv(), await session.recv()
     assert welcome["components"] == declared
     kinds = {c["id"]: (c["type"], c.get("props")) for c in snapshot["root"]["children"]}
@@ -26,7 +28,7 @@ async def test_undeclared_components_arrive_as_fallbacks_and_welcome_names_the_r
 
 
 async def test_a_text_input_change_updates_value_and_greeting():
-    session, _, snapshot = await Session.open("/input-upper")
+    session, _, _snapshot = await Session.open("/input-upper")
     await session.send({"type": "event", "id": 1, "node": "name", "name": "change", "value": "ada"})
     patch = await session.recv()
     assert sorted(patch["ops"], key=lambda op: op["id"]) == [

@@ -31,7 +31,6 @@ def bump(ui):
     count.set(count.value + 1)
 
 
-
 async def test_a_push_from_another_thread_reaches_the_connected_browser():
     assert get_channel_layer().capacity == 1 and get_channel_layer().expiry == 1
     session, welcome, snapshot = await Session.open()
@@ -47,7 +46,7 @@ async def test_a_push_from_another_thread_reaches_the_connected_browser():
 
 
 async def test_a_burst_of_pushes_past_the_layers_capacity_arrives_whole_and_in_order():
-    session, welcome, snapshot = await Session.open()
+    session, welcome, _snapshot = await Session.open()
     await asyncio.gather(*(updates.apush(welcome["session"], bump) for _ in range(5)))
     patches = [await session.recv() for _ in range(5)]
     assert [p["seq"] for p in patches] == [3, 4, 5, 6, 7]
@@ -56,7 +55,7 @@ async def test_a_burst_of_pushes_past_the_layers_capacity_arrives_whole_and_in_o
 
 
 async def test_a_lost_wake_is_made_good_by_the_next_frame():
-    session, welcome, snapshot = await Session.open()
+    session, welcome, _snapshot = await Session.open()
     layer = get_channel_layer()
     # Leave the group as a wake that expired or was dropped would: no wake arrives.
     group = updates.group("default", welcome["session"])
@@ -67,7 +66,9 @@ async def test_a_lost_wake_is_made_good_by_the_next_frame():
     assert await session.comm.receive_nothing(timeout=0.3)
     await session.send({"type": "ping", "id": 1})
     patch, pong = await session.recv(), await session.recv()
-    assert patch["type"] == "ui.patch" and "event" not in patch and pong == {"type": "pong", "id": 1}
+    assert (
+        patch["type"] == "ui.patch" and "event" not in patch and pong == {"type": "pong", "id": 1}
+    )
     await session.close()
 
 
