@@ -35,6 +35,7 @@ FIXTURES = {
     "failing-handler": "/failing-handler",
     "tree-echo": "/tree-echo",
     "ledger": "/ledger",
+    "input": "/input",
 }
 
 
@@ -59,6 +60,7 @@ class FakeSession:
         self.owner: FakeConnection | None = None  # the connection it is attached to
         self.echo: list[dict[str, Any]] = []  # tree-echo: the children last set
         self.ledger: list[str] = []  # ledger: the applied appends
+        self.text = ""  # input: what the field holds
 
 
 class FakeConnection:
@@ -112,6 +114,11 @@ class FakeConnection:
                        for i, s in enumerate(self.session.ledger, start=1)]
             return {"id": "ledger", "type": "Probe", "children": [
                 {"id": "entries", "type": "Column", "children": entries}]}
+        if self.fixture == "input":
+            text = self.session.text
+            return {"id": "in", "type": "Column", "children": [
+                {"id": "name", "type": "TextInput", "props": {"label": "Name", "value": text}},
+                {"id": "greeting", "type": "Text", "props": {"text": f"Hello, {text}!"}}]}
         if self.fixture == "unknown-component":
             return {"id": "r", "type": "Column", "children": [
                 {"id": "r.spark", "type": "Sparkline", "props": {"values": [1, 2, 3]},
@@ -208,7 +215,8 @@ class FakeConnection:
         return [self.msg(self.welcome_body()), self.snapshot()], None
 
     def welcome_body(self, resumed: bool = False) -> dict[str, Any]:
-        return {"type": "welcome", "version": "1.0", "session": "fake-1", "token": self.session.token,
+        return {"type": "welcome", "version": "1.0", "session": "fake-" + self.session.token[-10:],
+                "token": self.session.token,
                 "resumed": resumed, "limits": {"max_frame_bytes": MAX_FRAME, "max_events_per_second": RATE,
                                                "heartbeat_seconds": 20, "max_tree_nodes": self.max_nodes(),
                                                "replay_messages": 256, "resume_seconds": 120}}
@@ -284,6 +292,14 @@ class FakeConnection:
             entry = {"id": f"e{len(self.session.ledger)}", "type": "Text", "props": {"text": m["value"]}}
             return [self.msg({"type": "ui.patch", "base": self.rev - 1, "rev": self.rev, "event": m["id"],
                               "ops": [{"id": "entries", "insert": entry, "index": len(self.session.ledger) - 1}]})], None
+        if self.fixture == "input" and m["node"] == "name" and m["name"] == "change":
+            if not isinstance(m.get("value"), str):
+                return [self.error("handler_error", event=m["id"])], None
+            self.session.text = m["value"]
+            self.rev += 1
+            return [self.msg({"type": "ui.patch", "base": self.rev - 1, "rev": self.rev, "event": m["id"], "ops": [
+                {"id": "name", "set": {"value": m["value"]}},
+                {"id": "greeting", "set": {"text": f"Hello, {m['value']}!"}}]})], None
         if node["type"] != "Button" or m["name"] != "click":
             return [self.error("unknown_event", event=m["id"])], None
         if node.get("props", {}).get("disabled") is True:
