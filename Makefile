@@ -63,6 +63,15 @@ test-conformance: build
 	  --report out/conformance/server.ndjson --summary out/conformance/server.md --junit out/conformance/server.xml --html out/conformance/server.html
 	.venv/bin/phloem-conformance run --target renderer --adapter "$(PY) conformance/adapters/react.py" \
 	  --report out/conformance/renderer.ndjson --summary out/conformance/renderer.md --junit out/conformance/renderer.xml --html out/conformance/renderer.html
+	.venv/bin/phloem-conformance trace > out/conformance/trace.md
+	.venv/bin/phloem-conformance generate --seed 1 --count 200 --target sdk --adapter "$(PY) sdk-python/conformance_adapter.py" \
+	  --out out/conformance/generated-sdk --report out/conformance/generated-sdk.ndjson
+	.venv/bin/phloem-conformance generate --seed 1 --count 40 --target server --adapter "$(PY) reference-server/conformance_adapter.py" \
+	  --out out/conformance/generated-server --report out/conformance/generated-server.ndjson
+	.venv/bin/phloem-conformance chaos --target sdk --adapter "$(PY) sdk-python/conformance_adapter.py" --seed 1 --runs 1000 \
+	  --out out/conformance/chaos-sdk.json
+	.venv/bin/phloem-conformance chaos --target server --adapter "$(PY) reference-server/conformance_adapter.py" --seed 1 --runs 1000 \
+	  --out out/conformance/chaos-server.json
 
 # The suite tests itself: every deliberately broken variant of the reference server and
 # renderer must be caught (the SDK's mutants run inside pytest, conformance/tests/test_mutants.py).

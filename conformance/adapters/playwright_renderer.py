@@ -68,13 +68,24 @@ SNAPSHOT_JS = r"""
   // nested node): a TextInput may wrap its <input> in a <label>, a Link its <a>.
   const own = (el, selector) => el.matches(selector) ? el
       : [...el.querySelectorAll(selector)].find((d) => d.closest(NODE) === el) || null;
+  const CONTROL_ROLES = new Set(["button", "link", "textbox", "checkbox"]);
   const FIELD = "input:not([type=button]):not([type=submit]):not([type=checkbox]):not([type=radio]), textarea";
+  // ARIA roles (the first token of an explicit `role`) that name a Phloem projection role;
+  // "none"/"presentation" remove the element's own semantics, so the tag decides.
+  const ARIA = { link: "link", button: "button", textbox: "textbox", searchbox: "textbox",
+                 checkbox: "checkbox", switch: "checkbox", group: "group", region: "group",
+                 paragraph: "text", heading: "text" };
+  const explicitRole = (el) => {
+    const token = (el.getAttribute("role") || "").trim().split(/\s+/)[0];
+    return token && token !== "none" && token !== "presentation" ? (ARIA[token] ?? token) : null;
+  };
+  const LINK = "a, [role=link]";  // an <a> with or without href: a refused URL keeps role link
   const roleOf = (el, kids) => {
-    const explicit = el.getAttribute("role");
+    const explicit = explicitRole(el);
     if (explicit) return explicit;
     const tag = el.tagName;
     if (tag === "BUTTON" || (tag === "INPUT" && ["button", "submit"].includes(el.type))) return "button";
-    if (own(el, "a")) return "link";  // with or without href: a refused URL keeps role link
+    if (own(el, LINK)) return "link";
     if (own(el, FIELD)) return "textbox";
     if (TEXT_TAGS.has(tag)) return "text";
     if (kids.length === 0 && ownText(el)) return "text";
@@ -92,7 +103,7 @@ SNAPSHOT_JS = r"""
     return null;
   };
   const accessibleName = (el, role) => {
-    const control = role === "textbox" ? own(el, FIELD) : role === "link" ? own(el, "a") : null;
+    const control = role === "textbox" ? own(el, FIELD) : role === "link" ? own(el, LINK) : null;
     return labelOf(el) ?? (control && control !== el ? labelOf(control) : null)
         ?? (control && control.placeholder && !ownText(el) ? control.placeholder : null) ?? ownText(el);
   };
@@ -101,16 +112,21 @@ SNAPSHOT_JS = r"""
     const type = el.getAttribute("data-node-type");
     const role = roleOf(el, kids);
     const node = { id: el.getAttribute("data-node-id"), type, role };
-    const text = ownText(el);
+    // Controls and links project a name, never a text (spec: component projection tables); a
+    // TextInput's visible label is its name, a Link's visible text its name.
+    const control = CONTROL_ROLES.has(role);
+    const text = control ? "" : ownText(el);
     if (text) node.text = text;
-    if (["button", "link", "textbox", "checkbox"].includes(role)) node.name = accessibleName(el, role);
+    if (control) node.name = accessibleName(el, role);
     const field = role === "textbox" ? own(el, FIELD) : null;
     if (field) node.value = field.value;  // what the field displays, not its attribute
-    const anchor = role === "link" ? own(el, "a") : null;
+    const anchor = role === "link" ? own(el, "a") : null;  // an element with role link has no href
     if (anchor && anchor.hasAttribute("href")) node.href = anchor.href;  // resolved against the page
-    const control = field || el;
-    if ("disabled" in control || el.hasAttribute("aria-disabled")) {
-      node.enabled = !(control.disabled || el.getAttribute("aria-disabled") === "true");
+    // Enabled state belongs to controls that take input (a Link has none, even when
+    // aria-disabled marks one that leads nowhere).
+    const target = field || el;
+    if (role !== "link" && ("disabled" in target || el.hasAttribute("aria-disabled"))) {
+      node.enabled = !(target.disabled || el.getAttribute("aria-disabled") === "true");
     }
     if (el.hasAttribute("data-fallback") || !known.has(type)) node.fallback = true;
     node.children = kids.map(build);

@@ -162,13 +162,17 @@ describe("Link", () => {
     "vbscript:msgbox(1)",
     "file:///etc/passwd",
     "http://[not a host",
-  ])("%j is shown as plain text, not a link", (href) => {
+  ])("%j is shown as plain text: an <a> without href that leads nowhere", (href) => {
     const { byId, container } = setup(page(href));
     const el = byId("l");
-    expect(el?.tagName).toBe("SPAN");
+    expect(el?.tagName).toBe("A");
     expect(el?.hasAttribute("href")).toBe(false);
+    expect(el?.getAttribute("role")).toBe("link");
+    expect(el?.getAttribute("aria-disabled")).toBe("true");
+    expect(el?.hasAttribute("target")).toBe(false);
+    expect(el?.hasAttribute("rel")).toBe(false);
     expect(el?.textContent).toBe("docs");
-    expect(container.querySelector("a")).toBeNull();
+    expect(container.querySelector("[href]")).toBeNull();
   });
 });
 

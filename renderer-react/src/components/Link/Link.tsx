@@ -3,17 +3,20 @@ import { safeHref } from "../../core/url";
 import type { NodeProps } from "../../registry";
 
 /**
- * A hyperlink to `href` resolved against the page, opening in a new tab without access to
- * this one (PHL-COMP-023); plain text when the scheme is not http, https or mailto (PHL-SEC-003).
+ * A hyperlink to `href` resolved against the page, opening in a new tab without an opener or
+ * a referrer (PHL-COMP-023). When the scheme is not http, https or mailto (PHL-SEC-003) it is
+ * plain text: an `<a>` with no `href` attribute at all, so no click and no keyboard shortcut
+ * can follow it, marked `role="link"` and `aria-disabled` (a link that leads nowhere), with no
+ * `target` or `rel` either. Its projection keeps role `link`; only `href` is absent.
  */
 export function Link({ props, attrs }: NodeProps<LinkProps>) {
   const text = typeof props.text === "string" ? props.text : "";
   const href = safeHref(props.href, document.baseURI);
   if (href === null) {
     return (
-      <span {...attrs} className="ph-link ph-link--inert">
+      <a {...attrs} className="ph-link ph-link--inert" role="link" aria-disabled="true">
         {text}
-      </span>
+      </a>
     );
   }
   return (
