@@ -235,8 +235,8 @@ class BrowserRenderer:
         return {}
 
     def type(self, action: dict[str, Any]) -> dict[str, Any]:
-        """Type ``text`` into the node's text field keystroke by keystroke, as a user would
-        (``clear``: select all and delete first). A disabled field is typed at too: focus does
+        """Type ``text`` at the end of the node's text field keystroke by keystroke, as a user
+        would (``clear``: select all and delete first). A disabled field is typed at too: focus does
         not land and the keys go nowhere, as for a user (nothing must be sent)."""
         node = self.page.locator(f'[data-node-id="{action["type"]}"]')
         node.wait_for(state="visible", timeout=self.args.action_timeout_ms)
@@ -251,6 +251,8 @@ class BrowserRenderer:
         if action.get("clear"):
             field.press("ControlOrMeta+a")
             field.press("Backspace")
+        else:
+            field.press("End")  # the text goes after what the field holds, wherever the click landed
         field.press_sequentially(action["text"], delay=delay, timeout=self.args.action_timeout_ms)
         return {}
 
