@@ -10,6 +10,9 @@ fresh) and stops on `bye`. Everything else goes to stderr.
 WebSocket upgrade to be that user (fixture `private`, PHL-SEC-007/008). The adapter writes the
 Django session straight into the server's database, sharing its SECRET_KEY.
 
+`{"cmd": "control", "op": "advance", "seconds": S}` waits S seconds (at most 5): the server's
+clock is the wall clock. A longer advance is answered unsupported (the case is N/A).
+
     python reference-server/conformance_adapter.py [--server daphne|uvicorn]
 """
 
@@ -25,12 +28,14 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_APPS = REPO / "sdk-python" / "fixtures" / "apps.py"
+MAX_WAIT_SECONDS = 5  # `control: {advance}` waits; longer advances are answered unsupported
 
 
 def _fixtures() -> tuple[str, ...]:
@@ -168,6 +173,20 @@ def handle(server: Server, command: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(user, str) or not user:
             return {"ok": False, "error": "login needs a user key (a non-empty string)"}
         return {"ok": True, "headers": server.login(user)}
+    if cmd == "control":
+        # The server runs on the wall clock, so moving its clock on means waiting. Short waits
+        # only (a heartbeat case's few seconds); longer ones are N/A, not minutes of sleep.
+        seconds = command.get("seconds")
+        if command.get("op") != "advance" or not isinstance(seconds, (int, float)):
+            return {"ok": False, "unsupported": True, "error": "only advance is supported"}
+        if isinstance(seconds, bool) or not 0 <= seconds <= MAX_WAIT_SECONDS:
+            return {
+                "ok": False,
+                "unsupported": True,
+                "error": f"the wall clock is advanced by waiting, at most {MAX_WAIT_SECONDS} s",
+            }
+        time.sleep(seconds)
+        return {"ok": True}
     if cmd in ("close", "bye"):
         if cmd == "bye":
             server.stop()

@@ -138,7 +138,17 @@ class Adapter:
             if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
                 return {"ok": False, "error": f"advance needs seconds >= 0, not {seconds!r}"}
             self.now += seconds
-            return {"ok": True}
+            # What the connections do meanwhile: one silent for three heartbeat intervals is
+            # closed with 4000 (PHL-PING-005); its name then opens a new connection.
+            closed: dict[str, dict[str, Any]] = {}
+            for conn_name, conn in list(self.conns.items()):
+                out = conn.poll(self.now)
+                if out.close is not None:
+                    closed[conn_name] = {"frames": out.frames, "close": out.close}
+                    self._connect(conn_name)
+            main = closed.pop("main", {"frames": [], "close": None})
+            self.elsewhere.update(closed)
+            return self._reply("main", {"ok": True, **main})
         if name == "close":
             self.hub = None
             self.conns, self.users, self.elsewhere = {}, {}, {}

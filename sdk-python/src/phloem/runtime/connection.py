@@ -35,18 +35,25 @@ class Output(NamedTuple):
 
 _NOTHING = Output([])
 _SUPERSEDED_CLOSE = 1001  # PHL-DELIV-011: the session carries on over a newer connection
+_SILENT_CLOSE = 4000  # PHL-PING-005: presumed dead; the session waits for a resume
+SILENT_HEARTBEATS = 3  # heartbeat intervals without a frame before a connection is presumed dead
 
 
 class Connection:
     __slots__ = (
-        "_actions", "_hub", "_outbox", "_superseded", "on_superseded", "session", "state",
-        "user", "user_name",
+        "_actions", "_heard", "_hub", "_outbox", "_superseded", "on_superseded", "session",
+        "state", "user", "user_name",
     )  # fmt: skip
 
     def __init__(
-        self, hub: Hub, user: Hashable | None = None, user_name: str | None = None
+        self,
+        hub: Hub,
+        user: Hashable | None = None,
+        user_name: str | None = None,
+        now: float = 0.0,
     ) -> None:
         self._hub = hub
+        self._heard = now  # when the last frame arrived (the connection opened, at first)
         self.state: State = AWAIT_HELLO
         self.session: Session | None = None
         self.user = user  # opaque key of the authenticated user, None when anonymous
@@ -80,6 +87,7 @@ class Connection:
     def receive(self, frame: str | bytes, now: float) -> Output:
         """Handle one frame from the client. The output starts with the frames of updates
         queued since the shell last drained (they come first: their seqs are lower)."""
+        self._heard = now
         out = self._receive(frame, now)
         if self._outbox:
             pending = self.drain()
@@ -91,6 +99,21 @@ class Connection:
         connection and not yet sent; the shell sends them in order."""
         frames, self._outbox = self._outbox, []
         return Output(frames)
+
+    def deadline(self) -> float:
+        """When :meth:`poll` will close this connection unless a frame arrives first."""
+        limits = self.session.limits if self.session is not None else self._hub.limits
+        return self._heard + SILENT_HEARTBEATS * limits.heartbeat_seconds
+
+    def poll(self, now: float) -> Output:
+        """What the connection does at ``now`` without a frame: a connection that has been
+        silent for three heartbeat intervals is presumed dead and closed with 4000, its
+        session kept for resume (PHL-PING-005). The shell calls it from a timer (at
+        :meth:`deadline`, or periodically); it is idempotent."""
+        if self.state is CLOSED or self._superseded or now < self.deadline():
+            return _NOTHING
+        self._step("disconnect", None, now)
+        return Output([], _SILENT_CLOSE)
 
     def _receive(self, frame: str | bytes, now: float) -> Output:
         if self._superseded:

@@ -64,7 +64,7 @@ class Hub:
         what the app sees as ``ui.user`` (default ``str(user)``)."""
         if user is not None and user_name is None:
             user_name = str(user)
-        return Connection(self, user, user_name)
+        return Connection(self, user, user_name, now)
 
     # --- server-initiated updates (design §5) ---------------------------------------------
 
