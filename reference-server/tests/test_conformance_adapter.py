@@ -34,7 +34,7 @@ async def test_adapter_serves_fixtures_across_cases_until_bye():
         assert hello["ok"] and hello["role"] == "server"
         assert set(hello["fixtures"]) == {
             "counter", "disabled-button", "dismiss", "failing-handler", "unknown-component",
-            "input", "input-upper", "tree-echo", "ledger", "small-buffer", "private", "fallback",
+            "input", "input-upper", "tree-echo", "ledger", "small-buffer", "private", "fallback", "fast-heartbeat",
         }  # fmt: skip
         for case, fixture in enumerate(["counter", "unknown-component"]):
             opened = adapter(cmd="open", case=str(case), fixture=fixture)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import yaml
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, re_path
+from phloem import App
 from phloem.protocol.catalog import CORE
 from phloem.protocol.version import SUPPORTED_VERSIONS
 
@@ -31,7 +32,8 @@ FEATURES: tuple[str, ...] = ()
 ALLOW = "GET, HEAD"
 OPENAPI = Path(__file__).with_name("openapi.yaml")
 
-View = Callable[[HttpRequest], Awaitable[HttpResponse]]
+# A coroutine function, not any awaitable: Django's path() tells async views apart by that.
+View = Callable[[HttpRequest], Coroutine[Any, Any, HttpResponse]]
 
 
 def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
@@ -105,7 +107,7 @@ async def pages(request: HttpRequest) -> object:
     }
 
 
-def _page(app: Any, route: str, fn: Callable[..., object]) -> dict[str, object]:
+def _page(app: App, route: str, fn: Callable[..., object]) -> dict[str, object]:
     doc = inspect.getdoc(fn)
     options = app.page_options(route)
     return {

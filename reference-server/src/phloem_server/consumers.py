@@ -28,11 +28,16 @@ async def close_all(code: int = GOING_AWAY) -> None:
             log.debug("could not close a connection on shutdown", exc_info=True)
 
 
-class PhloemConsumer(AsyncWebsocketConsumer):
+# Channels ships no type information (channels-stubs requires django-stubs<6, which needs
+# mypy<1.20), so the base class is Any to mypy.
+class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     app_key = registry.DEFAULT  # which served app; set per route with as_asgi(app_key=...)
     conn: Any = None
     session: str | None = None
     superseded: asyncio.Task[None] | None = None  # the 1001 close, once another took over
+    silence: asyncio.TimerHandle | None = None  # fires at the connection's deadline (PHL-PING-005)
+    silence_at = 0.0  # when `silence` fires (time.monotonic)
+    silent_close: asyncio.Task[None] | None = None  # the 4000 close of a silent connection
 
     def __init__(self, app_key: str | None = None, **kwargs: Any) -> None:
         # Channels' consumers ignore as_asgi's keywords; this one is ours.
@@ -67,6 +72,30 @@ class PhloemConsumer(AsyncWebsocketConsumer):
         self.conn.on_superseded = self._superseded
         await self.accept(SUBPROTOCOL)
         _open.add(self)
+        self._watch_silence()
+
+    def _watch_silence(self) -> None:
+        # One timer per connection, re-armed when it fires: frames move the deadline on
+        # (Connection.receive) without touching the timer, so a busy connection costs nothing.
+        # Only a deadline that came closer (the page's heartbeat is shorter than the server's
+        # default, known once the hello picked the page) re-arms it early.
+        if self.silence is not None:
+            self.silence.cancel()
+        deadline = self.conn.deadline()
+        self.silence_at = deadline
+        delay = max(0.0, deadline - time.monotonic())
+        self.silence = asyncio.get_running_loop().call_later(delay, self._check_silence)
+
+    def _check_silence(self) -> None:
+        out = self.conn.poll(time.monotonic())
+        if out.close is None:
+            if not self.conn.closed:
+                self._watch_silence()
+            return
+        # Silent for three heartbeat intervals: presumed dead, closed with 4000, the session
+        # kept for the resume (PHL-PING-005).
+        log.info("closing a connection silent for three heartbeat intervals (4000)")
+        self.silent_close = asyncio.get_running_loop().create_task(self.close(out.close))
 
     async def websocket_receive(self, message: dict[str, Any]) -> None:
         text = message.get("text")
@@ -83,6 +112,8 @@ class PhloemConsumer(AsyncWebsocketConsumer):
             await self.send(frame)
         if out.close is not None:
             await self.close(out.close)
+        elif self.conn.deadline() < self.silence_at:
+            self._watch_silence()
         session = self.conn.session
         if session is not None and self.session is None:
             self.session = session.id
@@ -102,6 +133,8 @@ class PhloemConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         _open.discard(self)
+        if self.silence is not None:
+            self.silence.cancel()
         if self.conn is not None:
             self.conn.disconnect(time.monotonic())
             # A superseded connection's session lives on elsewhere: its record stays open.

@@ -100,6 +100,11 @@ class Connection:
         frames, self._outbox = self._outbox, []
         return Output(frames)
 
+    @property
+    def closed(self) -> bool:
+        """The connection has ended (disconnected, closed by the server, or superseded)."""
+        return self.state is CLOSED or self._superseded
+
     def deadline(self) -> float:
         """When :meth:`poll` will close this connection unless a frame arrives first."""
         limits = self.session.limits if self.session is not None else self._hub.limits
@@ -110,7 +115,7 @@ class Connection:
         silent for three heartbeat intervals is presumed dead and closed with 4000, its
         session kept for resume (PHL-PING-005). The shell calls it from a timer (at
         :meth:`deadline`, or periodically); it is idempotent."""
-        if self.state is CLOSED or self._superseded or now < self.deadline():
+        if self.closed or now < self.deadline():
             return _NOTHING
         self._step("disconnect", None, now)
         return Output([], _SILENT_CLOSE)
