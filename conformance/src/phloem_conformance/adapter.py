@@ -73,7 +73,9 @@ class Adapter:
         except (BrokenPipeError, ConnectionResetError) as exc:
             raise AdapterError(f"adapter exited ({exc}){self._tail()}") from None
         except TimeoutError:
-            raise AdapterError(f"adapter did not answer {command['cmd']!r} within {timeout:.0f} s{self._tail()}") from None
+            raise AdapterError(
+                f"adapter did not answer {command['cmd']!r} within {timeout:.0f} s{self._tail()}"
+            ) from None
         if not raw:
             await asyncio.sleep(0)  # let the exit status arrive
             raise AdapterError(f"adapter exited (status {self.process.returncode}){self._tail()}")

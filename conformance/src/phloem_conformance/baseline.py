@@ -42,8 +42,10 @@ def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise BaselineError(f"{path}: {exc}") from None
-    errors = [f"{path}/{'/'.join(str(p) for p in e.absolute_path)}: {e.message}"
-              for e in suite_schema("baseline").iter_errors(data)]
+    errors = [
+        f"{path}/{'/'.join(str(p) for p in e.absolute_path)}: {e.message}"
+        for e in suite_schema("baseline").iter_errors(data)
+    ]
     if errors:
         raise BaselineError("\n".join(errors))
     entries: dict[str, dict[str, Any]] = {}
@@ -54,8 +56,9 @@ def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
     return entries
 
 
-def apply_baseline(results: list[CaseResult], entries: dict[str, dict[str, Any]],
-                   known: list[Case]) -> list[BaselineProblem]:
+def apply_baseline(
+    results: list[CaseResult], entries: dict[str, dict[str, Any]], known: list[Case]
+) -> list[BaselineProblem]:
     """Turn expected failures into XFAIL (in place); the entries that fail the run.
 
     ``known`` is every case of the suite (before ``--case`` filtering): an entry naming none of
@@ -64,23 +67,38 @@ def apply_baseline(results: list[CaseResult], entries: dict[str, dict[str, Any]]
     known_ids = {c.id for c in known}
     for case_id in entries:
         if case_id not in known_ids:
-            problems.append(BaselineProblem(case_id, "stale", f"stale baseline entry: no case {case_id!r}"))
+            problems.append(
+                BaselineProblem(case_id, "stale", f"stale baseline entry: no case {case_id!r}")
+            )
     for result in results:
         entry = entries.get(result.case.id)
         if entry is None or result.status == "N/A":
             continue
-        note = {"expect": entry["expect"], "reason": entry["reason"], "actual": result.status,
-                **({"issue": entry["issue"]} if "issue" in entry else {})}
+        note = {
+            "expect": entry["expect"],
+            "reason": entry["reason"],
+            "actual": result.status,
+            **({"issue": entry["issue"]} if "issue" in entry else {}),
+        }
         if entry["hash"] != result.case.hash:
             note["outcome"] = "retriage"
-            problems.append(BaselineProblem(
-                result.case.id, "retriage",
-                f"re-triage: case changed since the baseline was written (baseline {entry['hash'][:15]}…, "
-                f"case {result.case.hash[:15]}…, rev {result.case.data['rev']}); it is {result.status}"))
+            problems.append(
+                BaselineProblem(
+                    result.case.id,
+                    "retriage",
+                    f"re-triage: case changed since the baseline was written (baseline {entry['hash'][:15]}…, "
+                    f"case {result.case.hash[:15]}…, rev {result.case.data['rev']}); it is {result.status}",
+                )
+            )
         elif result.status == "PASS":
             note["outcome"] = "stale"
-            problems.append(BaselineProblem(
-                result.case.id, "stale", f"stale baseline entry: expected {entry['expect']}, the case now passes"))
+            problems.append(
+                BaselineProblem(
+                    result.case.id,
+                    "stale",
+                    f"stale baseline entry: expected {entry['expect']}, the case now passes",
+                )
+            )
         elif result.status in EXPECTED[entry["expect"]]:
             note["outcome"] = "xfail"
             result.status = "XFAIL"
@@ -90,7 +108,9 @@ def apply_baseline(results: list[CaseResult], entries: dict[str, dict[str, Any]]
     return problems
 
 
-def baseline_from_report(report: Path, previous: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def baseline_from_report(
+    report: Path, previous: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """A baseline listing the MUST cases of an NDJSON report that did not pass (FAIL, ERROR: fail;
     SKIP: skip; XFAIL: as before). Reasons and issues of ``previous`` entries are kept."""
     previous = previous or {}
@@ -124,6 +144,8 @@ def baseline_from_report(report: Path, previous: dict[str, dict[str, Any]] | Non
 
 
 def dump_baseline(baseline: dict[str, Any]) -> str:
-    header = ("# phloem-conformance expected failures (schemas/baseline.schema.json).\n"
-              "# Written by `phloem-conformance baseline update`; give each entry a real reason and issue.\n")
+    header = (
+        "# phloem-conformance expected failures (schemas/baseline.schema.json).\n"
+        "# Written by `phloem-conformance baseline update`; give each entry a real reason and issue.\n"
+    )
     return header + yaml.safe_dump(baseline, sort_keys=False, allow_unicode=True, width=120)

@@ -23,7 +23,9 @@ def bundle(cases: list[Case]) -> dict[str, Any]:
         {"id": c.id, "rev": c.data["rev"], "hash": c.hash, "area": c.area, "case": c.data}
         for c in sorted(cases, key=lambda c: c.id)
     ]
-    digest = hashlib.sha256(canonical_json([[e["id"], e["hash"]] for e in entries]).encode()).hexdigest()
+    digest = hashlib.sha256(
+        canonical_json([[e["id"], e["hash"]] for e in entries]).encode()
+    ).hexdigest()
     return {
         "bundle_version": BUNDLE_VERSION,
         "suite": {"name": "phloem-conformance", "version": __version__},

@@ -13,8 +13,25 @@ import yaml
 from .matching import walk_variables
 from .schemas import suite_dir, suite_schema
 
-STEP_KINDS = ("c2s", "c2s_raw", "s2c", "s2c_raw", "user", "render", "barrier", "close", "reconnect", "connect", "burst",
-              "control", "c2s_close", "audit", "any_order", "interleave", "repeat")
+STEP_KINDS = (
+    "c2s",
+    "c2s_raw",
+    "s2c",
+    "s2c_raw",
+    "user",
+    "render",
+    "barrier",
+    "close",
+    "reconnect",
+    "connect",
+    "burst",
+    "control",
+    "c2s_close",
+    "audit",
+    "any_order",
+    "interleave",
+    "repeat",
+)
 # Steps that only make sense for some roles when the step does not say otherwise.
 DEFAULT_STEP_ROLES = {
     "user": ("renderer",),
@@ -30,7 +47,9 @@ DEFAULT_STEP_ROLES = {
 }
 
 
-def default_roles(kind: str, step: dict[str, Any], case_roles: list[str]) -> tuple[str, ...] | list[str]:
+def default_roles(
+    kind: str, step: dict[str, Any], case_roles: list[str]
+) -> tuple[str, ...] | list[str]:
     """The roles a step applies to when it does not say. ``connect: {as: NAME}`` (a named
     connection) is for server and sdk; ``connect: {status}`` (an upgrade probe) for server."""
     if kind == "connect" and "as" in step["connect"]:
@@ -100,11 +119,16 @@ def lint(cases: list[Case]) -> list[str]:
     seen: dict[str, Path] = {}
     for case in cases:
         where = str(case.path)
-        booleans = [i for i, step in enumerate(case.data.get("steps") or []) if isinstance(step, dict)
-                    and any(isinstance(k, bool) for k in step)]
+        booleans = [
+            i
+            for i, step in enumerate(case.data.get("steps") or [])
+            if isinstance(step, dict) and any(isinstance(k, bool) for k in step)
+        ]
         if booleans:  # YAML 1.1 reads a bare `on:` key as true
-            problems += [f'{where}/steps/{i}: a boolean key: write "on": NAME (quoted), not on: NAME'
-                         for i in booleans]
+            problems += [
+                f'{where}/steps/{i}: a boolean key: write "on": NAME (quoted), not on: NAME'
+                for i in booleans
+            ]
             continue
         for error in validator.iter_errors(case.data):
             pointer = "/" + "/".join(str(p) for p in error.absolute_path)
@@ -123,5 +147,7 @@ def lint(cases: list[Case]) -> list[str]:
                     if var_kind == "bind":
                         bound.add(name)
                     elif name not in bound:
-                        problems.append(f"{where}/steps/{index}: $ref:{name} before $bind:{name} ({role})")
+                        problems.append(
+                            f"{where}/steps/{index}: $ref:{name} before $bind:{name} ({role})"
+                        )
     return problems

@@ -69,8 +69,13 @@ class SdkChannel(Channel):
 
     live = False
 
-    def __init__(self, adapter: Adapter, timeout: float, name: str = "main",
-                 peers: dict[str, SdkChannel] | None = None) -> None:
+    def __init__(
+        self,
+        adapter: Adapter,
+        timeout: float,
+        name: str = "main",
+        peers: dict[str, SdkChannel] | None = None,
+    ) -> None:
         self.adapter = adapter
         self.timeout = timeout
         self.name = name
@@ -92,6 +97,11 @@ class SdkChannel(Channel):
         if self.closed:
             return
         reply = await self.adapter.request(self._command(command), self.timeout)
+        self.deliver_all(reply)
+
+    def deliver_all(self, reply: dict[str, Any]) -> None:
+        """Queue a reply's frames and close for this connection, and its ``elsewhere`` for
+        the other named connections of the case."""
         self.deliver(reply)
         for name, other in (reply.get("elsewhere") or {}).items():
             if name in self.peers and isinstance(other, dict):
@@ -117,7 +127,9 @@ class SdkChannel(Channel):
         reply = await self.adapter.exchange(command, self.timeout)
         if reply.get("ok") is True:
             return True
-        if reply.get("unsupported") is True or str(reply.get("error", "")).lower().startswith("unknown command"):
+        if reply.get("unsupported") is True or str(reply.get("error", "")).lower().startswith(
+            "unknown command"
+        ):
             return False
         raise AdapterError(f"adapter refused 'connect': {reply.get('error')}")
 
@@ -208,8 +220,9 @@ class ClientSocketChannel(_SocketChannel):
         self.headers = headers or {}  # sent with every upgrade (an authenticated user's cookie)
 
     @classmethod
-    async def open(cls, url: str, origin: str | None, timeout: float,
-                   headers: dict[str, str] | None = None) -> ClientSocketChannel:
+    async def open(
+        cls, url: str, origin: str | None, timeout: float, headers: dict[str, str] | None = None
+    ) -> ClientSocketChannel:
         channel = cls(url, origin, headers)
         await channel._connect(timeout)
         return channel
@@ -310,8 +323,9 @@ class UpgradeAnswer:
     headers: dict[str, str]
 
 
-async def probe_upgrade(url: str, origin: str | None, subprotocols: list[str],
-                        timeout: float) -> UpgradeAnswer:
+async def probe_upgrade(
+    url: str, origin: str | None, subprotocols: list[str], timeout: float
+) -> UpgradeAnswer:
     """Send one WebSocket upgrade request by hand and return the HTTP status line's code.
 
     A raw request, so that any answer (101, 403, 400...) is observed as it is, whatever a
@@ -332,7 +346,9 @@ async def probe_upgrade(url: str, origin: str | None, subprotocols: list[str],
         lines.append(f"Origin: {origin}")
     if subprotocols:
         lines.append(f"Sec-WebSocket-Protocol: {', '.join(subprotocols)}")
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port, ssl=ssl), timeout)
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(parts.hostname, port, ssl=ssl), timeout
+    )
     try:
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
         await writer.drain()

@@ -59,10 +59,12 @@ class Stats:
 
     def summary(self) -> str:
         rate = self.runs / self.seconds if self.seconds else 0.0
-        return (f"chaos ({self.target}, seed {self.seed}): {self.runs} runs of {self.appends} appends, "
-                f"{self.drops} drops · messages lost {self.seq_gaps} · events lost {self.events_lost} · "
-                f"events doubled {self.events_doubled} · mismatches {self.mismatches} · "
-                f"{self.seconds:.1f} s ({rate:.0f} runs/s)")
+        return (
+            f"chaos ({self.target}, seed {self.seed}): {self.runs} runs of {self.appends} appends, "
+            f"{self.drops} drops · messages lost {self.seq_gaps} · events lost {self.events_lost} · "
+            f"events doubled {self.events_doubled} · mismatches {self.mismatches} · "
+            f"{self.seconds:.1f} s ({rate:.0f} runs/s)"
+        )
 
 
 class Transport:
@@ -141,7 +143,9 @@ class SocketTransport(Transport):
 class Client:
     """A correct client of the ledger: tracks seq, applies patches, resumes, resends."""
 
-    def __init__(self, transport: Transport, rng: random.Random | None, stats: Stats, path: str | None) -> None:
+    def __init__(
+        self, transport: Transport, rng: random.Random | None, stats: Stats, path: str | None
+    ) -> None:
         self.t = transport
         self.rng = rng  # None: the undisturbed run
         self.stats = stats
@@ -215,9 +219,13 @@ class Client:
             raise ChaosFailure(f"expected a welcome, got {welcome}")
         if welcome.get("resumed") is not True:
             raise ChaosFailure("the session was not resumed")
-        self.process(welcome)  # PHL-DELIV-005: welcome at resume.seq + 1, our tree is the one at resume.seq
+        self.process(
+            welcome
+        )  # PHL-DELIV-005: welcome at resume.seq + 1, our tree is the one at resume.seq
         await self.until_pong()  # the replay
-        for event_id, value in sorted(self.pending.items()):  # resent with their ids (PHL-DELIV-009)
+        for event_id, value in sorted(
+            self.pending.items()
+        ):  # resent with their ids (PHL-DELIV-009)
             await self.t.send(self.event(event_id, value))
 
     @staticmethod
@@ -293,16 +301,22 @@ async def chaos(target: str, command: str, seed: int, runs: int, appends: int) -
             if final != reference or applied != expected:
                 stats.mismatches += 1
                 if len(stats.failures) < 20:
-                    stats.failures.append({"run": run, "reason": "final tree differs from the undisturbed run's",
-                                           "applied": applied})
+                    stats.failures.append(
+                        {
+                            "run": run,
+                            "reason": "final tree differs from the undisturbed run's",
+                            "applied": applied,
+                        }
+                    )
     finally:
         stats.seconds = round(time.monotonic() - started, 3)
         await adapter.stop()
     return stats
 
 
-async def _one(adapter: Adapter, target: str, rng: random.Random | None, stats: Stats,
-               appends: int) -> tuple[Any, list[str]]:
+async def _one(
+    adapter: Adapter, target: str, rng: random.Random | None, stats: Stats, appends: int
+) -> tuple[Any, list[str]]:
     reply = await adapter.request({"cmd": "open", "case": "chaos", "fixture": "ledger"}, 30)
     transport: Transport
     if target == "sdk":
@@ -310,7 +324,9 @@ async def _one(adapter: Adapter, target: str, rng: random.Random | None, stats: 
     else:
         transport = SocketTransport(reply["url"], reply.get("origin"))
     try:
-        return await Client(transport, rng, stats, reply.get("path") if target == "server" else None).run(appends)
+        return await Client(
+            transport, rng, stats, reply.get("path") if target == "server" else None
+        ).run(appends)
     finally:
         await transport.finish()
         with contextlib.suppress(AdapterError):

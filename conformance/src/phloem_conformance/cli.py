@@ -33,17 +33,26 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--target", required=True, choices=["sdk", "server", "renderer"])
     run.add_argument("--adapter", required=True, help="shell command that starts the adapter")
     run.add_argument("--cases", type=Path, help="cases directory (default: the suite's)")
-    run.add_argument("--case", action="append", default=[], help="run only this case id (repeatable)")
+    run.add_argument(
+        "--case", action="append", default=[], help="run only this case id (repeatable)"
+    )
     run.add_argument("--schemas", help="protocol schemas directory (default: the bundled ones)")
     run.add_argument("--report", type=Path, help="write the NDJSON report here")
     run.add_argument("--summary", type=Path, help="write a Markdown summary here")
     run.add_argument("--junit", type=Path, help="write JUnit XML here")
     run.add_argument("--html", type=Path, help="write a self-contained HTML report here")
-    run.add_argument("--baseline", type=Path, help="expected failures (schemas/baseline.schema.json)")
+    run.add_argument(
+        "--baseline", type=Path, help="expected failures (schemas/baseline.schema.json)"
+    )
     run.add_argument("--timeout-factor", type=float, default=1.0, help="multiply every timeout")
-    run.add_argument("-v", "--verbose", action="store_true", help="print results and adapter stderr")
+    run.add_argument(
+        "-v", "--verbose", action="store_true", help="print results and adapter stderr"
+    )
 
-    mut = sub.add_parser("mutants", help="break an implementation through the mutating proxy; print the mutation score")
+    mut = sub.add_parser(
+        "mutants",
+        help="break an implementation through the mutating proxy; print the mutation score",
+    )
     mut.add_argument("--target", required=True, choices=["sdk", "server", "renderer"])
     mut.add_argument("--adapter", required=True, help="shell command that starts the real adapter")
     mut.add_argument("--mutant", action="append", default=[], help="only this mutant (repeatable)")
@@ -54,35 +63,56 @@ def main(argv: list[str] | None = None) -> int:
     lint_cmd = sub.add_parser("lint", help="check every case against the case schema and rules")
     lint_cmd.add_argument("--cases", type=Path)
 
-    trace_cmd = sub.add_parser("trace", help="requirements with no case, cases naming unknown ids "
-                               "(exit 1 when a MUST has no case or a case names an unknown id)")
+    trace_cmd = sub.add_parser(
+        "trace",
+        help="requirements with no case, cases naming unknown ids "
+        "(exit 1 when a MUST has no case or a case names an unknown id)",
+    )
     trace_cmd.add_argument("--cases", type=Path)
     trace_cmd.add_argument("--requirements", type=Path)
 
     base = sub.add_parser("baseline", help="expected-failure baselines")
     base_sub = base.add_subparsers(dest="baseline_command", required=True)
-    update = base_sub.add_parser("update", help="write a baseline from a report's MUST cases that did not pass")
+    update = base_sub.add_parser(
+        "update", help="write a baseline from a report's MUST cases that did not pass"
+    )
     update.add_argument("--report", required=True, type=Path, help="an NDJSON report of `run`")
-    update.add_argument("--out", required=True, type=Path,
-                        help="the baseline to write (an existing one keeps its reasons and issues)")
+    update.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="the baseline to write (an existing one keeps its reasons and issues)",
+    )
 
-    bundle_cmd = sub.add_parser("bundle", help="write the compiled, hashed case bundle (JSON) for other runners")
+    bundle_cmd = sub.add_parser(
+        "bundle", help="write the compiled, hashed case bundle (JSON) for other runners"
+    )
     bundle_cmd.add_argument("--out", required=True, type=Path)
     bundle_cmd.add_argument("--cases", type=Path)
 
-    gen = sub.add_parser("generate", help="seeded generated cases (random trees and patches, malformed "
-                         "messages); with --adapter, run them and shrink each failure to a minimal case")
+    gen = sub.add_parser(
+        "generate",
+        help="seeded generated cases (random trees and patches, malformed "
+        "messages); with --adapter, run them and shrink each failure to a minimal case",
+    )
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--count", type=int, default=20)
     gen.add_argument("--target", choices=["sdk", "server"], help="with --adapter: the role judged")
     gen.add_argument("--adapter", help="run the generated cases against this adapter")
-    gen.add_argument("--out", type=Path, default=Path("out/generated"),
-                     help="where the cases (without --adapter) or the shrunk failures go")
+    gen.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/generated"),
+        help="where the cases (without --adapter) or the shrunk failures go",
+    )
     gen.add_argument("--report", type=Path, help="write the NDJSON report here")
     gen.add_argument("--timeout-factor", type=float, default=1.0)
 
-    chaos_cmd = sub.add_parser("chaos", help="a long ledger session, dropped at random points, resumed "
-                               "like a correct client: nothing lost, nothing doubled")
+    chaos_cmd = sub.add_parser(
+        "chaos",
+        help="a long ledger session, dropped at random points, resumed "
+        "like a correct client: nothing lost, nothing doubled",
+    )
     chaos_cmd.add_argument("--target", required=True, choices=["sdk", "server"])
     chaos_cmd.add_argument("--adapter", required=True)
     chaos_cmd.add_argument("--seed", type=int, default=1)
@@ -140,10 +170,14 @@ def _generate(args: argparse.Namespace) -> int:
         return 2
 
     async def go() -> tuple[dict[str, Any], list[Any]]:
-        runner = Runner(args.target, args.adapter, load_protocol("1.0"), timeout_factor=args.timeout_factor)
+        runner = Runner(
+            args.target, args.adapter, load_protocol("1.0"), timeout_factor=args.timeout_factor
+        )
         await runner.start()
         try:
-            return runner.implementation, await run_generated(runner, args.seed, args.count, args.out)
+            return runner.implementation, await run_generated(
+                runner, args.seed, args.count, args.out
+            )
         finally:
             await runner.stop()
 
@@ -160,8 +194,14 @@ def _generate(args: argparse.Namespace) -> int:
         print(line)
     foot = footer(results)
     if args.report:
-        write_ndjson(args.report, [header(args.target, implementation, args.adapter),
-                                   *(case_line(r) for r in results), foot])
+        write_ndjson(
+            args.report,
+            [
+                header(args.target, implementation, args.adapter),
+                *(case_line(r) for r in results),
+                foot,
+            ],
+        )
     print(" · ".join(f"{n} {s}" for s, n in foot["counts"].items() if n))
     return 0 if foot["passed"] else 1
 
@@ -193,9 +233,15 @@ def _mutants(args: argparse.Namespace) -> int:
 
     cases = load_cases(args.cases)
     try:
-        report = run_mutants(args.target, args.adapter, cases, load_protocol("1.0"),
-                             expected=load_expected(args.expected), only=args.mutant,
-                             timeout_factor=args.timeout_factor)
+        report = run_mutants(
+            args.target,
+            args.adapter,
+            cases,
+            load_protocol("1.0"),
+            expected=load_expected(args.expected),
+            only=args.mutant,
+            timeout_factor=args.timeout_factor,
+        )
     except AdapterError as exc:
         print(f"adapter failed to start: {exc}", file=sys.stderr)
         return 2
@@ -215,8 +261,14 @@ def _run(args: argparse.Namespace) -> int:
         cases = [c for c in cases if c.id in set(args.case)]
     schemas = load_protocol("1.0", args.schemas)
     try:
-        implementation, results = run_sync(args.target, args.adapter, cases, schemas,
-                                           timeout_factor=args.timeout_factor, verbose=args.verbose)
+        implementation, results = run_sync(
+            args.target,
+            args.adapter,
+            cases,
+            schemas,
+            timeout_factor=args.timeout_factor,
+            verbose=args.verbose,
+        )
     except AdapterError as exc:
         print(f"adapter failed to start: {exc}", file=sys.stderr)
         return 2
@@ -225,9 +277,11 @@ def _run(args: argparse.Namespace) -> int:
     foot = footer(results, baseline_problems)
     if args.report:
         write_ndjson(args.report, [head, *(case_line(r) for r in results), foot])
-    for path, text in ((args.summary, summary_markdown(head, results, baseline_problems)),
-                       (args.junit, junit_xml(head, results, baseline_problems)),
-                       (args.html, html_report(head, results, baseline_problems))):
+    for path, text in (
+        (args.summary, summary_markdown(head, results, baseline_problems)),
+        (args.junit, junit_xml(head, results, baseline_problems)),
+        (args.html, html_report(head, results, baseline_problems)),
+    ):
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cases import default_roles, step_kind
 from .matching import Bindings, CaseError, Mismatch, match
+from .sync import send_barrier_ping
 
 if TYPE_CHECKING:
     from .session import Session
@@ -58,11 +59,15 @@ def pattern_of(session: Session, step: dict[str, Any]) -> dict[str, Any]:
     return pattern
 
 
-def attempt(session: Session, step: dict[str, Any], message: dict[str, Any], bindings: Bindings) -> Mismatch | None:
+def attempt(
+    session: Session, step: dict[str, Any], message: dict[str, Any], bindings: Bindings
+) -> Mismatch | None:
     """Does ``message`` satisfy the expectation ``step``? Commits to ``bindings`` when it does.
     A ``$effect`` expectation is met by the message after which the reduced tree matches."""
     if step.get("on", session.link.name) != session.link.name:
-        raise CaseError(f"step {session.step}: expectations inside a compound step are on its connection")
+        raise CaseError(
+            f"step {session.step}: expectations inside a compound step are on its connection"
+        )
     full = step[expected_kind(session)]
     scratch = bindings.copy()
     mismatch = match(pattern_of(session, step), message, scratch)
@@ -71,21 +76,29 @@ def attempt(session: Session, step: dict[str, Any], message: dict[str, Any], bin
             return Mismatch("/type", "ui.patch", message.get("type"), "expected a ui.patch")
         short = match(full["$effect"], session.tree.root, scratch)
         if short is not None:
-            return Mismatch(short.pointer, short.expected, short.actual,
-                            f"the tree after it does not match: {short.reason}")
+            return Mismatch(
+                short.pointer,
+                short.expected,
+                short.actual,
+                f"the tree after it does not match: {short.reason}",
+            )
     if mismatch is None:
         bindings.values = scratch.values
     return mismatch
 
 
-def _closest(session: Session, waiting: list[Item], message: dict[str, Any]) -> tuple[Item, Mismatch]:
+def _closest(
+    session: Session, waiting: list[Item], message: dict[str, Any]
+) -> tuple[Item, Mismatch]:
     """The expectation to report: the first of the message's type, else the deepest mismatch."""
     tried = []
     for item in waiting:
         mismatch = attempt(session, item[2], message, session.bindings.copy())
         assert mismatch is not None
         tried.append((item, mismatch))
-    same_type = [t for t in tried if pattern_of(session, t[0][2]).get("type") == message.get("type")]
+    same_type = [
+        t for t in tried if pattern_of(session, t[0][2]).get("type") == message.get("type")
+    ]
     return (same_type or sorted(tried, key=lambda t: -t[1].pointer.count("/")))[0]
 
 
@@ -99,9 +112,14 @@ async def _next_matching(session: Session, waiting: list[Item], name: str) -> It
     (where, _, _), mismatch = _closest(session, waiting, message)
     session.within = where
     raise session.diverge(
-        name, f"the message matches none of the {len(waiting)} expected here ({name}); "
-              f"closest, {where}: {mismatch.reason}",
-        pointer=mismatch.pointer, expected=mismatch.expected, actual=mismatch.actual, received=message)
+        name,
+        f"the message matches none of the {len(waiting)} expected here ({name}); "
+        f"closest, {where}: {mismatch.reason}",
+        pointer=mismatch.pointer,
+        expected=mismatch.expected,
+        actual=mismatch.actual,
+        received=message,
+    )
 
 
 async def any_order(session: Session, steps: list[dict[str, Any]]) -> None:
@@ -144,7 +162,9 @@ async def interleave(session: Session, lists: list[list[dict[str, Any]]]) -> Non
 async def repeat(session: Session, spec: dict[str, Any]) -> None:
     prefix = session.within
     times = spec["times"]
-    low, high = (times, times) if isinstance(times, int) else (int(times.get("min", 0)), int(times["max"]))
+    low, high = (
+        (times, times) if isinstance(times, int) else (int(times.get("min", 0)), int(times["max"]))
+    )
     top_level = prefix == ""
     for round_ in range(high):
         body = items(session, spec["steps"], prefix + "/repeat/steps")
@@ -161,10 +181,18 @@ async def repeat(session: Session, spec: dict[str, Any]) -> None:
 async def _another_round(session: Session, first: Item, top_level: bool) -> bool:
     where, kind, step = first
     if not is_expectation(session, kind):
-        raise CaseError(f"step {session.step}: a repeat with a range begins with an expectation ({where})")
-    if (top_level and session.channel.live and not session.link.pending and session.present_barrier is None
-            and session.upcoming and session.upcoming[0][1] == "barrier"):
+        raise CaseError(
+            f"step {session.step}: a repeat with a range begins with an expectation ({where})"
+        )
+    if (
+        top_level
+        and session.channel.live
+        and not session.link.pending
+        and session.present_barrier is None
+        and session.upcoming
+        and session.upcoming[0][1] == "barrier"
+    ):
         # The barrier's pong ends the look-ahead: no waiting for a timeout to see no more rounds.
-        session.present_barrier = await session.send_barrier_ping()
+        session.present_barrier = await send_barrier_ping(session)
     message = await session.peek(kind, [pattern_of(session, step)])
     return message is not None and attempt(session, step, message, session.bindings.copy()) is None

@@ -56,7 +56,9 @@ class Script:
 
     def size(self) -> int:
         """What the shrinker makes smaller: events, then nodes and props."""
-        return len(self.sets) * 1000 + sum(_count(n) for s in self.sets for n in s) + len(self.frames)
+        return (
+            len(self.sets) * 1000 + sum(_count(n) for s in self.sets for n in s) + len(self.frames)
+        )
 
 
 # ---- random trees ------------------------------------------------------------------------
@@ -92,7 +94,12 @@ class TreeGen:
     def node(self, budget: list[int], depth: int) -> Node:
         budget[0] -= 1
         kind = "Column" if depth < 3 and self.rng.random() < 0.35 else self.rng.choice(TYPES[1:])
-        node: Node = {"id": self.fresh_id(), "type": kind, "props": self.props(kind), "children": []}
+        node: Node = {
+            "id": self.fresh_id(),
+            "type": kind,
+            "props": self.props(kind),
+            "children": [],
+        }
         if kind == "Column":
             for _ in range(self.rng.randrange(0, 4)):
                 if budget[0] <= 0:
@@ -114,7 +121,9 @@ class TreeGen:
         for _ in range(rng.randrange(1, 4)):
             lists = list(_child_lists(forest))
             nodes = [n for n in _walk(forest)]
-            op = rng.choice(["prop", "prop", "add", "remove", "move", "reorder", "rename", "retype"])
+            op = rng.choice(
+                ["prop", "prop", "add", "remove", "move", "reorder", "rename", "retype"]
+            )
             if op == "add" and sum(_count(n) for n in forest) < MAX_NODES:
                 target = rng.choice(lists)
                 target.insert(rng.randrange(len(target) + 1), self.node([rng.randrange(1, 4)], 2))
@@ -130,7 +139,9 @@ class TreeGen:
                 mover = rng.choice(nodes)
                 _remove(forest, mover)
                 inside = {id(n) for n in _walk([mover])}
-                targets = [lst for lst in _child_lists(forest) if id(lst) not in _lists_of(inside, forest)]
+                targets = [
+                    lst for lst in _child_lists(forest) if id(lst) not in _lists_of(inside, forest)
+                ]
                 target = rng.choice(targets)
                 target.insert(rng.randrange(len(target) + 1), mover)
             elif op == "reorder":
@@ -197,26 +208,46 @@ def _malformed(rng: random.Random) -> tuple[Any, str]:
     if choice == 0:
         return text[: rng.randrange(1, len(text))], "malformed_frame"  # truncated JSON
     if choice == 1:
-        return rng.choice(["[]", "42", '"hello"', "null", "{", "}{", "\u00e9t\u00e9", "{'type': 'ping'}"]), "malformed_frame"
+        return rng.choice(
+            ["[]", "42", '"hello"', "null", "{", "}{", "\u00e9t\u00e9", "{'type': 'ping'}"]
+        ), "malformed_frame"
     if choice == 2:
-        return {"type": rng.choice(["pong.pong", "job.cancel", "x", "PING", "hello2"])}, "unknown_message_type"
+        return {
+            "type": rng.choice(["pong.pong", "job.cancel", "x", "PING", "hello2"])
+        }, "unknown_message_type"
     if choice == 3:
-        return {"type": "event", "id": rng.choice(["1", 1.5, None, [1]]), "node": "n", "name": "click"}, "invalid_message"
+        return {
+            "type": "event",
+            "id": rng.choice(["1", 1.5, None, [1]]),
+            "node": "n",
+            "name": "click",
+        }, "invalid_message"
     if choice == 4:
-        return {"type": "event", "id": rng.randrange(1000, 2000), "name": "click"}, "invalid_message"  # no node
+        return {
+            "type": "event",
+            "id": rng.randrange(1000, 2000),
+            "name": "click",
+        }, "invalid_message"  # no node
     if choice == 5:
         return {"type": "ack", "seq": rng.choice(["1", None, [], {}])}, "invalid_message"
     if choice == 6:
         return {"type": "resync", "rev": rng.choice(["1", [], {}, 1.5])}, "invalid_message"
     if choice == 7:
         return {"type": "ping", "id": rng.choice([[1], {"x": 1}, True])}, "invalid_message"
-    return {"$pad_to_bytes": {"message": {"type": "ping", "id": "big"}, "bytes": "$ref:max_frame",
-                              "plus": rng.randrange(1, 64)}}, "frame_too_large"
+    return {
+        "$pad_to_bytes": {
+            "message": {"type": "ping", "id": "big"},
+            "bytes": "$ref:max_frame",
+            "plus": rng.randrange(1, 64),
+        }
+    }, "frame_too_large"
 
 
 def malformed_script(seed: int, index: int) -> Script:
     rng = random.Random(f"malformed/{seed}/{index}")
-    return Script("malformed", seed, index, frames=[_malformed(rng) for _ in range(rng.randrange(1, 6))])
+    return Script(
+        "malformed", seed, index, frames=[_malformed(rng) for _ in range(rng.randrange(1, 6))]
+    )
 
 
 def scripts(seed: int, count: int) -> list[Script]:
@@ -228,46 +259,101 @@ def scripts(seed: int, count: int) -> list[Script]:
 
 
 def to_case(script: Script, folder: Path | None = None) -> Case:
-    base = {"id": script.id, "rev": 1, "level": "MUST", "since": "1.0", "roles": ["server", "sdk"],
-            "profile": "core"}
+    base = {
+        "id": script.id,
+        "rev": 1,
+        "level": "MUST",
+        "since": "1.0",
+        "roles": ["server", "sdk"],
+        "profile": "core",
+    }
     hello: list[dict[str, Any]] = [{"c2s": {"type": "hello", "versions": ["1.0"]}}]
     if script.kind == "trees":
-        steps = [*hello, {"s2c": {"type": "welcome", "version": "1.0"}},
-                 {"s2c": {"type": "ui.snapshot", "root": {"id": "$bind:root"}}}]
+        steps = [
+            *hello,
+            {"s2c": {"type": "welcome", "version": "1.0"}},
+            {"s2c": {"type": "ui.snapshot", "root": {"id": "$bind:root"}}},
+        ]
         for event_id, children in enumerate(script.sets, start=1):
-            steps.append({"c2s": {"type": "event", "id": event_id, "node": "$ref:root", "name": "set",
-                                  "value": children}})
-            steps.append({"s2c": {"type": "ui.patch", "event": event_id,
-                                  "$effect": {"id": "$ref:root", "children": [_exact(n) for n in children]}}})
-        steps += [{"c2s": {"type": "resync"}}, {"s2c": {"type": "ui.snapshot", "$reduced": True}},
-                  {"barrier": {}}]
-        data = {**base, "title": f"Generated (seed {script.seed}): patches build the tree a resync sends",
-                "requirements": ["PHL-PATCH-001", "PHL-PATCH-011", "PHL-TREE-002"], "fixture": "tree-echo",
-                "steps": steps}
+            steps.append(
+                {
+                    "c2s": {
+                        "type": "event",
+                        "id": event_id,
+                        "node": "$ref:root",
+                        "name": "set",
+                        "value": children,
+                    }
+                }
+            )
+            steps.append(
+                {
+                    "s2c": {
+                        "type": "ui.patch",
+                        "event": event_id,
+                        "$effect": {"id": "$ref:root", "children": [_exact(n) for n in children]},
+                    }
+                }
+            )
+        steps += [
+            {"c2s": {"type": "resync"}},
+            {"s2c": {"type": "ui.snapshot", "$reduced": True}},
+            {"barrier": {}},
+        ]
+        data = {
+            **base,
+            "title": f"Generated (seed {script.seed}): patches build the tree a resync sends",
+            "requirements": ["PHL-PATCH-001", "PHL-PATCH-011", "PHL-TREE-002"],
+            "fixture": "tree-echo",
+            "steps": steps,
+        }
     else:
-        steps = [*hello, {"s2c": {"type": "welcome", "version": "1.0",
-                                  "limits": {"max_frame_bytes": "$bind:max_frame"}}},
-                 {"s2c": {"type": "ui.snapshot"}}]
+        steps = [
+            *hello,
+            {
+                "s2c": {
+                    "type": "welcome",
+                    "version": "1.0",
+                    "limits": {"max_frame_bytes": "$bind:max_frame"},
+                }
+            },
+            {"s2c": {"type": "ui.snapshot"}},
+        ]
         for frame, code in script.frames:
             steps.append({"c2s_raw": frame})
             steps.append({"s2c": {"type": "error", "code": code, "fatal": {"$not": True}}})
-        steps += [{"c2s": {"type": "ping", "id": "alive"}}, {"s2c": {"type": "pong", "id": "alive"}}]
-        data = {**base, "title": f"Generated (seed {script.seed}): malformed frames get their codes, the session lives",
-                "requirements": ["PHL-ERR-001", "PHL-ERR-002"], "fixture": "counter", "steps": steps}
+        steps += [
+            {"c2s": {"type": "ping", "id": "alive"}},
+            {"s2c": {"type": "pong", "id": "alive"}},
+        ]
+        data = {
+            **base,
+            "title": f"Generated (seed {script.seed}): malformed frames get their codes, the session lives",
+            "requirements": ["PHL-ERR-001", "PHL-ERR-002"],
+            "fixture": "counter",
+            "steps": steps,
+        }
     where = (folder or Path("generated")) / f"{script.id}.yaml"
     return Case(data, where, "generated")
 
 
 def _exact(node: Node) -> Node:
     """The pattern a described node must produce: its id, type and props, and exactly its children."""
-    return {"id": node["id"], "type": node["type"], "props": dict(node.get("props", {})),
-            "children": [_exact(c) for c in node.get("children", [])]}
+    return {
+        "id": node["id"],
+        "type": node["type"],
+        "props": dict(node.get("props", {})),
+        "children": [_exact(c) for c in node.get("children", [])],
+    }
 
 
 def dump_case(case: Case, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("# Written by phloem-conformance generate: the minimal failing session.\n"
-                    + yaml.safe_dump(case.data, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
+    path.write_text(
+        "# Written by phloem-conformance generate: the minimal failing session.\n"
+        + yaml.safe_dump(case.data, sort_keys=False, allow_unicode=True, width=120),
+        encoding="utf-8",
+    )
 
 
 # ---- shrinking ---------------------------------------------------------------------------
@@ -287,7 +373,12 @@ def _smaller(script: Script) -> Iterator[Script]:
     if script.kind == "malformed":
         for i in range(len(script.frames)):
             if len(script.frames) > 1:
-                yield Script(script.kind, script.seed, script.index, frames=script.frames[:i] + script.frames[i + 1:])
+                yield Script(
+                    script.kind,
+                    script.seed,
+                    script.index,
+                    frames=script.frames[:i] + script.frames[i + 1 :],
+                )
         return
     sets = script.sets
     if len(sets) > 1:
@@ -296,19 +387,19 @@ def _smaller(script: Script) -> Iterator[Script]:
         yield _with(script, sets[:half])
     for i in range(len(sets)):
         if len(sets) > 1:
-            yield _with(script, sets[:i] + sets[i + 1:])
+            yield _with(script, sets[:i] + sets[i + 1 :])
     for i, forest in enumerate(sets):
         for path in _paths(forest):
             smaller = copy.deepcopy(forest)
             _drop_at(smaller, path)
-            yield _with(script, [*sets[:i], smaller, *sets[i + 1:]])
+            yield _with(script, [*sets[:i], smaller, *sets[i + 1 :]])
     for i, forest in enumerate(sets):  # a node replaced by one of its children (unwrapping)
         for path in _paths(forest):
             for k in range(len(_at(forest, path)["children"])):
                 smaller = copy.deepcopy(forest)
                 lst = smaller if len(path) == 1 else _at(smaller, path[:-1])["children"]
                 lst[path[-1]] = lst[path[-1]]["children"][k]
-                yield _with(script, [*sets[:i], smaller, *sets[i + 1:]])
+                yield _with(script, [*sets[:i], smaller, *sets[i + 1 :]])
     for i, forest in enumerate(sets):
         for path in _paths(forest):
             node = _at(forest, path)
@@ -317,7 +408,7 @@ def _smaller(script: Script) -> Iterator[Script]:
                     continue  # required props
                 smaller = copy.deepcopy(forest)
                 del _at(smaller, path)["props"][key]
-                yield _with(script, [*sets[:i], smaller, *sets[i + 1:]])
+                yield _with(script, [*sets[:i], smaller, *sets[i + 1 :]])
 
 
 def _with(script: Script, sets: list[list[Node]]) -> Script:
@@ -342,7 +433,9 @@ def _drop_at(forest: list[Node], path: tuple[int, ...]) -> None:
     del lst[path[-1]]
 
 
-async def shrink(script: Script, fails: Callable[[Script], Awaitable[bool]], budget: int = 400) -> tuple[Script, int]:
+async def shrink(
+    script: Script, fails: Callable[[Script], Awaitable[bool]], budget: int = 400
+) -> tuple[Script, int]:
     """The smallest variant of ``script`` that still fails (greedy, first improvement), and the
     number of runs it took. ``fails`` runs a script against the implementation."""
     runs = 0
@@ -384,7 +477,9 @@ async def run_generated(runner: Runner, seed: int, count: int, out: Path | None)
             async def fails(candidate: Script, signature: Any = signature) -> bool:
                 """Fails the same way (same kind of divergence), not some other way."""
                 outcome = await runner.run_case(to_case(candidate, out))
-                return outcome.status == "FAIL" and (outcome.divergence or {}).get("kind") == signature
+                return (
+                    outcome.status == "FAIL" and (outcome.divergence or {}).get("kind") == signature
+                )
 
             small, item.shrink_runs = await shrink(script, fails)
             item.shrunk_from, item.script = script.size(), small

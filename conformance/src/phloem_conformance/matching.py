@@ -138,7 +138,11 @@ def _match(pattern: Any, actual: Any, b: Bindings) -> Mismatch | None:
                     return Mismatch(pointer, sub, actual[key], "must be absent")
                 continue
             if key not in actual:
-                if isinstance(sub, Mapping) and "$not" in sub and len(sub) == 1 + ("$stimulus" in sub):
+                if (
+                    isinstance(sub, Mapping)
+                    and "$not" in sub
+                    and len(sub) == 1 + ("$stimulus" in sub)
+                ):
                     continue  # an absent member is not the value $not excludes
                 return Mismatch(pointer, sub, None, "missing")
             found = _match(sub, actual[key], b)
@@ -153,7 +157,9 @@ def _match(pattern: Any, actual: Any, b: Bindings) -> Mismatch | None:
             if found is not None:
                 return found.at(f"/{i}")
         if len(pattern) != len(actual):
-            return Mismatch("", pattern, actual, f"expected {len(pattern)} items, got {len(actual)}")
+            return Mismatch(
+                "", pattern, actual, f"expected {len(pattern)} items, got {len(actual)}"
+            )
         return None
     if isinstance(pattern, str) and pattern.startswith("$$"):
         pattern = pattern[1:]
@@ -177,7 +183,9 @@ def _match_matcher(pattern: Mapping[str, Any], actual: Any, b: Bindings) -> Mism
         wanted = [wanted] if isinstance(wanted, str) else list(wanted)
         if unknown_types := set(wanted) - _TYPES:
             raise CaseError(f"unknown $type {sorted(unknown_types)}")
-        if json_type(actual) not in wanted and not ("number" in wanted and json_type(actual) == "integer"):
+        if json_type(actual) not in wanted and not (
+            "number" in wanted and json_type(actual) == "integer"
+        ):
             return fail(f"expected type {'|'.join(wanted)}, got {json_type(actual)}")
     if "$re" in pattern:
         if not isinstance(actual, str):

@@ -32,8 +32,17 @@ def load_expected(path: Path | None = None) -> dict[str, dict[str, list[str]]]:
 
 
 def proxy_command(mutant: str, adapter_command: str) -> str:
-    return shlex.join([sys.executable, "-m", "phloem_conformance.mutants", "--mutant", mutant, "--",
-                       adapter_command])
+    return shlex.join(
+        [
+            sys.executable,
+            "-m",
+            "phloem_conformance.mutants",
+            "--mutant",
+            mutant,
+            "--",
+            adapter_command,
+        ]
+    )
 
 
 @dataclass
@@ -73,8 +82,16 @@ class MutationReport:
         bad = [r for r in self.baseline if r.status not in ("PASS", "N/A", "SKIP")]
         passed = sum(r.status == "PASS" for r in self.baseline)
         skipped = sum(r.status == "SKIP" for r in self.baseline)
-        lines.append(f"unmutated proxy: {passed} PASS" + (f", {skipped} SKIP (fixture not provided)" if skipped else "") + (
-            "" if not bad else " · NOT PASSING: " + ", ".join(f"{r.case.id} {r.status} ({r.reason})" for r in bad)))
+        lines.append(
+            f"unmutated proxy: {passed} PASS"
+            + (f", {skipped} SKIP (fixture not provided)" if skipped else "")
+            + (
+                ""
+                if not bad
+                else " · NOT PASSING: "
+                + ", ".join(f"{r.case.id} {r.status} ({r.reason})" for r in bad)
+            )
+        )
         width = max((len(m.mutant) for m in self.mutants), default=0)
         for m in self.mutants:
             if m.killed:
@@ -88,11 +105,20 @@ class MutationReport:
         return "\n".join(lines)
 
 
-def run_mutants(target: str, adapter_command: str, cases: list[Case], schemas: ProtocolSchemas, *,
-                expected: dict[str, dict[str, list[str]]] | None = None,
-                only: list[str] | None = None, **options: Any) -> MutationReport:
+def run_mutants(
+    target: str,
+    adapter_command: str,
+    cases: list[Case],
+    schemas: ProtocolSchemas,
+    *,
+    expected: dict[str, dict[str, list[str]]] | None = None,
+    only: list[str] | None = None,
+    **options: Any,
+) -> MutationReport:
     expected = load_expected() if expected is None else expected
-    _, baseline = run_sync(target, proxy_command("none", adapter_command), cases, schemas, **options)
+    _, baseline = run_sync(
+        target, proxy_command("none", adapter_command), cases, schemas, **options
+    )
     by_id = {c.id: c for c in cases}
     results = []
     for name, kill in expected.items():
@@ -100,7 +126,9 @@ def run_mutants(target: str, adapter_command: str, cases: list[Case], schemas: P
             continue
         wanted = [by_id[i] for i in kill[target] if i in by_id]
         result = MutantResult(name, list(kill[target]))
-        _, outcomes = run_sync(target, proxy_command(name, adapter_command), wanted, schemas, **options)
+        _, outcomes = run_sync(
+            target, proxy_command(name, adapter_command), wanted, schemas, **options
+        )
         for r in outcomes:
             if r.status == "FAIL":
                 result.killed_by.append(r.case.id)

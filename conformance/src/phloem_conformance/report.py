@@ -71,7 +71,10 @@ def footer(results: list[CaseResult], problems: Sequence[BaselineProblem] = ()) 
     return {
         "kind": "footer",
         "counts": {status: counts.get(status, 0) for status in STATUSES},
-        "profiles": {name: {status: c.get(status, 0) for status in STATUSES} for name, c in sorted(profiles.items())},
+        "profiles": {
+            name: {status: c.get(status, 0) for status in STATUSES}
+            for name, c in sorted(profiles.items())
+        },
         "must_not_passed": not_passed,
         "warnings": [r.case.id for r in results if r.status == "WARN"],
         "information": [r.case.id for r in results if r.status == "INFO"],
@@ -90,8 +93,9 @@ def write_ndjson(path: Path, lines: list[dict[str, Any]]) -> None:
             out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
 
 
-def summary_markdown(head: dict[str, Any], results: list[CaseResult],
-                     problems: Sequence[BaselineProblem] = ()) -> str:
+def summary_markdown(
+    head: dict[str, Any], results: list[CaseResult], problems: Sequence[BaselineProblem] = ()
+) -> str:
     impl = head["implementation"]
     foot = footer(results, problems)
     counts = ", ".join(f"{n} {s}" for s, n in foot["counts"].items() if n)
@@ -102,19 +106,51 @@ def summary_markdown(head: dict[str, Any], results: list[CaseResult],
         "",
         "| profile | " + " | ".join(STATUSES) + " |",
         "|---|" + "---|" * len(STATUSES),
-        *(f"| {name} | " + " | ".join(str(c[s]) for s in STATUSES) + " |" for name, c in foot["profiles"].items()),
+        *(
+            f"| {name} | " + " | ".join(str(c[s]) for s in STATUSES) + " |"
+            for name, c in foot["profiles"].items()
+        ),
         "",
-        "**Conformant** (every MUST case passes)" if foot["conformant"]
+        "**Conformant** (every MUST case passes)"
+        if foot["conformant"]
         else f"**Not conformant**: {len(foot['must_not_passed'])} MUST case(s) did not pass",
         "",
-        *([f"Warnings (SHOULD cases that diverged, not counted against conformance): "
-           f"{', '.join(f'`{c}`' for c in foot['warnings'])}", ""] if foot["warnings"] else []),
-        *([f"Information (MAY cases that diverged): {', '.join(f'`{c}`' for c in foot['information'])}", ""]
-          if foot["information"] else []),
-        *([f"Expected failures (XFAIL, listed in the baseline): "
-           f"{', '.join(f'`{c}`' for c in foot['expected_failures'])}", ""] if foot["expected_failures"] else []),
-        *(["**Baseline problems** (these fail the run):", "",
-           *(f"- `{p.case}`: {p.message}" for p in problems), ""] if problems else []),
+        *(
+            [
+                f"Warnings (SHOULD cases that diverged, not counted against conformance): "
+                f"{', '.join(f'`{c}`' for c in foot['warnings'])}",
+                "",
+            ]
+            if foot["warnings"]
+            else []
+        ),
+        *(
+            [
+                f"Information (MAY cases that diverged): {', '.join(f'`{c}`' for c in foot['information'])}",
+                "",
+            ]
+            if foot["information"]
+            else []
+        ),
+        *(
+            [
+                f"Expected failures (XFAIL, listed in the baseline): "
+                f"{', '.join(f'`{c}`' for c in foot['expected_failures'])}",
+                "",
+            ]
+            if foot["expected_failures"]
+            else []
+        ),
+        *(
+            [
+                "**Baseline problems** (these fail the run):",
+                "",
+                *(f"- `{p.case}`: {p.message}" for p in problems),
+                "",
+            ]
+            if problems
+            else []
+        ),
         "| status | case | level | requirements | reason |",
         "|---|---|---|---|---|",
     ]
@@ -123,7 +159,9 @@ def summary_markdown(head: dict[str, Any], results: list[CaseResult],
         if r.baseline is not None:
             reason = f"[baseline {r.baseline['outcome']}: {r.baseline['reason']}] {reason}"
         reason = reason.replace("|", "\\|").replace("\n", " ")[:160]
-        lines.append(f"| {r.status} | `{r.case.id}` | {r.level} | {', '.join(r.case.data['requirements'])} | {reason} |")
+        lines.append(
+            f"| {r.status} | `{r.case.id}` | {r.level} | {', '.join(r.case.data['requirements'])} | {reason} |"
+        )
     for r in results:
         if r.divergence is None:
             continue
@@ -144,8 +182,9 @@ def summary_markdown(head: dict[str, Any], results: list[CaseResult],
     return "\n".join(lines) + "\n"
 
 
-def junit_xml(head: dict[str, Any], results: list[CaseResult],
-              problems: Sequence[BaselineProblem] = ()) -> str:
+def junit_xml(
+    head: dict[str, Any], results: list[CaseResult], problems: Sequence[BaselineProblem] = ()
+) -> str:
     counts = footer(results, problems)["counts"]
     by_case: dict[str, list[BaselineProblem]] = {}
     for p in problems:
@@ -159,26 +198,38 @@ def junit_xml(head: dict[str, Any], results: list[CaseResult],
         skipped=str(counts["SKIP"] + counts["N/A"] + counts["XFAIL"]),
     )
     for r in results:
-        case = ET.SubElement(suite, "testcase", classname=f"{head['role']}.{r.case.area}",
-                             name=r.case.id, time=f"{r.duration_ms / 1000:.3f}")
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"{head['role']}.{r.case.area}",
+            name=r.case.id,
+            time=f"{r.duration_ms / 1000:.3f}",
+        )
         if r.status == "FAIL":
             failure = ET.SubElement(case, "failure", message=r.reason, type=r.level)
             failure.text = json.dumps(r.divergence, indent=2, ensure_ascii=False, default=str)
         elif r.status in ("WARN", "INFO"):  # JUnit has no warning: a passing testcase with a note
             out = ET.SubElement(case, "system-out")
             out.text = f"{r.status} ({r.level}): {r.reason}\n" + json.dumps(
-                r.divergence, indent=2, ensure_ascii=False, default=str)
+                r.divergence, indent=2, ensure_ascii=False, default=str
+            )
         elif r.status == "ERROR":
             ET.SubElement(case, "error", message=r.reason)
         elif r.status in ("SKIP", "N/A"):
             ET.SubElement(case, "skipped", message=f"{r.status}: {r.reason}")
-        elif r.status == "XFAIL" and r.baseline is not None:  # expected: a skipped testcase, as pytest does
-            ET.SubElement(case, "skipped", message=f"XFAIL (baseline: {r.baseline['reason']}): {r.reason}")
+        elif (
+            r.status == "XFAIL" and r.baseline is not None
+        ):  # expected: a skipped testcase, as pytest does
+            ET.SubElement(
+                case, "skipped", message=f"XFAIL (baseline: {r.baseline['reason']}): {r.reason}"
+            )
         for p in by_case.get(r.case.id, []):
             ET.SubElement(case, "failure", message=p.message, type=f"baseline-{p.problem}")
     for p in problems:  # entries naming no case of the suite
         if p.case not in ran:
-            orphan = ET.SubElement(suite, "testcase", classname=f"{head['role']}.baseline", name=p.case, time="0")
+            orphan = ET.SubElement(
+                suite, "testcase", classname=f"{head['role']}.baseline", name=p.case, time="0"
+            )
             ET.SubElement(orphan, "failure", message=p.message, type=f"baseline-{p.problem}")
     suite.set("tests", str(len(suite)))
     suite.set("failures", str(sum(1 for case in suite if case.find("failure") is not None)))

@@ -14,7 +14,7 @@ from .cases import Case
 from .channels import SUBPROTOCOL, Channel, ClientSocketChannel, SdkChannel, ServerSocketChannel
 from .matching import CaseError
 from .schemas import ProtocolSchemas
-from .session import ControlUnsupported, Divergence, Session
+from .session import MAIN, ControlUnsupported, Divergence, Session
 
 STEP_TIMEOUT = 5.0  # seconds per expectation; multiplied by --timeout-factor
 ADAPTER_TIMEOUT = 30.0  # opening a fixture may start a browser or an app
@@ -74,8 +74,15 @@ def applicability(case: Case, role: str, version: str = PROTOCOL_VERSION) -> str
 
 
 class Runner:
-    def __init__(self, target: str, adapter_command: str, schemas: ProtocolSchemas, *,
-                 timeout_factor: float = 1.0, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        target: str,
+        adapter_command: str,
+        schemas: ProtocolSchemas,
+        *,
+        timeout_factor: float = 1.0,
+        verbose: bool = False,
+    ) -> None:
         self.target = target
         self.adapter_command = adapter_command
         self.schemas = schemas
@@ -134,7 +141,11 @@ class Runner:
         except (OSError, TimeoutError) as exc:
             result = CaseResult(case, "ERROR", f"connection: {exc!r}")
         finally:
-            if self.adapter is not None and self.adapter.process and self.adapter.process.returncode is None:
+            if (
+                self.adapter is not None
+                and self.adapter.process
+                and self.adapter.process.returncode is None
+            ):
                 try:
                     await self.adapter.request({"cmd": "close"}, self.adapter_timeout)
                 except AdapterError:
@@ -169,22 +180,39 @@ class Runner:
         if self.target == "server":
             open_cmd["fixture"] = case.data.get("fixture")
             reply = await self.adapter.request(open_cmd, self.adapter_timeout)
-            client = await ClientSocketChannel.open(reply["url"], reply.get("origin"), self.step_timeout)
+            client = await ClientSocketChannel.open(
+                reply["url"], reply.get("origin"), self.step_timeout
+            )
             others: list[ClientSocketChannel] = []
 
             async def open_socket(name: str, spec: dict[str, Any]) -> Channel:
                 headers = await self._login(spec["user"]) if "user" in spec else None
-                channel = await ClientSocketChannel.open(reply["url"], spec.get("origin", reply.get("origin")),
-                                                         self.step_timeout, headers)
+                channel = await ClientSocketChannel.open(
+                    reply["url"],
+                    spec.get("origin", reply.get("origin")),
+                    self.step_timeout,
+                    headers,
+                )
                 others.append(channel)
                 return channel
 
-            session = self._session(case, client, hello_path=reply.get("path"),
-                                    endpoint=(reply["url"], reply.get("origin")), open_connection=open_socket)
+            session = self._session(
+                case,
+                client,
+                hello_path=reply.get("path"),
+                endpoint=(reply["url"], reply.get("origin")),
+                open_connection=open_socket,
+            )
             try:
                 if client.subprotocol != SUBPROTOCOL:
-                    return Divergence(-1, "connect", "", SUBPROTOCOL, client.subprotocol,
-                                               f"server did not select the {SUBPROTOCOL} subprotocol")
+                    return Divergence(
+                        -1,
+                        "connect",
+                        "",
+                        SUBPROTOCOL,
+                        client.subprotocol,
+                        f"server did not select the {SUBPROTOCOL} subprotocol",
+                    )
                 return await session.run()
             finally:
                 for channel in [client, *others]:
@@ -193,22 +221,45 @@ class Runner:
         try:
             open_cmd["url"] = server.url
             if _has_control(case.data["steps"], "renderer"):
-                open_cmd["clock"] = True  # the adapter installs a controllable clock before the page loads
+                open_cmd["clock"] = (
+                    True  # the adapter installs a controllable clock before the page loads
+                )
             await self.adapter.request(open_cmd, self.adapter_timeout)
-            session = self._session(case, server, act=self._act, snapshot=self._snapshot, audit=self._audit)
+            session = self._session(
+                case, server, act=self._act, snapshot=self._snapshot, audit=self._audit
+            )
             if not await server.wait_connected(self.step_timeout):
-                return Divergence(-1, "connect", "", "a WebSocket connection", None,
-                                           f"renderer did not connect within {self.step_timeout:g} s")
+                return Divergence(
+                    -1,
+                    "connect",
+                    "",
+                    "a WebSocket connection",
+                    None,
+                    f"renderer did not connect within {self.step_timeout:g} s",
+                )
             if server.subprotocol != SUBPROTOCOL:
-                return Divergence(-1, "connect", "", SUBPROTOCOL, server.subprotocol,
-                                           f"renderer did not offer the {SUBPROTOCOL} subprotocol")
+                return Divergence(
+                    -1,
+                    "connect",
+                    "",
+                    SUBPROTOCOL,
+                    server.subprotocol,
+                    f"renderer did not offer the {SUBPROTOCOL} subprotocol",
+                )
             return await session.run()
         finally:
             await server.close()
 
     def _session(self, case: Case, channel: Any, **kwargs: Any) -> Session:
-        session = Session(case, self.target, channel, self.schemas, self.step_timeout,
-                          control=self._control, **kwargs)
+        session = Session(
+            case,
+            self.target,
+            channel,
+            self.schemas,
+            self.step_timeout,
+            control=self._control,
+            **kwargs,
+        )
         self.session = session
         return session
 
@@ -217,10 +268,15 @@ class Runner:
         False when the adapter does not support it: ``unsupported: true``, or the answer to an
         unknown command of an adapter older than ``control`` (``error: "unknown command ..."``)."""
         assert self.adapter is not None
-        (op, value), = operation.items()
+        ((op, value),) = operation.items()
         command = {"cmd": "control", "op": op, "seconds": value}
         reply = await self.adapter.exchange(command, self.adapter_timeout)
         if reply.get("ok") is True:
+            # A sans-IO SDK reports what its connections did while the clock moved (a silent
+            # one closed with 4000, PHL-PING-005): delivered as if received meanwhile.
+            main = self.session.links[MAIN].channel if self.session is not None else None
+            if isinstance(main, SdkChannel):
+                main.deliver_all(reply)
             return True
         error = str(reply.get("error", ""))
         if reply.get("unsupported") is True or error.lower().startswith("unknown command"):
@@ -239,7 +295,9 @@ class Runner:
         if reply.get("ok") is not True:
             error = str(reply.get("error", ""))
             if reply.get("unsupported") is True or error.lower().startswith("unknown command"):
-                raise ControlUnsupported(f"adapter cannot open a connection as user {user!r} (no login command)")
+                raise ControlUnsupported(
+                    f"adapter cannot open a connection as user {user!r} (no login command)"
+                )
             raise AdapterError(f"adapter refused 'login': {error}")
         return {str(k): str(v) for k, v in (reply.get("headers") or {}).items()}
 
@@ -265,7 +323,11 @@ def _has_control(steps: list[dict[str, Any]], role: str) -> bool:
     for step in steps:
         if "control" in step and role in step.get("roles", ()):
             return True
-        nested = step.get("any_order") or step.get("interleave") or (step.get("repeat") or {}).get("steps")
+        nested = (
+            step.get("any_order")
+            or step.get("interleave")
+            or (step.get("repeat") or {}).get("steps")
+        )
         if isinstance(nested, list) and nested and isinstance(nested[0], list):
             nested = [s for group in nested for s in group]
         if isinstance(nested, list) and _has_control(nested, role):
@@ -273,8 +335,9 @@ def _has_control(steps: list[dict[str, Any]], role: str) -> bool:
     return False
 
 
-async def run_all(target: str, adapter_command: str, cases: list[Case], schemas: ProtocolSchemas,
-                  **options: Any) -> tuple[dict[str, Any], list[CaseResult]]:
+async def run_all(
+    target: str, adapter_command: str, cases: list[Case], schemas: ProtocolSchemas, **options: Any
+) -> tuple[dict[str, Any], list[CaseResult]]:
     runner = Runner(target, adapter_command, schemas, **options)
     await runner.start()
     try:

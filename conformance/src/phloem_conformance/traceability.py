@@ -41,13 +41,21 @@ class Trace:
         total = len(self.covered) + len(self.uncovered)
         lines = [f"# Traceability: {len(self.covered)} of {total} requirements have a case", ""]
         if self.uncovered_must:
-            lines += [f"**{len(self.uncovered_must)} MUST requirement(s) have no case**: "
-                      + ", ".join(r["id"] for r in self.uncovered_must), ""]
+            lines += [
+                f"**{len(self.uncovered_must)} MUST requirement(s) have no case**: "
+                + ", ".join(r["id"] for r in self.uncovered_must),
+                "",
+            ]
         if self.unknown:
             lines += ["## Cases naming unknown requirement ids", ""]
             lines += [f"- `{case}`: {', '.join(ids)}" for case, ids in sorted(self.unknown.items())]
             lines.append("")
-        lines += ["## Requirements with no case", "", "| id | level | profile | summary |", "|---|---|---|---|"]
+        lines += [
+            "## Requirements with no case",
+            "",
+            "| id | level | profile | summary |",
+            "|---|---|---|---|",
+        ]
         lines += [
             f"| {r['id']} | {r.get('level', '')} | {r.get('profile', '')} | {r.get('summary', '')} |"
             for r in self.uncovered

@@ -105,7 +105,9 @@ def _apply_op(root: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
             raise PatchError("cannot move a node into its own subtree")
         parent["children"].remove(node)
         if not 0 <= op["index"] <= len(new_parent["children"]):
-            raise PatchError(f"move index {op['index']} out of range 0..{len(new_parent['children'])}")
+            raise PatchError(
+                f"move index {op['index']} out of range 0..{len(new_parent['children'])}"
+            )
         new_parent["children"].insert(op["index"], node)
     elif "replace" in op:
         fresh = normalize(op["replace"])

@@ -1,0 +1,93 @@
+"""Steps served by the adapter rather than the wire: ``user`` actions and ``render`` snapshots
+(renderer), ``control`` of the IUT itself, and the ``audit`` of a renderer's page."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from .divergence import ControlUnsupported
+from .matching import CaseError, concretize, match
+
+if TYPE_CHECKING:
+    from .session import Session
+
+
+async def user(session: Session, step: dict[str, Any]) -> None:
+    action = concretize(step["user"], session.bindings)
+    if session.act is None:
+        raise CaseError("user step without a renderer")
+    session.transcript.add("user", action)
+    await session.act(action)
+
+
+async def render(session: Session, step: dict[str, Any]) -> None:
+    if session.snapshot is None:
+        raise CaseError("render step without a renderer")
+    # A retried assertion with a deadline (like Playwright's expect), not a sleep: the
+    # renderer may commit the DOM a frame after it handled the message.
+    deadline = time.monotonic() + session.timeout
+    while True:
+        tree = await session.snapshot()
+        mismatch = match(step["render"], tree, session.bindings)
+        if mismatch is None:
+            session.transcript.add("render", tree)
+            return
+        if time.monotonic() >= deadline:
+            session.transcript.add("render", tree)
+            raise session.mismatch("render", mismatch, tree)
+        await asyncio.sleep(0.05)
+
+
+async def control(session: Session, step: dict[str, Any]) -> None:
+    """Act on the IUT itself (advance its clock). Nothing is received: a later step judges
+    what the IUT does after it. Unsupported: the case cannot run against this adapter."""
+    operation = dict(step["control"])
+    session.transcript.add("control", operation)
+    if session.control is None or not await session.control(operation):
+        what = ", ".join(f"{k} {v}" for k, v in operation.items())
+        raise ControlUnsupported(f"adapter cannot control time (control {what} unsupported)")
+
+
+async def audit(session: Session, step: dict[str, Any]) -> None:
+    """Renderer: what the page keeps and logs (URL, console, storage, cookies) holds none of
+    the secrets (PHL-SEC-006)."""
+    if session.audit is None:
+        raise ControlUnsupported("adapter cannot audit the page (audit unsupported)")
+    report = await session.audit()
+    session.transcript.add("audit", report)
+    secrets = concretize(step["audit"].get("absent", []), session.bindings)
+    places = step["audit"].get(
+        "in"
+    )  # which parts of the reply (url, console, cookies...); all by default
+    judged = report if places is None else {k: v for k, v in report.items() if k in places}
+    for secret in secrets if isinstance(secrets, list) else [secrets]:
+        if not isinstance(secret, str) or not secret:
+            raise CaseError(
+                f"step {session.step}: audit secrets are non-empty strings, not {secret!r}"
+            )
+        for where, value in _places(judged):
+            if secret in value:
+                raise session.diverge(
+                    "audit",
+                    f"the secret appears in the page's {where} (PHL-SEC-006)",
+                    pointer=where,
+                    expected={"$not": {"$contains": secret}},
+                    actual=value,
+                )
+
+
+def _places(value: Any, pointer: str = "") -> list[tuple[str, str]]:
+    """(JSON pointer, string) for every string, key included, in an audit reply."""
+    if isinstance(value, str):
+        return [(pointer, value)]
+    out: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            here = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            out += [(here, str(key)), *_places(sub, here)]
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            out += _places(sub, f"{pointer}/{i}")
+    return out
