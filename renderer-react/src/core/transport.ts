@@ -68,6 +68,11 @@ type TimerName = "ackTimer" | "retryTimer" | "heartbeatTimer" | "drainTimer" | "
 const CLOSE_NORMAL = 1000;
 const CLOSE_PROTOCOL_ERROR = 4002; // browsers may close only with 1000 or 3000-4999 (PHL-HS-015)
 const CLOSE_NO_COMMON_VERSION = 4406;
+const CLOSE_UNAUTHORIZED = 4401; // the page needs a signed-in user (PHL-SEC-007)
+/** Closes after which the same hello would be refused again: no reconnect (transport.md). */
+const FINAL_CLOSES: ReadonlySet<number> = new Set([CLOSE_NO_COMMON_VERSION, CLOSE_UNAUTHORIZED]);
+/** Fatal errors that make retrying pointless; any other fatal error is followed by a resume. */
+const FINAL_ERRORS: ReadonlySet<string> = new Set(["version_unsupported", "unauthorized"]);
 /** Ours to close a connection we believe dead (heartbeat, probe, offline); the server keeps the session. */
 const CLOSE_DEAD = 4000; // PHL-TRANSPORT-009: connection presumed dead, session kept for resume
 const DEFAULT_EVENTS_PER_SECOND = 50; // the spec's default limit, until welcome names the real one
@@ -322,8 +327,8 @@ export class Transport {
       case "error":
         if (typeof msg.event === "number") this.unanswered.delete(msg.event);
         // Fatal or not is all a client needs to know about a code (PHL-ERR-005); the server
-        // closes after a fatal error, and only version_unsupported makes retrying pointless.
-        if (msg.fatal === true && msg.code === "version_unsupported") this.stopped = true;
+        // closes after a fatal error; only a refused version or user makes retrying pointless.
+        if (msg.fatal === true && FINAL_ERRORS.has(msg.code)) this.stopped = true;
         this.options.handler.message(msg);
         break;
       default:
@@ -445,11 +450,11 @@ export class Transport {
   private closed(code: number): void {
     this.detach();
     if (this.stopped) {
-      if (this.statusValue !== "failed") this.setStatus(code === CLOSE_NO_COMMON_VERSION ? "failed" : "closed");
+      if (this.statusValue !== "failed") this.setStatus(FINAL_CLOSES.has(code) ? "failed" : "closed");
       return;
     }
-    if (code === CLOSE_NO_COMMON_VERSION) {
-      this.setStatus("failed"); // the same offer would be refused again (PHL-HS-004)
+    if (FINAL_CLOSES.has(code)) {
+      this.setStatus("failed"); // the same hello would be refused again (PHL-HS-004, PHL-SEC-007)
       return;
     }
     // PHL-TRANSPORT-008: exponential backoff, with jitter so clients do not return in lockstep.

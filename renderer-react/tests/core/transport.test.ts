@@ -69,6 +69,39 @@ describe("handshake", () => {
   });
 });
 
+describe("closes", () => {
+  it("unauthorized is final: status failed and no reconnect (PHL-SEC-007)", () => {
+    const { net, client } = connect();
+    const s = net.last();
+    s.open();
+    s.push({ type: "error", code: "unauthorized", message: "sign in", fatal: true });
+    s.drop(4401);
+    vi.advanceTimersByTime(60_000);
+    expect(client.status).toBe("failed");
+    expect(net.sockets).toHaveLength(1);
+  });
+
+  it("4401 alone, without the error, is final too", () => {
+    const { net, client } = connect();
+    net.last().open();
+    net.last().drop(4401);
+    vi.advanceTimersByTime(60_000);
+    expect(client.status).toBe("failed");
+    expect(net.sockets).toHaveLength(1);
+  });
+
+  it("4000 from a server that heard nothing is followed by a resume (PHL-PING-005)", () => {
+    const { net, client, s } = session();
+    s.drop(4000);
+    expect(client.status).toBe("reconnecting");
+    vi.advanceTimersByTime(2_000);
+    expect(net.sockets).toHaveLength(2);
+    net.last().open();
+    const [hello] = net.last().messages();
+    expect(hello).toMatchObject({ type: "hello", resume: { token: TOKEN, seq: 2 } });
+  });
+});
+
 describe("acks", () => {
   it("acks are batched: one ack for several messages after the delay", () => {
     const { s } = session();
