@@ -2,6 +2,7 @@ import logging
 
 import orjson
 import pytest
+from phloem.runtime.connection import Output
 from phloem_server import records
 from phloem_server.models import SessionRecord
 from session import Session, communicator, find
@@ -137,6 +138,13 @@ async def test_runtime_failure_closes_with_1011_and_is_logged(served, monkeypatc
     class Broken:
         session = None
         on_superseded = None
+        closed = False
+
+        def deadline(self):
+            return 1e9  # never silent
+
+        def poll(self, now):
+            return Output([])
 
         def receive(self, frame, now):
             raise RuntimeError("runtime bug")

@@ -55,6 +55,7 @@ def test_the_conformance_adapter_speaks_the_adapter_protocol() -> None:
         "dismiss",
         "failing-handler",
         "fallback",
+        "fast-heartbeat",
         "input",
         "input-upper",
         "ledger",
