@@ -217,7 +217,7 @@ class BrowserRenderer:
         return {"ok": True}
 
     def audit(self) -> dict[str, Any]:
-        state = self.page.evaluate(AUDIT_JS)
+        state: dict[str, Any] = self.page.evaluate(AUDIT_JS)
         state["url"] = self.page.url
         state["console"] = list(self.console)
         return state

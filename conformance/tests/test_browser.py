@@ -29,3 +29,52 @@ def test_the_browser_adapter_drives_a_page_through_every_renderer_case() -> None
     assert tree["children"][0]["fallback"] is True
     assert tree["children"][0]["children"][0] == {
         "id": "inside", "type": "Text", "role": "text", "text": "inside", "children": []}
+
+
+SNAPSHOT_PAGE = """<!doctype html><html><body>
+<div data-node-id="root" data-node-type="Column" role="group">
+  <a data-node-id="inert" data-node-type="Link" role="link" aria-disabled="true">Nowhere</a>
+  <div data-node-id="wrapped" data-node-type="Link"><a href="https://example.com/docs" target="_blank">Docs</a></div>
+  <span data-node-id="scripted" data-node-type="Link" role="link">Scripted</span>
+  <div data-node-id="name" data-node-type="TextInput"><label for="f">Name</label><input id="f" value="Ada"></div>
+  <div data-node-id="search" data-node-type="TextInput" role="searchbox" aria-label="Search"><input value="q"></div>
+  <p data-node-id="para" data-node-type="Text" role="none">hello</p>
+  <button data-node-id="go" data-node-type="Button" disabled>Go</button>
+  <div data-node-id="odd" data-node-type="Card" role="group" data-fallback="true"><span>Unsupported component: Card</span></div>
+</div></body></html>"""
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium")
+def test_the_snapshot_takes_roles_from_aria_then_the_dom_and_names_controls_without_text() -> None:
+    """The generic adapter's projection (spec/1.0/components): an explicit ARIA role wins (mapped
+    to the Phloem role), an <a> is a link with or without href, a text field is a textbox whose
+    value is what it displays; controls and links have a name, never a text."""
+    import importlib.util
+
+    from playwright.sync_api import sync_playwright
+
+    spec = importlib.util.spec_from_file_location("playwright_renderer", CONFORMANCE / "adapters" / "playwright_renderer.py")
+    assert spec is not None and spec.loader is not None
+    adapter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(adapter)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=adapter.CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_content(SNAPSHOT_PAGE)
+            page.evaluate("document.getElementById('f').value = 'typed'")  # what the field shows, not its attribute
+            tree = page.evaluate(adapter.SNAPSHOT_JS, [adapter.CORE_COMPONENTS.split(",")])
+        finally:
+            browser.close()
+    nodes = {n["id"]: {k: v for k, v in n.items() if k != "children"} for n in tree["children"]}
+    assert tree["role"] == "group" and "text" not in tree
+    assert nodes == {
+        "inert": {"id": "inert", "type": "Link", "role": "link", "name": "Nowhere"},
+        "wrapped": {"id": "wrapped", "type": "Link", "role": "link", "name": "Docs", "href": "https://example.com/docs"},
+        "scripted": {"id": "scripted", "type": "Link", "role": "link", "name": "Scripted"},
+        "name": {"id": "name", "type": "TextInput", "role": "textbox", "name": "Name", "value": "typed", "enabled": True},
+        "search": {"id": "search", "type": "TextInput", "role": "textbox", "name": "Search", "value": "q", "enabled": True},
+        "para": {"id": "para", "type": "Text", "role": "text", "text": "hello"},
+        "go": {"id": "go", "type": "Button", "role": "button", "name": "Go", "enabled": False},
+        "odd": {"id": "odd", "type": "Card", "role": "group", "text": "Unsupported component: Card", "fallback": True},
+    }

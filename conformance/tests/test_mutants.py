@@ -81,8 +81,8 @@ def test_the_websocket_proxy_in_front_of_a_server(fake_sdk: Path) -> None:
 
 
 def test_the_websocket_proxy_in_front_of_a_renderer(fake_renderer: Path) -> None:
-    report = _fake_report("renderer", python_command(fake_renderer), ["renderer-wrong-node",
-                                                                       "corrupt-snapshot-text"])
+    report = _fake_report("renderer", python_command(fake_renderer), [
+        "renderer-wrong-node", "corrupt-snapshot-text", "renderer-crash-on-unknown", "renderer-ignore-echo-rule"])
     assert report.baseline_ok, report.text()  # including the drop and reconnect
     assert all(m.killed for m in report.mutants), report.text()
 

@@ -47,6 +47,12 @@ class Diverged(Exception):
         self.divergence = divergence
 
 
+class Silence(Diverged):
+    """Nothing came where a message was expected: no frame within the timeout, nothing pending
+    from a sans-IO SDK, or the connection closed. A look-ahead (``peek``) takes it as "no
+    message"; every other divergence (a malformed, oversized or schema-invalid frame) stands."""
+
+
 class ControlUnsupported(Exception):
     """The adapter cannot perform a ``control`` step (e.g. it cannot move the IUT's clock), or
     open a second connection: the case cannot be run against this adapter, which says nothing

@@ -9,6 +9,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .channels import Incoming
+from .divergence import Silence
 from .matching import match, pointer_get
 from .tree import PatchError, Tree
 
@@ -24,7 +25,7 @@ async def next_incoming(session: Session, kind: str, expected: Any) -> Incoming:
             if session.channel.live
             else "no message pending"
         )
-        raise session.diverge(kind, why, expected=expected, actual=None)
+        raise Silence(session.diverge(kind, why, expected=expected, actual=None).divergence)
     if incoming.kind == "close":
         session.transcript.add("close", {"code": incoming.code})
     return incoming

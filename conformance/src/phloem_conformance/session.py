@@ -20,7 +20,7 @@ from typing import Any
 from . import actions, compound, connections, inbound, messages, sync
 from .cases import Case
 from .channels import Channel
-from .divergence import ControlUnsupported, Diverged, Divergence
+from .divergence import ControlUnsupported, Diverged, Divergence, Silence
 from .expectations import first_difference
 from .link import MAIN, Link
 from .matching import Bindings, CaseError, Mismatch
@@ -204,12 +204,13 @@ class Session:
         while True:
             incoming = await inbound.next_incoming(self, kind, expected)
             if incoming.kind == "close":
-                raise self.diverge(
+                closed = self.diverge(
                     kind,
                     f"connection closed (code {incoming.code})",
                     expected=expected,
                     actual={"close": incoming.code},
                 )
+                raise Silence(closed.divergence)
             message = inbound.decode(self, incoming, kind)
             if not all(inbound.ignorable(self, message, p) for p in patterns):
                 return message
@@ -224,8 +225,8 @@ class Session:
             return self.link.pending[0]
         try:
             message = await self.receive(kind, patterns)
-        except Diverged:
-            return None
+        except Silence:
+            return None  # a bad frame is not silence: its divergence stands
         self.link.pending.append(message)
         return message
 
