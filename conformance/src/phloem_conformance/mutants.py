@@ -8,7 +8,8 @@ breaks nothing). Where it sits depends on the real adapter's role:
 
 - sdk: it rewrites the frames in the real adapter's ``send`` replies;
 - server: it answers ``open`` with the URL of a WebSocket proxy in front of the real server
-  (the upgrade's Origin and subprotocols are passed through, and a refusal comes back as is)
+  (the upgrade's Origin, subprotocols, Cookie and Authorization are passed through, and a
+  refusal comes back as is)
   and mutates server frames in flight;
 - renderer: it gives the renderer the URL of a WebSocket proxy in front of the runner and
   mutates what the renderer sends, and it can rewrite the renderer's snapshots.
@@ -41,6 +42,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from .mutant_catalogue import MUTANTS, Message, Mutant, State
 
 __all__ = ["MUTANTS", "Mutant", "Mutator", "Proxy", "State", "main"]
+_PASSED_HEADERS = {"cookie", "authorization"}  # credentials of the upgrade, passed upstream
 
 
 class Mutator:
@@ -151,11 +153,14 @@ class WsPipe:
             for p in h.split(",")
             if p.strip()
         ]
+        # Credentials too: a case's `connect: {user}` signs in with the adapter's login headers.
+        passed = {k: v for k, v in request.headers.raw_items() if k.lower() in _PASSED_HEADERS}
         try:
             upstream = await connect(
                 self.upstream,
                 subprotocols=offered or None,
                 origin=request.headers.get("Origin"),
+                additional_headers=passed or None,
                 max_size=None,
                 ping_interval=None,
                 open_timeout=10,
