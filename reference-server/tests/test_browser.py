@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from conftest import COUNTER_EXAMPLE, REPO
+from conftest import COUNTER_EXAMPLE, FIXTURE_APPS, REPO
 from live import TcpProxy, phloem_run
 
 DIST = REPO / "renderer-react" / "dist"
@@ -110,3 +110,45 @@ def test_clicks_survive_a_network_drop_and_resume_in_chromium(tmp_path: Path):
         finally:
             browser.close()
             proxy.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("delay_ms", [0, 5, 30])
+def test_fast_typing_is_never_overwritten_by_older_answers_in_chromium(
+    tmp_path: Path, delay_ms: int
+):
+    """The echo rule end to end (PHL-COMP-021): the user types while the server's answers to
+    earlier keystrokes (upper-cased by /input-upper) are in flight. Patches computed from an
+    older text never overwrite newer typing, so no keystroke is lost or reordered, and once
+    every change is answered the field shows the server's text."""
+    from playwright.sync_api import expect, sync_playwright
+
+    if not (DIST / "index.html").is_file():
+        pytest.fail(f"the React renderer is not built ({DIST / 'index.html'} is missing)")
+    with phloem_run(FIXTURE_APPS, tmp_path) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            problems: list[str] = []
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            sent: list[str] = []
+            page.on(
+                "websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload))
+            )
+            page.goto(server.url + "/input-upper")
+            field = page.locator('[data-node-id="name"] input')
+            expect(field).to_be_visible()
+            text = "the quick brown fox jumps over the lazy dog"
+            field.press_sequentially(text, delay=delay_ms)
+            expect(field).to_have_value(text.upper())
+            expect(page.locator('[data-node-id="greeting"]')).to_have_text(
+                f"Hello, {text.upper()}!"
+            )
+            changes = [m for m in sent if '"name":"change"' in m.replace(" ", "")]
+            assert changes, "no change event was sent"
+            # Coalescing (PHL-COMP-020): fewer changes than keystrokes when typing fast.
+            if delay_ms == 0:
+                assert len(changes) < len(text)
+            assert problems == []
+        finally:
+            browser.close()
