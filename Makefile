@@ -68,6 +68,8 @@ test-conformance: build
 	  --out out/conformance/generated-sdk --report out/conformance/generated-sdk.ndjson
 	.venv/bin/phloem-conformance generate --seed 1 --count 40 --target server --adapter "$(PY) reference-server/conformance_adapter.py" \
 	  --out out/conformance/generated-server --report out/conformance/generated-server.ndjson
+	.venv/bin/phloem-conformance generate --seed 1 --count 25 --target renderer --adapter "$(PY) conformance/adapters/react.py" \
+	  --out out/conformance/generated-renderer --report out/conformance/generated-renderer.ndjson
 	.venv/bin/phloem-conformance chaos --target sdk --adapter "$(PY) sdk-python/conformance_adapter.py" --seed 1 --runs 1000 \
 	  --out out/conformance/chaos-sdk.json
 	.venv/bin/phloem-conformance chaos --target server --adapter "$(PY) reference-server/conformance_adapter.py" --seed 1 --runs 1000 \

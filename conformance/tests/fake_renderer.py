@@ -13,10 +13,11 @@ clock that ``control`` ``advance`` moves on (only when ``open`` asked for a cloc
 adapter does). ``audit`` reports an empty page.
 
 Bugs make it deliberately wrong: ``apply-stale`` (applies a patch whatever its base),
-``no-fallback``, ``no-resume`` (reconnects without hello.resume), ``no-echo-rule`` (a field
-shows the tree's value), ``no-frame-limit`` (sends a change however large), ``log-token`` (the
-resume token in the console), ``no-clock`` (control unsupported), ``no-heartbeat``,
-``no-audit`` (an adapter without the command).
+``ignore-move`` (leaves out every ``move`` operation of a patch), ``no-fallback``,
+``no-resume`` (reconnects without hello.resume), ``no-echo-rule`` (a field shows the tree's
+value), ``no-frame-limit`` (sends a change however large), ``log-token`` (the resume token in
+the console), ``no-clock`` (control unsupported), ``no-heartbeat``, ``no-audit`` (an adapter
+without the command).
 """
 
 from __future__ import annotations
@@ -208,6 +209,8 @@ class Renderer:
             elif m["type"] == "ui.patch" and not self.resync_pending:  # PHL-PATCH-014
                 if "apply-stale" in self.bugs:
                     m = {**m, "base": self.tree.rev}
+                if "ignore-move" in self.bugs:
+                    m = {**m, "ops": [op for op in m["ops"] if "move" not in op]}
                 try:
                     self.tree.apply(m)
                 except PatchError:

@@ -97,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--count", type=int, default=20)
-    gen.add_argument("--target", choices=["sdk", "server"], help="with --adapter: the role judged")
+    gen.add_argument(
+        "--target",
+        choices=["sdk", "server", "renderer"],
+        help="the role judged (renderer: random patch sessions; else trees and malformed frames)",
+    )
     gen.add_argument("--adapter", help="run the generated cases against this adapter")
     gen.add_argument(
         "--out",
@@ -160,7 +164,7 @@ def _generate(args: argparse.Namespace) -> int:
     from .runner import Runner
 
     if args.adapter is None:
-        for script in scripts(args.seed, args.count):
+        for script in scripts(args.seed, args.count, args.target):
             case = to_case(script, args.out)
             dump_case(case, case.path)
         print(f"{args.out}: {args.count} generated cases (seed {args.seed})")

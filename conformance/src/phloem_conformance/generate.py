@@ -1,6 +1,6 @@
 """Generated cases: seeded random sessions, run like written cases, shrunk when they fail.
 
-Two generators, both for the sdk and server roles (design record, issue 3, §6):
+Two generators for the sdk and server roles (design record, issue 3, §6), one for renderers:
 
 - **trees** (fixture ``tree-echo``): a sequence of ``set`` events, each a random tree of
   Column/Text/Button derived from the previous one (ids kept or changed, nodes moved, removed,
@@ -9,7 +9,10 @@ Two generators, both for the sdk and server roles (design record, issue 3, §6):
   from the patches (``$reduced``, metamorphic: patched result = fresh snapshot);
 - **malformed** (any fixture, ``counter``): frames that are not JSON, JSON of the wrong shape,
   an unknown type, a frame over ``max_frame_bytes``; each must be answered with its error code
-  and the session must still answer a ping.
+  and the session must still answer a ping;
+- **patches** (renderer role, :mod:`.generate_renderer`): the runner plays the server, sends a
+  random snapshot and random valid patches, and expects after each the projection of the tree
+  it reduced; a fresh snapshot of the final tree must project identically.
 
 A generated session is a :class:`Script`; it becomes an ordinary case (``to_case``), so a
 failure is reported with the same first divergence as any case. A failing script is shrunk
@@ -30,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from . import generate_renderer, generate_renderer_shrink
 from .cases import Case
 from .runner import CaseResult, Runner
 
@@ -42,13 +46,16 @@ MAX_NODES = 40  # well below tree-echo's max_tree_nodes (100)
 @dataclass
 class Script:
     """One generated session. ``kind`` trees: ``sets`` is the list of described child lists;
-    kind malformed: ``frames`` is a list of (raw frame, expected error code)."""
+    kind malformed: ``frames`` is a list of (raw frame, expected error code); kind patches
+    (renderer): ``root`` the initial snapshot's root, ``patches`` a list of ``{rev, ops}``."""
 
     kind: str
     seed: int
     index: int
     sets: list[list[Node]] = field(default_factory=list)
     frames: list[tuple[Any, str]] = field(default_factory=list)
+    root: Node | None = None
+    patches: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -56,6 +63,9 @@ class Script:
 
     def size(self) -> int:
         """What the shrinker makes smaller: events, then nodes and props."""
+        if self.kind == "patches":
+            assert self.root is not None
+            return generate_renderer_shrink.size(self.root, self.patches)
         return (
             len(self.sets) * 1000 + sum(_count(n) for s in self.sets for n in s) + len(self.frames)
         )
@@ -250,8 +260,16 @@ def malformed_script(seed: int, index: int) -> Script:
     )
 
 
-def scripts(seed: int, count: int) -> list[Script]:
-    """``count`` scripts, trees and malformed alternating; the same seed gives the same scripts."""
+def patch_script(seed: int, index: int) -> Script:
+    root, patches = generate_renderer.generate(seed, index)
+    return Script("patches", seed, index, root=root, patches=patches)
+
+
+def scripts(seed: int, count: int, target: str | None = None) -> list[Script]:
+    """``count`` scripts; the same seed gives the same scripts. For a renderer, patches; else
+    trees and malformed alternating."""
+    if target == "renderer":
+        return [patch_script(seed, i) for i in range(count)]
     return [tree_script(seed, i) if i % 2 == 0 else malformed_script(seed, i) for i in range(count)]
 
 
@@ -268,7 +286,26 @@ def to_case(script: Script, folder: Path | None = None) -> Case:
         "profile": "core",
     }
     hello: list[dict[str, Any]] = [{"c2s": {"type": "hello", "versions": ["1.0"]}}]
-    if script.kind == "trees":
+    if script.kind == "patches":
+        assert script.root is not None
+        data = {
+            **base,
+            "title": f"Generated (seed {script.seed}): a renderer shows the tree its patches build, "
+            "as a fresh snapshot of it",
+            "requirements": [
+                "PHL-PATCH-001",
+                "PHL-PATCH-003",
+                "PHL-PATCH-004",
+                "PHL-PATCH-005",
+                "PHL-PATCH-006",
+                "PHL-PATCH-007",
+                "PHL-PATCH-010",
+                "PHL-COMP-005",
+            ],
+            "roles": ["renderer"],
+            "steps": generate_renderer.steps(script.root, script.patches),
+        }
+    elif script.kind == "trees":
         steps = [
             *hello,
             {"s2c": {"type": "welcome", "version": "1.0"}},
@@ -347,11 +384,36 @@ def _exact(node: Node) -> Node:
     }
 
 
+class _Dumper(yaml.SafeDumper):
+    """Block style, but a mapping of scalars (props, a leaf of a projection) on one line."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _leafy(value: Any) -> bool:
+    def scalar(v: Any) -> bool:
+        return not isinstance(v, (dict, list)) or not v
+
+    return all(
+        scalar(v) or (isinstance(v, dict) and all(scalar(x) for x in v.values()))
+        for v in value.values()
+    )
+
+
+_Dumper.add_representer(
+    dict,
+    lambda dumper, data: dumper.represent_mapping(
+        "tag:yaml.org,2002:map", data.items(), flow_style=bool(data) and _leafy(data)
+    ),
+)
+
+
 def dump_case(case: Case, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         "# Written by phloem-conformance generate: the minimal failing session.\n"
-        + yaml.safe_dump(case.data, sort_keys=False, allow_unicode=True, width=120),
+        + yaml.dump(case.data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120),
         encoding="utf-8",
     )
 
@@ -361,7 +423,12 @@ def dump_case(case: Case, path: Path) -> None:
 
 def candidates(script: Script) -> Iterator[Script]:
     """Smaller variants that are still well-formed sessions (every ``set`` changes the tree,
-    or tree-echo would answer with a bare ack), the biggest cuts first."""
+    or tree-echo would answer with a bare ack; every patch applies), the biggest cuts first."""
+    if script.kind == "patches":
+        assert script.root is not None
+        for root, patches in generate_renderer_shrink.smaller(script.root, script.patches):
+            yield Script(script.kind, script.seed, script.index, root=root, patches=patches)
+        return
     for candidate in _smaller(script):
         sets = [[], *candidate.sets]
         if all(a != b for a, b in itertools.pairwise(sets)):
@@ -464,28 +531,55 @@ class Generated:
     written: Path | None = None
 
 
-async def run_generated(runner: Runner, seed: int, count: int, out: Path | None) -> list[Generated]:
+async def run_generated(
+    runner: Runner,
+    seed: int,
+    count: int,
+    out: Path | None,
+    *,
+    shrink_timeout: float | None = None,
+) -> list[Generated]:
     """Run ``count`` generated scripts; shrink each one that fails and write the minimal one
-    to ``out/<id>.yaml`` (its result, the shrunk session's, goes in the report)."""
+    to ``out/<id>.yaml`` (its result, the shrunk session's, goes in the report).
+
+    While shrinking, expectations wait ``shrink_timeout`` seconds (by default a quarter of the
+    step timeout, at least a second): a failing ``render`` or ``$effect`` retries until its
+    deadline, and many candidates fail.
+    The minimal script is then run again with the full timeout; should it not fail the same
+    way there (a slow IUT), the script as generated and its result stand."""
     results = []
-    for script in scripts(seed, count):
+    for script in scripts(seed, count, runner.target):
         result = await runner.run_case(to_case(script, out))
         item = Generated(script, result)
         if result.status == "FAIL":
-            signature = (result.divergence or {}).get("kind")
+            signature = _signature(result)
 
             async def fails(candidate: Script, signature: Any = signature) -> bool:
                 """Fails the same way (same kind of divergence), not some other way."""
                 outcome = await runner.run_case(to_case(candidate, out))
-                return (
-                    outcome.status == "FAIL" and (outcome.divergence or {}).get("kind") == signature
-                )
+                return bool(_signature(outcome) == signature)
 
-            small, item.shrink_runs = await shrink(script, fails)
-            item.shrunk_from, item.script = script.size(), small
-            item.result = await runner.run_case(to_case(small, out))
+            full = runner.step_timeout
+            runner.step_timeout = shrink_timeout or min(full, max(1.0, full / 4))
+            try:
+                budget = SHRINK_BUDGET.get(runner.target, 400)
+                small, item.shrink_runs = await shrink(script, fails, budget)
+            finally:
+                runner.step_timeout = full
+            confirmed = await runner.run_case(to_case(small, out))
+            if _signature(confirmed) == signature:
+                item.shrunk_from, item.script, item.result = script.size(), small, confirmed
             if out is not None:
-                item.written = out / f"{small.id}.yaml"
+                item.written = out / f"{item.script.id}.yaml"
                 dump_case(item.result.case, item.written)
         results.append(item)
     return results
+
+
+SHRINK_BUDGET = {"renderer": 150}  # runs; a browser renderer takes a second or so per run
+
+
+def _signature(result: CaseResult) -> Any:
+    if result.status != "FAIL":
+        return None
+    return (result.status, (result.divergence or {}).get("kind"))

@@ -39,9 +39,24 @@ def main(argv: list[str] | None = None) -> int:
         help="Daphne only: close each WebSocket after SECONDS (Daphne's default: 86400); "
         "clients resume their sessions",
     )
+    run.add_argument(
+        "--redis",
+        default=None,
+        metavar="URL",
+        help="use the Redis channel layer at URL (redis://HOST:PORT/DB, rediss://, unix://) "
+        "instead of the in-memory one; options as JSON in PHLOEM_REDIS_OPTIONS",
+    )
     args = parser.parse_args(argv)
     if args.websocket_timeout is not None and args.server != "daphne":
         parser.error("--websocket-timeout needs --server daphne")
+    if args.redis is not None:
+        if not args.redis.startswith(("redis://", "rediss://", "unix://")):
+            parser.error("--redis needs a redis://, rediss:// or unix:// URL")
+        if "DJANGO_SETTINGS_MODULE" in os.environ:
+            parser.error(
+                "--redis sets up the embedded settings; with DJANGO_SETTINGS_MODULE "
+                "set, configure CHANNEL_LAYERS there"
+            )
     return _run(args)
 
 
@@ -54,6 +69,8 @@ def _run(args: argparse.Namespace) -> int:
     os.environ["PHLOEM_APP"] = str(script)
     if args.allow_origin:
         os.environ["PHLOEM_ALLOWED_ORIGINS"] = ",".join(args.allow_origin)
+    if args.redis is not None:
+        os.environ["PHLOEM_REDIS_URL"] = args.redis
     embedded = "DJANGO_SETTINGS_MODULE" not in os.environ
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "phloem_server.settings")
     servers.import_early(args.server)
@@ -68,6 +85,10 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     if embedded:
         _migrate()
+    problem = _check_channel_layer()
+    if problem is not None:
+        print(f"phloem: {problem}", file=sys.stderr)
+        return 2
 
     from . import registry
 
@@ -92,6 +113,32 @@ def _run(args: argparse.Namespace) -> int:
 
     servers.run(args.server, application, args.host, args.port, ready, args.websocket_timeout)
     return 0
+
+
+def _check_channel_layer() -> str | None:
+    """Build the channel layer now, so a bad option stops the start with its reason; warn (and
+    serve) when Redis does not answer: wakes are best-effort (updates.py) and resume once it
+    does."""
+    from channels.layers import get_channel_layer
+
+    try:
+        get_channel_layer()
+    except Exception as exc:  # e.g. an unknown keyword in PHLOEM_REDIS_OPTIONS
+        return f"bad CHANNEL_LAYERS: {exc}"
+    url = os.environ.get("PHLOEM_REDIS_URL")
+    if url:
+        import redis
+
+        try:
+            with redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2) as client:
+                client.ping()
+        except Exception as exc:
+            print(
+                f"phloem: warning: Redis does not answer ({exc}); serving anyway: "
+                "server-initiated updates reach a browser with its next message until it does",
+                file=sys.stderr,
+            )
+    return None
 
 
 def _migrate() -> None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -118,8 +119,21 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if session is not None and self.session is None:
             self.session = session.id
             records.opened(session.id, self.served.path)
-            if self.channel_layer is not None:
-                await self.channel_layer.group_add(self._group(), self.channel_name)
+            await self._join_group()
+
+    @property
+    def channel_receive(self) -> Callable[[], Awaitable[dict[str, Any]]]:
+        return self._wakes
+
+    @channel_receive.setter
+    def channel_receive(self, receive: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        # Channels sets this to the layer's receive and ends the connection if it raises;
+        # wakes are best-effort, so a failing layer (Redis gone) is retried instead.
+        self._wakes = updates.wakes(receive, self._join_group)
+
+    async def _join_group(self) -> None:
+        if self.session is not None and self.channel_layer is not None:
+            await updates.join(self.channel_layer, self._group(), self.channel_name)
 
     async def phloem_wake(self, message: dict[str, Any]) -> None:
         """A server-initiated update is queued for this connection (`updates.push`)."""
@@ -143,7 +157,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             if self.session is not None:
                 errors.error_log.forget(self.session)
                 if self.channel_layer is not None:
-                    await self.channel_layer.group_discard(self._group(), self.channel_name)
+                    await updates.leave(self.channel_layer, self._group(), self.channel_name)
 
     def _superseded(self) -> None:
         # Called synchronously from inside the other connection's receive; close from a task

@@ -1,11 +1,14 @@
 """Settings for the embedded default (`phloem run app.py`): one process, SQLite, in-memory
-channel layer. A Django project that adds `phloem_server` to INSTALLED_APPS uses its own
+channel layer (Redis with `PHLOEM_REDIS_URL`, `phloem run --redis URL`). A Django project that adds `phloem_server` to INSTALLED_APPS uses its own
 settings instead; the `PHLOEM_*` names below are the ones it may set."""
 
 import json
 import os
 import secrets
 from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
 
 
 def _data_dir() -> Path:
@@ -48,7 +51,36 @@ DATABASES = {
         "NAME": str(DATA_DIR / "phloem.sqlite3"),
     }
 }
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+def _channel_layers() -> dict[str, dict[str, Any]]:
+    # The layer carries only wakes (updates.py): Redis is the production option, e.g. for its
+    # bounded memory and its operations tooling; the sessions stay in this process either way.
+    url = os.environ.get("PHLOEM_REDIS_URL")
+    if not url:
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    try:  # RedisChannelLayer keywords besides hosts, e.g. {"expiry": 60, "capacity": 100}
+        options = json.loads(os.environ.get("PHLOEM_REDIS_OPTIONS") or "{}")
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"PHLOEM_REDIS_OPTIONS is not JSON: {exc}") from None
+    if not isinstance(options, dict) or "hosts" in options:
+        raise ImproperlyConfigured(
+            "PHLOEM_REDIS_OPTIONS must be a JSON object of RedisChannelLayer options "
+            "(the host is PHLOEM_REDIS_URL)"
+        )
+    # redis-py 8 reads with a 5 s socket timeout by default, which aborts channels_redis's 5 s
+    # blocking pop on every idle channel (channels_redis issue 422): allow the pop its 5 s and
+    # still notice a Redis that stopped answering.
+    host = {"address": url, "socket_timeout": 10}
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [host], **options},
+        }
+    }
+
+
+CHANNEL_LAYERS = _channel_layers()
 
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -5,16 +5,23 @@ The session in the runtime is the source of truth (`Hub.push` numbers the patch 
 for replay); the channel layer only wakes the session's consumer, with a message that carries
 no data (`phloem.wake`). A wake that the layer drops (`ChannelFull`) or expires loses nothing:
 the consumer also sends what is queued before its answer to every frame, and a resume replays
-it."""
+it.
+
+Wakes are best-effort, so a layer that fails (Redis gone) costs only their promptness: every
+layer call here is bounded by `LAYER_TIMEOUT` and its failure is logged, not raised; events
+are still answered from the in-process session, and a consumer whose layer receive fails keeps
+its connection, retries with backoff and rejoins its group (`wakes`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
+from typing import Any
 
 import phloem as ph
 from channels.exceptions import ChannelFull
@@ -24,12 +31,17 @@ from . import registry
 
 log = logging.getLogger(__name__)
 WAKE = {"type": "phloem.wake"}
+LAYER_TIMEOUT = 1.0  # seconds: bounds a layer call (a black-holed Redis must not stall a frame)
+RETRY_FIRST, RETRY_MAX = 0.1, 5.0  # seconds: a failing consumer's waits between layer retries
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")  # channel layer group names
+# Session ids are unique per process (s1, s2, ...), and several processes may share one Redis.
+_PROCESS = secrets.token_hex(4)
 
 
 def group(app_key: str, session_id: str) -> str:
     """The channel layer group of a session's consumers (at most one attached at a time)."""
-    return f"phloem.{_UNSAFE.sub('_', app_key)}.{_UNSAFE.sub('_', session_id)}"[:99]
+    app, session = _UNSAFE.sub("_", app_key), _UNSAFE.sub("_", session_id)
+    return f"phloem.{_PROCESS}.{app}.{session}"[:99]
 
 
 def push(
@@ -54,6 +66,87 @@ async def apush(
     if layer is None:
         return  # no layer: the consumer sends the update with its next answer, or the resume
     try:
-        await layer.group_send(group(app_key, session_id), WAKE)
+        async with asyncio.timeout(LAYER_TIMEOUT):  # inline, unlike wait_for: no extra task
+            await layer.group_send(group(app_key, session_id), WAKE)
     except ChannelFull:  # some layers raise it from group_send; the update waits, safely
         log.debug("wake for %s dropped: channel full", session_id)
+    except Exception as exc:  # the layer is down: the update waits for a frame or the resume
+        _outage.failed("a wake could not be sent", exc)
+    else:
+        _outage.ok()
+
+
+async def join(layer: Any, group_name: str, channel: str) -> None:
+    """Add a consumer to its session's group; on failure log and go on without wakes (the
+    consumer's retrying receive, `wakes`, rejoins once the layer answers again)."""
+    try:
+        async with asyncio.timeout(LAYER_TIMEOUT):
+            await layer.group_add(group_name, channel)
+    except Exception as exc:
+        _outage.failed("a connection could not join its wake group", exc)
+    else:
+        _outage.ok()
+
+
+async def leave(layer: Any, group_name: str, channel: str) -> None:
+    """Remove a consumer from its group; on failure log and go on (the layer forgets the
+    member after its `group_expiry`; a wake sent to it meanwhile expires unread, harmlessly)."""
+    try:
+        async with asyncio.timeout(LAYER_TIMEOUT):
+            await layer.group_discard(group_name, channel)
+    except Exception as exc:
+        _outage.failed("a connection could not leave its wake group", exc)
+
+
+Message = dict[str, Any]
+
+
+def wakes(
+    receive: Callable[[], Awaitable[Message]], rejoin: Callable[[], Awaitable[None]]
+) -> Callable[[], Awaitable[Message]]:
+    """``receive`` (a consumer's channel layer receive) made best-effort. Where it raises, the
+    connection would end (Channels' dispatch loop propagates it); here it is retried after a
+    backoff, each time after ``rejoin()`` (which must not raise: `join`), since a restarted
+    Redis has forgotten the group."""
+
+    async def receive_wake() -> Message:
+        delay = RETRY_FIRST
+        while True:
+            began = time.monotonic()
+            try:
+                return await receive()
+            except Exception as exc:  # CancelledError (disconnect) is not an Exception
+                _outage.failed("a connection's wake receive failed; retrying", exc)
+            if time.monotonic() - began > RETRY_MAX:
+                delay = RETRY_FIRST  # it had worked a while: a new failure, not the same outage
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+            await rejoin()
+
+    return receive_wake
+
+
+class _Outage:
+    """Logs a layer outage once (WARNING) and its end once (INFO), not once per call."""
+
+    down = False
+
+    def failed(self, what: str, exc: BaseException) -> None:
+        if self.down:
+            log.debug("channel layer still unreachable: %s (%r)", what, exc)
+            return
+        self.down = True
+        log.warning(
+            "channel layer unreachable (%r): %s. Events are still answered; server-initiated "
+            "updates reach a connection with its next frame or resume until the layer is back",
+            exc,
+            what,
+        )
+
+    def ok(self) -> None:
+        if self.down:
+            self.down = False
+            log.info("channel layer reachable again; wakes resume")
+
+
+_outage = _Outage()
