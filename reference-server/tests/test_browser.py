@@ -144,6 +144,8 @@ def test_fast_typing_is_never_overwritten_by_older_answers_in_chromium(
             expect(page.locator('[data-node-id="greeting"]')).to_have_text(
                 f"Hello, {text.upper()}!"
             )
+            if delay_ms == 30:
+                page.screenshot(path=str(SCREENSHOT.parent / "input-upper.png"))
             changes = [m for m in sent if '"name":"change"' in m.replace(" ", "")]
             assert changes, "no change event was sent"
             # Coalescing (PHL-COMP-020): fewer changes than keystrokes when typing fast.
