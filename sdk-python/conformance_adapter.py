@@ -3,10 +3,11 @@
 Reads one JSON command per line on stdin and writes exactly one JSON reply per line on
 stdout; logs go to stderr. ``open`` starts a fresh Hub on the fixture apps. The page is the one
 the hello's ``path`` names; a hello without a path gets the opened fixture's page (the runner
-sends none to an SDK target), as if the fixture were served at "/". Time is a fake clock that advances 1 ms per command
-(so a burst of events can trip the rate limit, as a real burst would; the ``control`` command
-``{"op": "advance", "seconds": S}`` moves it S seconds on) and tokens are
-deterministic, so every run of a case produces the same frames.
+sends none to an SDK target), as if the fixture were served at "/". Time is the suite's clock:
+it stands still between commands (a burst of events arrives at one instant, as the adapter
+protocol says) and only the ``control`` command ``{"op": "advance", "seconds": S}`` moves it, S
+seconds on. Tokens are deterministic here, in the adapter only (the runtime's own tokens stay
+random, PHL-SEC-004), so every run of a case produces the same frames.
 
 A case may hold several connections to one app (takeover, isolation): ``connect`` opens a
 named one (``{"cmd": "connect", "connection": NAME, "user": KEY?}``; ``user`` is an opaque
@@ -33,7 +34,6 @@ import phloem as ph
 from phloem.runtime import Connection, Hub
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "apps.py"
-STEP = 0.001  # seconds of fake time per command
 
 
 def _version() -> str:
@@ -75,7 +75,6 @@ class Adapter:
         return reply
 
     def handle(self, cmd: dict[str, Any]) -> dict[str, Any]:
-        self.now += STEP
         name = cmd.get("cmd")
         if name == "hello":
             return {

@@ -12,9 +12,17 @@ Chromium through Playwright. The renderer's side of the contract:
 - a fallback element carries ``data-fallback`` (or its type is not in ``--supported``).
 
 Beyond ``open``/``act``/``snapshot``: ``act`` ``{type: NODE, text, clear?, delay_ms?}`` types
-into the node's text field key by key; ``open`` with ``clock: true`` installs Playwright's
-clock before any page script runs, and ``control`` ``advance`` moves it on (``run_for``);
-``audit`` returns the page's URL, console output, localStorage, sessionStorage and cookies.
+into the node's text field key by key, ``{fill: NODE, text}`` replaces the field's text in one
+edit (one ``input`` event, as a paste over the whole text does); ``open`` with ``clock: true``
+installs Playwright's clock before any page script runs: it flows as the real one, stands
+still while an ``act`` runs (the keystrokes of one action happen at one instant of the page's
+clock, however slowly the browser types them), and ``control`` ``advance`` moves it on
+(``run_for``); ``audit`` returns the page's URL, console output, localStorage, sessionStorage
+and cookies.
+
+Every browser budget (an action's wait for its target, loading the page) is
+``--action-timeout-ms`` times the ``timeout_factor`` the runner sends in ``hello``, so a slow
+machine given ``--timeout-factor`` gets proportionately more time.
 
 The semantic snapshot is computed in the page from those attributes: nesting of
 ``data-node-id`` elements gives the children; role, text, accessible name and enabled state
@@ -37,6 +45,8 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+PAUSE_AHEAD_S = 0.05  # how far ahead of the page's clock an action pauses it (see _pause)
+PAGE_LOAD_MS = 30000  # Playwright's own default for a navigation, at --timeout-factor 1
 CORE_COMPONENTS = "Column,Text,Button,TextInput,Link"  # the 1.0 core catalog (PHL-COMP-001)
 FIELD = "input:not([type=button]):not([type=submit]):not([type=checkbox]):not([type=radio]), textarea"
 # What a page keeps or shows where other origins can read it (PHL-SEC-006), for `audit`.
@@ -165,8 +175,13 @@ class BrowserRenderer:
         self.page: Any = None
         self.console: list[str] = []  # the page's console output and errors, for `audit`
         self.clock = False  # a controllable clock is installed (the case has a renderer control step)
+        self.budget_ms = args.action_timeout_ms  # per browser action; scaled at hello
+        self.load_ms = PAGE_LOAD_MS  # loading the page; scaled at hello
 
-    def hello(self) -> dict[str, Any]:
+    def hello(self, timeout_factor: float = 1.0) -> dict[str, Any]:
+        # The runner's --timeout-factor scales the browser's budgets as it scales its own.
+        self.budget_ms = max(1, round(self.args.action_timeout_ms * timeout_factor))
+        self.load_ms = max(1, round(PAGE_LOAD_MS * timeout_factor))
         if self.page_url is None:
             dist = Path(self.args.dist)
             if not (dist / self.args.page).is_file():
@@ -194,13 +209,15 @@ class BrowserRenderer:
         self.console = []
         self.clock = clock
         if clock:
-            # Before any page script runs, so the renderer's timers (heartbeats, backoff) are
-            # on this clock; it flows as the real one until `control` moves it on.
+            # Before any page script runs, so the renderer's timers (heartbeats, backoff,
+            # coalescing) are on this clock. It flows as the real one, stands still during
+            # each user action (`act`) and jumps on at `control`.
             self.context.clock.install()
         self.page = self.context.new_page()
+        self.page.set_default_timeout(self.budget_ms)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self._console(f"[pageerror] {e}"))
-        self.page.goto(self.page_url, wait_until="load")
+        self.page.goto(self.page_url, wait_until="load", timeout=self.load_ms)
         return {}
 
     def _console(self, message: Any) -> None:
@@ -223,15 +240,46 @@ class BrowserRenderer:
         return state
 
     def act(self, action: dict[str, Any]) -> dict[str, Any]:
+        if not self.clock:
+            return self._act(action)
+        # One user action is one instant of the page's clock: no timer of the renderer (a 50 ms
+        # coalescing timer) fires between its keystrokes, however slow the machine.
+        self._pause()
+        try:
+            return self._act(action)
+        finally:
+            self.page.clock.resume()
+
+    def _pause(self) -> None:
+        """Stop the page's flowing clock. Playwright pauses only at a given time, never in the
+        past, and the clock flows between reading it and pausing it: pause a little ahead (the
+        timers due meanwhile fire before the action, as they would have in real time), further
+        ahead if the machine was slower than that."""
+        from playwright.sync_api import Error
+
+        ahead = PAUSE_AHEAD_S
+        for _ in range(6):
+            try:
+                self.page.clock.pause_at(self.page.evaluate("Date.now()") / 1000 + ahead)
+                return
+            except Error as exc:
+                if "past" not in str(exc):
+                    raise
+                ahead *= 4
+        raise RuntimeError("could not pause the page's clock")
+
+    def _act(self, action: dict[str, Any]) -> dict[str, Any]:
         if "type" in action:
             return self.type(action)
+        if "fill" in action:
+            return self.fill(action)
         if "click" not in action:
             raise RuntimeError(f"unsupported action {sorted(action)}")
         target = self.page.locator(f'[data-node-id="{action["click"]}"]')
-        target.wait_for(state="visible", timeout=self.args.action_timeout_ms)
+        target.wait_for(state="visible", timeout=self.budget_ms)
         # A user can press a disabled control too: the click lands and nothing must come of it
         # (PHL-COMP-013), so a disabled target is clicked without waiting for it to be enabled.
-        target.click(timeout=self.args.action_timeout_ms, force=target.is_disabled())
+        target.click(timeout=self.budget_ms, force=target.is_disabled())
         return {}
 
     def type(self, action: dict[str, Any]) -> dict[str, Any]:
@@ -239,21 +287,35 @@ class BrowserRenderer:
         would (``clear``: select all and delete first). A disabled field is typed at too: focus does
         not land and the keys go nowhere, as for a user (nothing must be sent)."""
         node = self.page.locator(f'[data-node-id="{action["type"]}"]')
-        node.wait_for(state="visible", timeout=self.args.action_timeout_ms)
+        node.wait_for(state="visible", timeout=self.budget_ms)
         is_field = node.evaluate(f"(el) => el.matches({json.dumps(FIELD)})")
         field = node if is_field else node.locator(FIELD).first
         delay = int(action.get("delay_ms", 0))
         if field.is_disabled():
-            field.focus(timeout=self.args.action_timeout_ms)
+            field.focus(timeout=self.budget_ms)
             self.page.keyboard.type(action["text"], delay=delay)
             return {}
-        field.click(timeout=self.args.action_timeout_ms)
+        field.click(timeout=self.budget_ms)
         if action.get("clear"):
             field.press("ControlOrMeta+a")
             field.press("Backspace")
         else:
             field.press("End")  # the text goes after what the field holds, wherever the click landed
-        field.press_sequentially(action["text"], delay=delay, timeout=self.args.action_timeout_ms)
+        field.press_sequentially(action["text"], delay=delay, timeout=self.budget_ms)
+        return {}
+
+    def fill(self, action: dict[str, Any]) -> dict[str, Any]:
+        """Replace the node's field text with ``text`` in one edit: one ``input`` event, as
+        pasting over the selected whole text does. The work is one event whatever the length,
+        so a case may fill thousands of characters. A disabled field takes no paste: nothing
+        happens, as for a user."""
+        node = self.page.locator(f'[data-node-id="{action["fill"]}"]')
+        node.wait_for(state="visible", timeout=self.budget_ms)
+        is_field = node.evaluate(f"(el) => el.matches({json.dumps(FIELD)})")
+        field = node if is_field else node.locator(FIELD).first
+        if field.is_disabled():
+            return {}
+        field.fill(action["text"], timeout=self.budget_ms)
         return {}
 
     def snapshot(self) -> dict[str, Any]:
@@ -286,7 +348,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--config-key", default="url", help="key holding the WebSocket URL")
     p.add_argument("--supported", default=CORE_COMPONENTS, help="component types the renderer implements")
     p.add_argument("--chromium", default=CHROMIUM)
-    p.add_argument("--action-timeout-ms", type=int, default=5000)
+    p.add_argument("--action-timeout-ms", type=int, default=5000,
+                   help="budget of one browser action at --timeout-factor 1 (scaled by the runner's factor)")
     p.add_argument("--name", default="browser-renderer")
     p.add_argument("--version", default="unknown")
     p.add_argument("--language", default="javascript")
@@ -303,7 +366,8 @@ def serve(args: argparse.Namespace) -> int:
         name = command.get("cmd")
         try:
             if name == "hello":
-                reply = renderer.hello()
+                factor = command.get("timeout_factor", 1.0)
+                reply = renderer.hello(float(factor) if isinstance(factor, (int, float)) else 1.0)
             elif name == "open":
                 reply = renderer.open(command["url"], bool(command.get("clock")))
             elif name == "act":

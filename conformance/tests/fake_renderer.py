@@ -5,7 +5,8 @@
 It connects to the runner's WebSocket, keeps a tree with the suite's own reducer, and projects
 it the way the spec's component pages say (Column, its server-sent fallback, Text, Button,
 TextInput, Link; any other type as the fallback); when the connection drops it reconnects and
-resumes. ``act`` ``{type: NODE, text}`` types into a TextInput key by key: edits are coalesced
+resumes. ``act`` ``{type: NODE, text}`` types into a TextInput key by key (``{fill: NODE, text}``
+replaces its text in one edit): edits are coalesced
 (PHL-COMP-020), never sent over ``max_frame_bytes`` (PHL-LIM-001), and what the user typed is
 shown until every change is answered (the echo rule, PHL-COMP-021). Idle, it pings after
 ``heartbeat_seconds``; unanswered, it closes with 4000 and resumes (PHL-PING-003/004), on a
@@ -112,6 +113,7 @@ class Edit:
     pending: bool = True  # edited since the last change went out (or it could not go)
     unanswered: set[int] = field(default_factory=set)  # changes sent, not yet answered
     timer: asyncio.TimerHandle | None = None
+    due: float = 0.0  # when the timer fires, on the renderer's clock (``now``)
 
 
 class Renderer:
@@ -270,13 +272,21 @@ class Renderer:
             if delay_ms:
                 await asyncio.sleep(delay_ms / 1000)
 
+    async def fill(self, node: str, text: str) -> None:
+        """The field's whole text replaced in one edit (a paste); a disabled field takes none."""
+        await self.appear(node)
+        target = self.field(node)
+        if target is not None and target.get("props", {}).get("disabled") is not True:
+            self.edit(node, text)
+
     def edit(self, node: str, text: str) -> None:
         entry = self.edits.get(node)
         if entry is None:
             entry = self.edits[node] = Edit(text)
         entry.text, entry.pending = text, True
         if entry.timer is None:  # sent at once unless this field sent one in the last 50 ms
-            wait = self.sent_at.get(node, -1e9) + COALESCE - self.loop.time()
+            wait = self.sent_at.get(node, -1e9) + COALESCE - self.now()
+            entry.due = self.now() + max(wait, 0)
             entry.timer = self.loop.call_later(max(wait, 0), lambda: asyncio.ensure_future(self.flush(node, entry)))
 
     async def flush(self, node: str, entry: Edit) -> None:
@@ -290,7 +300,7 @@ class Renderer:
         event = await self.emit(node, "change", value=entry.text)
         if event is None:
             return  # too long: stays an unsent edit, shown as typed
-        self.sent_at[node], entry.pending = self.loop.time(), False
+        self.sent_at[node], entry.pending = self.now(), False
         entry.unanswered.add(event["id"])
         self.owners[event["id"]] = node
 
@@ -321,7 +331,12 @@ class Renderer:
     # ---- the clock and the heartbeat -----------------------------------------------------
 
     async def advance(self, seconds: float) -> None:
+        """The clock jumps on: the timers due meanwhile fire now (coalesced edits, heartbeat)."""
         self.offset += seconds
+        for node, entry in list(self.edits.items()):
+            if entry.timer is not None and entry.due <= self.now():
+                entry.timer.cancel()
+                await self.flush(node, entry)
         await self.tick()
 
     async def tick_forever(self) -> None:
@@ -379,6 +394,8 @@ def main() -> None:
             action = cmd["action"]
             renderer.call(renderer.type(action["type"], action["text"], bool(action.get("clear")),
                                         int(action.get("delay_ms", 0))))
+        elif cmd["cmd"] == "act" and "fill" in cmd["action"]:
+            renderer.call(renderer.fill(cmd["action"]["fill"], cmd["action"]["text"]))
         elif cmd["cmd"] == "act":
             renderer.call(renderer.click(cmd["action"]["click"]))
         elif cmd["cmd"] == "snapshot":

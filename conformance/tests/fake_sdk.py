@@ -8,8 +8,8 @@ Bugs make it deliberately wrong so the tests can check the runner catches them:
 ``no-replay`` (a resume is honoured but the missed messages are not re-sent).
 
 Sessions outlive connections (resume by token, a replay buffer), events go through a token
-bucket (50/s, bursts of 100) on a clock that ``control`` advances (sdk role; the server role
-cannot control time), and in the server role the upgrade checks Origin and subprotocol.
+bucket (50/s, bursts of 100) on a clock that stands still between commands and that only
+``control`` advances (sdk role; the server role runs on real time and cannot control it), and in the server role the upgrade checks Origin and subprotocol.
 """
 
 from __future__ import annotations
@@ -40,10 +40,14 @@ FIXTURES = {
 
 
 _ADVANCED = [0.0]  # seconds the `control` command moved the clock on (sdk role)
+_REAL_TIME = [False]  # server role: the wall clock, as a real server has
 
 
 def now() -> float:
-    return time.monotonic() + _ADVANCED[0]
+    """sdk role: the suite's clock, standing still between commands and moved only by
+    ``control`` (adapter protocol), so no case depends on how fast the commands come;
+    server role: real time."""
+    return (time.monotonic() if _REAL_TIME[0] else 0.0) + _ADVANCED[0]
 
 
 class FakeSession:
@@ -423,6 +427,7 @@ def main() -> None:
     parser.add_argument("--bug", action="append", default=[])
     args = parser.parse_args()
     bugs = set(args.bug)
+    _REAL_TIME[0] = args.role == "server"
     server = WsServer(bugs) if args.role == "server" else None
     conns: dict[str, FakeConnection] = {}  # sdk role: the case's connections by name
     sessions: dict[str, FakeSession] = {}

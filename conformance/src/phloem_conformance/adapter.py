@@ -21,8 +21,10 @@ class AdapterError(Exception):
 
 
 class Adapter:
-    def __init__(self, command: str, *, verbose: bool = False) -> None:
+    def __init__(self, command: str, *, verbose: bool = False, timeout_factor: float = 1.0) -> None:
         self.command = command
+        # Sent in hello: the adapter scales its own budgets (a browser action's) by it.
+        self.timeout_factor = timeout_factor
         self.verbose = verbose
         self.process: asyncio.subprocess.Process | None = None
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
@@ -42,7 +44,8 @@ class Adapter:
             start_new_session=True,
         )
         self._stderr_task = asyncio.create_task(self._drain_stderr())
-        self.hello = await self.request({"cmd": "hello", "adapter_protocol": ADAPTER_PROTOCOL}, 60)
+        hello = {"cmd": "hello", "adapter_protocol": ADAPTER_PROTOCOL, "timeout_factor": self.timeout_factor}
+        self.hello = await self.request(hello, 60 * self.timeout_factor)
         return self.hello
 
     async def _drain_stderr(self) -> None:

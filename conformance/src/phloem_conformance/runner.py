@@ -88,13 +88,16 @@ class Runner:
         self.schemas = schemas
         self.step_timeout = STEP_TIMEOUT * timeout_factor
         self.adapter_timeout = ADAPTER_TIMEOUT * timeout_factor
+        self.timeout_factor = timeout_factor
         self.verbose = verbose
         self.adapter: Adapter | None = None
         self.session: Session | None = None  # the case being run, for its transcript
         self.implementation: dict[str, Any] = {}
 
     async def start(self) -> None:
-        self.adapter = Adapter(self.adapter_command, verbose=self.verbose)
+        self.adapter = Adapter(
+            self.adapter_command, verbose=self.verbose, timeout_factor=self.timeout_factor
+        )
         hello = await self.adapter.start()
         if hello.get("role") != self.target:
             await self.adapter.stop()
