@@ -44,7 +44,11 @@ class Adapter:
             start_new_session=True,
         )
         self._stderr_task = asyncio.create_task(self._drain_stderr())
-        hello = {"cmd": "hello", "adapter_protocol": ADAPTER_PROTOCOL, "timeout_factor": self.timeout_factor}
+        hello = {
+            "cmd": "hello",
+            "adapter_protocol": ADAPTER_PROTOCOL,
+            "timeout_factor": self.timeout_factor,
+        }
         self.hello = await self.request(hello, 60 * self.timeout_factor)
         return self.hello
 
