@@ -26,6 +26,7 @@ from typing import Any
 
 MAX_FRAME = 65536
 RATE, BURST = 50, 100
+HEARTBEAT = 20
 CLIENT_TYPES = {"hello", "event", "ack", "ping", "pong", "resync", "error"}
 FIXTURES = {
     "counter": "/counter",
@@ -77,6 +78,7 @@ class FakeConnection:
         self.tokens = float(BURST)
         self.refilled = now()
         self.taken_over = False  # its session was resumed on another connection: close 1001
+        self.heard = now()  # the last frame (or the opening): silent 3 heartbeats -> 4000
 
     @property
     def seq(self) -> int:
@@ -159,7 +161,8 @@ class FakeConnection:
     def msg(self, body: dict[str, Any]) -> str:
         if self.welcomed or body["type"] == "welcome":
             self.session.seq += 1
-            self.session.sent.append((self.session.seq, body))
+            if body["type"] != "welcome":  # a welcome is never replayed (PHL-DELIV-016)
+                self.session.sent.append((self.session.seq, body))
             body = {**body, "seq": self.session.seq}
         return json.dumps(body)
 
@@ -167,7 +170,13 @@ class FakeConnection:
         return self.msg({"type": "error", "code": code, "message": code.replace("_", " "), **extra})
 
     # -- input ------------------------------------------------------------------------------
+    def silent(self) -> bool:
+        """Nothing heard for three heartbeat intervals (PHL-PING-005), before the handshake
+        too (PHL-LIM-013): the fake serves every page with the default heartbeat."""
+        return now() - self.heard >= 3 * HEARTBEAT
+
     def receive(self, frame: str | bytes) -> tuple[list[str], int | None]:
+        self.heard = now()
         if isinstance(frame, bytes):
             return [self.error("malformed_frame")], None
         if len(frame.encode()) > MAX_FRAME:
@@ -176,13 +185,15 @@ class FakeConnection:
             message = json.loads(frame)
         except ValueError:
             return [self.error("malformed_frame")], None
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        if not isinstance(message, dict):
             return [self.error("malformed_frame")], None
+        if not isinstance(message.get("type"), str):
+            return [self.error("invalid_message")], None  # PHL-MSG-005
         kind = message["type"]
+        if kind not in CLIENT_TYPES:  # PHL-MSG-006: server-only types too; before the handshake check
+            return [self.error("unknown_message_type")], None
         if not self.welcomed and kind != "hello":
             return [self.error("handshake_required")], None
-        if kind not in CLIENT_TYPES:
-            return [self.error("unknown_message_type")], None
         handler = getattr(self, "on_" + kind, None)
         return handler(message) if handler else ([], None)
 
@@ -222,7 +233,7 @@ class FakeConnection:
         return {"type": "welcome", "version": "1.0", "session": "fake-" + self.session.token[-10:],
                 "token": self.session.token,
                 "resumed": resumed, "limits": {"max_frame_bytes": MAX_FRAME, "max_events_per_second": RATE,
-                                               "heartbeat_seconds": 20, "max_tree_nodes": self.max_nodes(),
+                                               "heartbeat_seconds": HEARTBEAT, "max_tree_nodes": self.max_nodes(),
                                                "replay_messages": 256, "resume_seconds": 120}}
 
     def max_nodes(self) -> int:
@@ -278,9 +289,12 @@ class FakeConnection:
         if not (isinstance(m.get("id"), int) and isinstance(m.get("node"), str) and isinstance(m.get("name"), str)):
             return [self.error("invalid_message")], None
         if m["id"] <= self.highest_event and "reapply-duplicate" not in self.bugs:
-            return [self.msg({"type": "ack", "event": m["id"]})], None
+            return [self.msg({"type": "ack", "event": m["id"]})], None  # no token (PHL-LIM-012)
         if not self.take_token():
             return [self.error("rate_limited", event=m["id"], limit=RATE)], None
+        if isinstance(m.get("ack"), int) and m["ack"] > self.seq:  # PHL-DELIV-015
+            self.highest_event = m["id"]
+            return [self.error("invalid_message", event=m["id"])], None
         node = self.find(m["node"])
         if node is None:
             stale = isinstance(m.get("rev"), int) and m["rev"] < self.rev
@@ -297,8 +311,8 @@ class FakeConnection:
             return [self.msg({"type": "ui.patch", "base": self.rev - 1, "rev": self.rev, "event": m["id"],
                               "ops": [{"id": "entries", "insert": entry, "index": len(self.session.ledger) - 1}]})], None
         if self.fixture == "input" and m["node"] == "name" and m["name"] == "change":
-            if not isinstance(m.get("value"), str):
-                return [self.error("handler_error", event=m["id"])], None
+            if not isinstance(m.get("value"), str):  # the component's value schema (PHL-EVT-014)
+                return [self.error("invalid_message", event=m["id"])], None
             self.session.text = m["value"]
             self.rev += 1
             return [self.msg({"type": "ui.patch", "base": self.rev - 1, "rev": self.rev, "event": m["id"], "ops": [
@@ -463,6 +477,17 @@ def main() -> None:
         elif cmd["cmd"] == "control":  # sdk: a clock it can move; server: like a real server, none
             if args.role == "sdk" and cmd.get("op") == "advance":
                 _ADVANCED[0] += cmd["seconds"]
+                # What the connections did meanwhile: a silent one is closed with 4000, its
+                # session kept (PHL-PING-005); the main one in the reply, others in elsewhere.
+                for conn_name, conn in list(conns.items()):
+                    if conn.silent() and "no-silence" not in bugs:
+                        if conn.session.owner is conn:
+                            conn.session.owner = None
+                        conns[conn_name] = FakeConnection(conn.fixture, bugs, sessions)
+                        if conn_name == "main":
+                            reply.update(frames=[], close=4000)
+                        else:
+                            reply.setdefault("elsewhere", {})[conn_name] = {"frames": [], "close": 4000}
             else:
                 reply = {"ok": False, "unsupported": True, "error": "cannot control time"}
         elif cmd["cmd"] == "disconnect":  # the next send on that connection arrives on a new one

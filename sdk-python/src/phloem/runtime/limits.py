@@ -22,7 +22,7 @@ class Limits:
     # Defaults per PHL-LIM-005.
     max_frame_bytes: int = 65536  # PHL-LIM-001; the transport accepts up to 1 MiB (PHL-LIM-006)
     max_events_per_second: int = 50  # PHL-LIM-002: sustained rate of the token bucket
-    event_burst: int = 100  # bucket size: a quick burst of clicks is not a flood
+    event_burst: int = 100  # bucket size, >= the rate (PHL-LIM-011): a quick burst of clicks is not a flood
     heartbeat_seconds: float = 20  # PHL-PING-003
     max_tree_nodes: int = 20000  # PHL-LIM-008
     # Replay buffer bounds (PHL-LIM-010): past them, a resume gets a snapshot. The byte bound
@@ -43,6 +43,11 @@ class Limits:
             if value < low or (value == 0 and spec.name != "replay_messages"):
                 bound = f"at least {low}" if low else "greater than 0"
                 raise ValueError(f"limit {spec.name} must be {bound}, not {value!r}")
+        if self.event_burst < self.max_events_per_second:  # PHL-LIM-011
+            raise ValueError(
+                f"limit event_burst ({self.event_burst}) must be at least max_events_per_second"
+                f" ({self.max_events_per_second}): a client at the announced rate meets no limit"
+            )
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -162,20 +162,32 @@ class Session:
         """Handle one event; the frame that answers it (PHL-EVT-004). Refusals are raised as
         :class:`RemoteProtocolError` carrying the event id."""
         event_id: int = msg["id"]
-        if "ack" in msg:
-            self.acked(msg["ack"])
+        ack = msg.get("ack")
+        if event_id <= self.last_event:
+            # A resend after a reconnect: acknowledged, not applied again (PHL-EVT-005), before
+            # the rate limit and without a token (PHL-LIM-012): a resend refused as rate_limited
+            # would read as "not applied" and could be retried under a new id.
+            if ack is not None and ack <= self.seq:
+                self.acked(ack)
+            return self.emit(outbound.ack(0, event_id))
         if not self.bucket.take(now):
-            # Dropped before handling, so it does not count as handled (PHL-LIM-004, PHL-EVT-005).
+            # Dropped before handling, so it does not count as handled (PHL-LIM-004, PHL-EVT-005)
+            # and takes no token (PHL-LIM-012).
             raise RemoteProtocolError(
                 "rate_limited",
                 f"more than {self.limits.max_events_per_second} events per second",
                 event=event_id,
                 limit=self.limits.max_events_per_second,
             )
-        if event_id <= self.last_event:
-            # A resend after a reconnect: acknowledged, not applied again (PHL-EVT-005).
-            return self.emit(outbound.ack(0, event_id))
         self.last_event = event_id
+        if ack is not None:
+            if ack > self.seq:  # PHL-DELIV-015: not trusted, and the event is not applied
+                raise RemoteProtocolError(
+                    "invalid_message",
+                    f"ack of seq {ack}, but the last seq sent is {self.seq}",
+                    event=event_id,
+                )
+            self.acked(ack)
         node_id: str = msg["node"]
         name: str = msg["name"]
         node = self.index.get(node_id)
