@@ -118,6 +118,6 @@ def test_small_replay_buffer_sends_a_snapshot_on_a_resume_that_missed_more() -> 
 
 def test_a_burst_below_the_announced_rate_is_refused() -> None:
     """PHL-LIM-011: a client at the announced rate never meets the burst."""
-    with pytest.raises(ValueError, match="event_burst .* at least max_events_per_second"):
+    with pytest.raises(ValueError, match=r"event_burst .* at least max_events_per_second"):
         Limits(max_events_per_second=200)
     assert Limits(max_events_per_second=200, event_burst=200).event_burst == 200

@@ -22,7 +22,9 @@ class Limits:
     # Defaults per PHL-LIM-005.
     max_frame_bytes: int = 65536  # PHL-LIM-001; the transport accepts up to 1 MiB (PHL-LIM-006)
     max_events_per_second: int = 50  # PHL-LIM-002: sustained rate of the token bucket
-    event_burst: int = 100  # bucket size, >= the rate (PHL-LIM-011): a quick burst of clicks is not a flood
+    event_burst: int = (
+        100  # bucket size, >= the rate (PHL-LIM-011): a quick burst of clicks is not a flood
+    )
     heartbeat_seconds: float = 20  # PHL-PING-003
     max_tree_nodes: int = 20000  # PHL-LIM-008
     # Replay buffer bounds (PHL-LIM-010): past them, a resume gets a snapshot. The byte bound
