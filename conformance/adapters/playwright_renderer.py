@@ -32,12 +32,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from phloem_conformance.catalog_gen import TYPES
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-CORE_COMPONENTS = "Column,Text,Button,TextInput,Link"  # the 1.0 core catalog (PHL-COMP-001)
+CORE_COMPONENTS = ",".join(TYPES)  # the 1.0 core catalog (PHL-COMP-001), from the schemas
 FIELD = "input:not([type=button]):not([type=submit]):not([type=checkbox]):not([type=radio]), textarea"
 # What a page keeps or shows where other origins can read it (PHL-SEC-006), for `audit`.
 AUDIT_JS = r"""
