@@ -24,6 +24,7 @@ import json
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -267,7 +268,9 @@ def py_helpers(src: Source) -> str:
             else f"    return Element({kind!r}, checked({kind!r}, props), (), id)"
         )
         out.append(f"def {kind}({', '.join(params)}) -> Element:")
-        out.append(f"    {json.dumps(doc, ensure_ascii=False)}")
+        if '"""' in doc or "\\" in doc:
+            raise SystemExit(f"{kind}: its description cannot be a docstring as written")
+        out.append('    """' + "\n    ".join(textwrap.wrap(doc, 92)) + '"""')
         out += body
         out.append("")
     out.append("__all__: list[str] = [" + ", ".join(repr(n) for n in names) + "]")
