@@ -230,9 +230,7 @@ def py_helpers(src: Source) -> str:
     out.append(":mod:`phloem.ui.components`: required props positional, the rest keyword-only,")
     out.append('``on_<event>`` for each event. Props are checked against the schema when called."""\n')
     out.append("from __future__ import annotations\n")
-    out.append("from typing import Any, Literal  # noqa: F401  (used by the signatures)\n")
-    out.append("from phloem.ui import _props  # noqa: F401")
-    out.append("from phloem.ui.components import Element, Handler, checked  # noqa: F401\n")
+    imports = len(out)  # what the helpers use is imported once they are written
     names = []
     for kind, schema in src.components.items():
         if kind in hand:
@@ -274,6 +272,13 @@ def py_helpers(src: Source) -> str:
         out += body
         out.append("")
     out.append("__all__: list[str] = [" + ", ".join(repr(n) for n in names) + "]")
+    code = "\n".join(out[imports:])
+    used = [n for n in ("Element", "Handler", "checked") if names and re.search(rf"\b{n}\b", code)]
+    out[imports:imports] = [
+        *(["from typing import Any\n"] if names else []),
+        *(["from phloem.ui import _props"] if "_props." in code else []),
+        *([f"from phloem.ui.components import {', '.join(used)}\n"] if used else []),
+    ]
     return _ruff("\n".join(out) + "\n")
 
 

@@ -7,9 +7,4 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal  # noqa: F401  (used by the signatures)
-
-from phloem.ui import _props  # noqa: F401
-from phloem.ui.components import Element, Handler, checked  # noqa: F401
-
 __all__: list[str] = []
