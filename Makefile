@@ -39,12 +39,16 @@ lint: $(VENV_STAMP) $(NODE_STAMP) $(ASYNCAPI_STAMP)
 	node tools/asyncapi/validate.mjs spec/1.0/asyncapi.yaml
 	cd renderer-react && npm run --silent typecheck
 
+# The schemas are the one source: wire types (both languages) and, from the x-phloem blocks,
+# every language's component catalog, error table, node-id pattern and subprotocol.
 gen: $(VENV_STAMP) $(NODE_STAMP)
 	$(PY) tools/gen_python_types.py
+	$(PY) tools/gen_catalog.py
 	cd renderer-react && npm run --silent gen
 
 gen-check: $(VENV_STAMP) $(NODE_STAMP)
 	$(PY) tools/gen_python_types.py --check
+	$(PY) tools/gen_catalog.py --check
 	cd renderer-react && npm run --silent gen:check
 
 test-python: build $(ASYNCAPI_STAMP)

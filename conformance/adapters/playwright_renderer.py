@@ -40,6 +40,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from phloem_conformance.catalog_gen import TYPES
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -47,7 +49,7 @@ CHROMIUM_ARGS = [
 ]
 PAUSE_AHEAD_S = 0.05  # how far ahead of the page's clock an action pauses it (see _pause)
 PAGE_LOAD_MS = 30000  # Playwright's own default for a navigation, at --timeout-factor 1
-CORE_COMPONENTS = "Column,Text,Button,TextInput,Link"  # the 1.0 core catalog (PHL-COMP-001)
+CORE_COMPONENTS = ",".join(TYPES)  # the 1.0 core catalog (PHL-COMP-001), from the schemas
 FIELD = "input:not([type=button]):not([type=submit]):not([type=checkbox]):not([type=radio]), textarea"
 # What a page keeps or shows where other origins can read it (PHL-SEC-006), for `audit`.
 AUDIT_JS = r"""

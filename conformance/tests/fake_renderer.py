@@ -34,13 +34,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from phloem_conformance.catalog_gen import COMPONENT_TYPE_PATTERN, TYPES
+from phloem_conformance.components import fields
 from phloem_conformance.tree import PatchError, Tree
 from websockets.asyncio.client import connect
 
-KNOWN = {"Column", "Text", "Button", "TextInput", "Link"}
+KNOWN = set(TYPES)  # the core catalog, generated from the schemas
 PAGE = "http://127.0.0.1/app/"  # the page's address, which relative Link URLs resolve against
 SAFE_SCHEMES = {"http", "https", "mailto"}  # PHL-SEC-003
-COMPONENT_TYPE = re.compile(r"[A-Z][A-Za-z0-9]{0,63}")  # a valid Column `fallback`
+COMPONENT_TYPE = re.compile(COMPONENT_TYPE_PATTERN)  # a valid Column `fallback`
 COALESCE = 0.05  # PHL-COMP-020: at most one change per field per 50 ms
 DEFAULT_HEARTBEAT = 20.0  # seconds, when the welcome announces none
 
@@ -93,6 +95,8 @@ def project(node: dict[str, Any], bugs: set[str], shown: dict[str, str]) -> dict
         href = safe_href(props.get("href"))
         if href is not None:
             out["href"] = href
+    elif kind in KNOWN:  # a core component with no hand-written branch: its projection rules
+        out.update(fields(kind, props, shown.get(node["id"]), safe_href))
     elif "no-fallback" not in bugs:
         out.update(role="group", fallback=True, text=f"Unsupported component: {kind}")
     out["children"] = [project(c, bugs, shown) for c in node.get("children", [])]

@@ -182,7 +182,7 @@ def test_the_shrinker_finds_a_minimal_session_against_a_predicate() -> None:
     assert "move" in op and patch["rev"] == 2
     assert small.root is not None
     assert count(small.root) == 3  # the root, the moved node and its new parent
-    assert all(not n["props"] for n in _nodes(small.root) if n["type"] == "Column")
+    assert all(not n.get("props") for n in _nodes(small.root) if n["type"] == "Column")
 
 
 def _nodes(node: Any) -> list[Any]:

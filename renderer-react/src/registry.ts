@@ -1,9 +1,6 @@
 import type { ComponentType, ReactNode } from "react";
-import { Button } from "./components/Button/Button";
-import { Column } from "./components/Column/Column";
-import { Link } from "./components/Link/Link";
-import { Text } from "./components/Text/Text";
-import { TextInput } from "./components/TextInput/TextInput";
+import * as views from "./components";
+import { COMPONENT_TYPE, CORE_VERSIONS, type CoreType } from "./core/catalog.gen";
 
 /** Attributes every rendered node's outermost element carries (conformance and tests find nodes by them). */
 export interface NodeAttrs {
@@ -42,7 +39,7 @@ export class Registry {
   private readonly entries = new Map<string, ComponentEntry>();
 
   register(type: string, component: NodeComponent, options: { version?: number; builtin?: boolean } = {}): this {
-    if (!/^[A-Z][A-Za-z0-9]*$/.test(type)) throw new TypeError(`component type must be PascalCase: ${type}`);
+    if (!COMPONENT_TYPE.test(type)) throw new TypeError(`component type must be PascalCase: ${type}`);
     this.entries.set(type, { component, version: options.version ?? 1, builtin: options.builtin ?? false });
     return this;
   }
@@ -59,14 +56,16 @@ export class Registry {
   }
 }
 
-/** A registry holding the core catalog (schemas/1.0/components). */
+// Every core type has its view (a type-check error otherwise): ./components/<Type>/<Type>.tsx.
+const CORE_VIEWS: Record<CoreType, NodeComponent> = views;
+
+/** A registry holding the core catalog (schemas/1.0/components, via catalog.gen.ts). */
 export function createRegistry(): Registry {
-  return new Registry()
-    .register("Column", Column, { version: 1, builtin: true })
-    .register("Text", Text, { version: 1, builtin: true })
-    .register("Button", Button, { version: 1, builtin: true })
-    .register("TextInput", TextInput, { version: 1, builtin: true })
-    .register("Link", Link, { version: 1, builtin: true });
+  const registry = new Registry();
+  for (const type of Object.keys(CORE_VERSIONS) as CoreType[]) {
+    registry.register(type, CORE_VIEWS[type], { version: CORE_VERSIONS[type], builtin: true });
+  }
+  return registry;
 }
 
 /** The registry the app entry uses. */

@@ -20,8 +20,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from .adapter import Adapter, AdapterError
+from .catalog_gen import SUBPROTOCOL as SUBPROTOCOL  # names the MAJOR version (PHL-TRANSPORT-003)
 
-SUBPROTOCOL = "phloem.v1"  # names the MAJOR version (PHL-TRANSPORT)
 _MAX_FRAME = 4 * 1024 * 1024
 
 

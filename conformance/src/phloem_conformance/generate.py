@@ -35,6 +35,7 @@ import yaml
 
 from . import generate_renderer, generate_renderer_shrink
 from .cases import Case
+from .components import choices
 from .runner import CaseResult, Runner
 
 Node = dict[str, Any]
@@ -88,7 +89,7 @@ class TreeGen:
         if kind == "Text":
             out: dict[str, Any] = {"text": rng.choice(WORDS) + str(rng.randrange(100))}
             if rng.random() < 0.3:
-                out["variant"] = rng.choice(["body", "heading", "caption", "code"])
+                out["variant"] = rng.choice(choices("Text", "variant"))
         elif kind == "Button":
             out = {"label": rng.choice(WORDS) or "ok"}
             if rng.random() < 0.3:
@@ -98,7 +99,7 @@ class TreeGen:
             if rng.random() < 0.4:
                 out["gap"] = rng.randrange(0, 32)
             if rng.random() < 0.3:
-                out["align"] = rng.choice(["start", "center", "end", "stretch"])
+                out["align"] = rng.choice(choices("Column", "align"))
         return out
 
     def node(self, budget: list[int], depth: int) -> Node:

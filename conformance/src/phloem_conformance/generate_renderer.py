@@ -31,13 +31,14 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from .components import LEAVES, choices, fields, optional, random_props
 from .tree import Tree, normalize
 
 Node = dict[str, Any]
 Op = dict[str, Any]
 Patch = dict[str, Any]  # {"rev": int, "ops": [Op, ...]}; base is the previous patch's rev
 
-TYPES = ("Column", "Text", "Button", "TextInput", "Link")
+TYPES = ("Column", *LEAVES)  # the core catalog (catalog_gen), Column first
 WORDS = (
     "alpha",
     "beta",
@@ -59,13 +60,7 @@ HREFS = (
     "https://example.org/a/b?q=1#top",
     "https://example.net/x-y_z.html",
 )
-OPTIONAL = {
-    "Column": ("gap", "align"),
-    "Text": ("variant",),
-    "Button": ("disabled", "variant"),
-    "TextInput": ("value", "placeholder", "disabled"),
-    "Link": (),
-}
+OPTIONAL = {kind: optional(kind) for kind in TYPES}
 FIELDS = (
     "text",
     "name",
@@ -92,23 +87,7 @@ def projection(node: Node) -> Node:
     """The semantic node a renderer shows for ``node`` (component pages, "Observable projection")."""
     kind, props = node["type"], node.get("props") or {}
     out: Node = {"id": node["id"], "type": kind}
-    if kind == "Column":
-        out["role"] = "group"
-    elif kind == "Text":
-        out.update(role="text", text=props["text"])
-    elif kind == "Button":
-        out.update(role="button", name=props["label"], enabled=props.get("disabled") is not True)
-    elif kind == "TextInput":
-        out.update(
-            role="textbox",
-            name=props["label"],
-            value=props.get("value", ""),
-            enabled=props.get("disabled") is not True,
-        )
-    elif kind == "Link":
-        out.update(role="link", name=props["text"], href=props["href"])
-    else:  # never generated
-        raise ValueError(f"no projection for type {kind!r}")
+    out.update(fields(kind, props))  # the schema's projection rules (catalog_gen)
     out["children"] = [projection(c) for c in node.get("children") or []]
     return out
 
@@ -170,13 +149,13 @@ class PatchGen:
         if kind == "Text":
             out = {"text": f"{self.word()} {rng.randrange(100)}"}
             if rng.random() < 0.3:
-                out["variant"] = rng.choice(["body", "heading", "caption", "code"])
+                out["variant"] = rng.choice(choices("Text", "variant"))
         elif kind == "Button":
             out = {"label": self.word()}
             if rng.random() < 0.4:
                 out["disabled"] = rng.random() < 0.5
             if rng.random() < 0.2:
-                out["variant"] = rng.choice(["primary", "secondary", "danger"])
+                out["variant"] = rng.choice(choices("Button", "variant"))
         elif kind == "TextInput":
             out = {"label": self.word()}
             if rng.random() < 0.7:
@@ -187,12 +166,14 @@ class PatchGen:
                 out["disabled"] = rng.random() < 0.5
         elif kind == "Link":
             out = {"text": self.word(), "href": rng.choice(HREFS)}
-        else:
+        elif kind == "Column":
             out = {}
             if rng.random() < 0.4:
                 out["gap"] = rng.randrange(0, 33)
             if rng.random() < 0.3:
-                out["align"] = rng.choice(["start", "center", "end", "stretch"])
+                out["align"] = rng.choice(choices("Column", "align"))
+        else:  # drawn from its props schema
+            out = random_props(kind, rng, self.word)
         return out
 
     def node(self, budget: list[int], depth: int, node_id: str | None = None) -> Node:

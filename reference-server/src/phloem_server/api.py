@@ -21,11 +21,10 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path, re_path
 from phloem import App
 from phloem.protocol.catalog import CORE
-from phloem.protocol.version import SUPPORTED_VERSIONS
+from phloem.protocol.version import SUBPROTOCOL, SUPPORTED_VERSIONS
 
 from . import registry
 
-SUBPROTOCOL = "phloem.v1"  # PHL-TRANSPORT-003
 WEBSOCKET_PATH = "/phloem/ws"  # routing.websocket_urlpatterns
 # Features this server can enable (PHL-HS-006); protocol 1.0 defines none.
 FEATURES: tuple[str, ...] = ()

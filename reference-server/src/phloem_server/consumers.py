@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from phloem.protocol.version import SUBPROTOCOL  # names the MAJOR version only
 
 from . import errors, records, registry, updates
 
 log = logging.getLogger(__name__)
-SUBPROTOCOL = "phloem.v1"  # names the MAJOR version; hello/welcome settle MAJOR.MINOR
 INTERNAL_ERROR, GOING_AWAY = 1011, 1001  # PHL-TRANSPORT-007
 _open: weakref.WeakSet[PhloemConsumer] = weakref.WeakSet()  # accepted, not yet disconnected
 

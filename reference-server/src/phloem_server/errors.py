@@ -1,6 +1,6 @@
 """Logging of the coded errors the runtime sends, from its ``Hub(on_error=...)`` hook.
 
-Server faults (``handler_error``, ``internal_error``) are bugs to fix here: every one is logged
+Server faults (``handler_error``, ``tree_too_large``, ``internal_error``) are bugs to fix here: every one is logged
 at ERROR. Client faults are the peer's, logged at INFO and throttled: at most one line per code
 per session per ``interval`` seconds, so a client flooding ``rate_limited`` events cannot flood
 the log. A line that follows suppressed ones says how many; what is still suppressed when the
@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from phloem.protocol.errors import SERVER_FAULTS  # from the schema's error table
+
 log = logging.getLogger("phloem_server.protocol")
-SERVER_FAULTS = frozenset({"handler_error", "internal_error"})
 _NO_SESSION = "-"
 
 

@@ -12,7 +12,9 @@ import {
 import { parseServerFrame, type Parsed } from "./validate";
 import type { ErrorCode, Event as EventMessage, Hello, ServerMessage, Welcome } from "./wire.gen";
 
-export const SUBPROTOCOL = "phloem.v1";
+import { FINAL_CLOSES, FINAL_ERRORS, SUBPROTOCOL } from "./catalog.gen";
+
+export { SUBPROTOCOL };
 export const VERSIONS = ["1.0"] as const;
 
 export type Status = "idle" | "connecting" | "open" | "reconnecting" | "failed" | "closed";
@@ -67,12 +69,8 @@ type TimerName = "ackTimer" | "retryTimer" | "heartbeatTimer" | "drainTimer" | "
 
 const CLOSE_NORMAL = 1000;
 const CLOSE_PROTOCOL_ERROR = 4002; // browsers may close only with 1000 or 3000-4999 (PHL-HS-015)
-const CLOSE_NO_COMMON_VERSION = 4406;
-const CLOSE_UNAUTHORIZED = 4401; // the page needs a signed-in user (PHL-SEC-007)
-/** Closes after which the same hello would be refused again: no reconnect (transport.md). */
-const FINAL_CLOSES: ReadonlySet<number> = new Set([CLOSE_NO_COMMON_VERSION, CLOSE_UNAUTHORIZED]);
-/** Fatal errors that make retrying pointless; any other fatal error is followed by a resume. */
-const FINAL_ERRORS: ReadonlySet<string> = new Set(["version_unsupported", "unauthorized"]);
+// FINAL_CLOSES / FINAL_ERRORS (catalog.gen.ts, from the error table): the same hello would be
+// refused again, so no reconnect (transport.md); any other fatal error is followed by a resume.
 /** Ours to close a connection we believe dead (heartbeat, probe, offline); the server keeps the session. */
 const CLOSE_DEAD = 4000; // PHL-TRANSPORT-009: connection presumed dead, session kept for resume
 const DEFAULT_EVENTS_PER_SECOND = 50; // the spec's default limit, until welcome names the real one

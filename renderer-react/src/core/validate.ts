@@ -3,14 +3,13 @@
  * trust what we build). Not a JSON Schema validator: it checks exactly what the client relies
  * on, so a bad server message becomes a coded error instead of a crash (PHL-ERR-001).
  */
+import { COMPONENT_TYPE, NODE_ID } from "./catalog.gen";
 import type { ErrorCode, Node, PatchOp, ServerMessage } from "./wire.gen";
 
 export type Parsed =
   | { ok: true; message: ServerMessage }
   | { ok: false; code: ErrorCode; message: string; seq?: number; type?: string };
 
-const NODE_ID = /^[A-Za-z0-9_.:/-]{1,128}$/;
-const COMPONENT_TYPE = /^[A-Z][A-Za-z0-9]{0,63}$/;
 const MAX_DEPTH = 512;
 
 type Obj = Record<string, unknown>;

@@ -4,6 +4,7 @@ import { PhloemClient } from "../../src/core";
 import { mount } from "../../src/react";
 import { createRegistry } from "../../src/registry";
 import { fakeEnvironment, fakeNetwork, welcome } from "../helpers/fakeSocket";
+import { CORE_VERSIONS } from "../../src/core/catalog.gen";
 
 // TextInput (PHL-COMP-019..021, PHL-LIM-001), Link (PHL-COMP-023, PHL-SEC-003), the
 // server-sent Column fallback (PHL-COMP-018), hello.components, and the status indicator.
@@ -214,7 +215,9 @@ describe("Column with fallback (sent by the server)", () => {
 describe("hello", () => {
   it("announces TextInput and Link at version 1 with the rest of the catalog", () => {
     const { net } = setup(inputPage());
-    expect(net.last().ofType("hello")[0]?.components).toEqual({ Column: 1, Text: 1, Button: 1, TextInput: 1, Link: 1 });
+    const announced = net.last().ofType("hello")[0]?.components;
+    expect(announced).toMatchObject({ Column: 1, Text: 1, Button: 1, TextInput: 1, Link: 1 });
+    expect(announced).toEqual(CORE_VERSIONS); // the whole catalog the schemas generate
   });
 });
 

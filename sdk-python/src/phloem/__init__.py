@@ -14,7 +14,20 @@ def home(ui):
 
 from phloem import runtime, testing
 from phloem.app import App, load_app
-from phloem.ui import UI, Button, Column, Component, Element, Event, Link, State, Text, TextInput
+from phloem.ui import (
+    UI,
+    Button,
+    Column,
+    Component,
+    Element,
+    Event,
+    Link,
+    State,
+    Text,
+    TextInput,
+    _helpers,
+)
+from phloem.ui._helpers import *  # noqa: F403  (generated component helpers)
 
 __all__ = [
     "UI",
@@ -31,4 +44,5 @@ __all__ = [
     "load_app",
     "runtime",
     "testing",
+    *_helpers.__all__,
 ]

@@ -1,4 +1,5 @@
 import type { CSSProperties } from "react";
+import { COMPONENT_TYPE } from "../../core/catalog.gen"; // the Column schema's `fallback`
 import type { ColumnProps } from "../../core/wire.gen";
 import { Fallback } from "../../react/Fallback";
 import type { NodeProps } from "../../registry";
@@ -10,8 +11,6 @@ const ALIGN: Partial<Record<string, CSSProperties["alignItems"]>> = {
   stretch: "stretch",
 };
 
-/** The Column schema's `fallback`: a component type, 1–64 characters. */
-const COMPONENT_TYPE = /^[A-Z][A-Za-z0-9]{0,63}$/;
 
 /** Lays its children out vertically (PHL-COMP-010); projection: role group. */
 export function Column({ props, children, attrs }: NodeProps<ColumnProps>) {

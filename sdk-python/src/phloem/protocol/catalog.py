@@ -1,25 +1,46 @@
-"""The core component catalog: each core type's props schema version and the events it emits,
-as ``schemas/1.0/components/*.schema.json`` state them (``x-phloem``; a test keeps the two
-equal), and the component negotiation built on it (PHL-HS-016)."""
+"""The core component catalog, generated from ``schemas/1.0/components/*.schema.json``
+(``x-phloem``, :mod:`phloem.protocol._catalog`): each core type's props schema version, the
+events it emits with their value checks, its bound value, and the component negotiation built
+on it (PHL-HS-016)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from phloem.protocol import _catalog
+
+NO_DEFAULT = _catalog.NO_DEFAULT
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """An input component's bound value: the prop the user edits, the event that carries it,
+    and what is shown while the prop is unset (:data:`NO_DEFAULT`: nothing is sent)."""
+
+    prop: str
+    event: str
+    default: Any
 
 
 @dataclass(frozen=True, slots=True)
 class ComponentInfo:
     version: int  # major version of the props schema
     events: frozenset[str]
+    # event name -> (does a value validate against the event's value schema?, in words)
+    values: Mapping[str, tuple[Callable[[Any], bool], str]]
+    bound: Bound | None = None
 
 
 CORE: Mapping[str, ComponentInfo] = {
-    "Column": ComponentInfo(1, frozenset()),
-    "Text": ComponentInfo(1, frozenset()),
-    "Button": ComponentInfo(1, frozenset({"click"})),
-    "TextInput": ComponentInfo(1, frozenset({"change"})),
-    "Link": ComponentInfo(1, frozenset()),
+    kind: ComponentInfo(
+        version,
+        frozenset(_catalog.EVENTS[kind]),
+        _catalog.EVENTS[kind],
+        Bound(*_catalog.BOUND[kind]) if kind in _catalog.BOUND else None,
+    )
+    for kind, version in _catalog.VERSIONS.items()
 }
 
 # A type outside the catalog (a renderer's plug-in, a fixture's Probe) has no props schema

@@ -2,8 +2,10 @@
 
 Like h11, an error says whose fault it is: :class:`RemoteProtocolError` means the peer broke the
 protocol (the runtime answers it with an ``error`` message and usually carries on);
-:class:`LocalProtocolError` means this side was misused (a bug in the caller, never sent).
-Both carry one of the closed list of wire error codes (PHL-ERR-001).
+:class:`ServerFault` means this server or the app it runs failed (answered with an ``error``
+message too, logged as a bug here); :class:`LocalProtocolError` means this side was misused (a
+bug in the caller, never sent). Each carries one of the closed list of wire error codes
+(PHL-ERR-001), whose table (fault, survives, close code) is generated from the schema.
 """
 
 from __future__ import annotations
@@ -11,53 +13,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-ErrorCode = Literal[
-    "malformed_frame",
-    "invalid_message",
-    "unknown_message_type",
-    "frame_too_large",
-    "rate_limited",
-    "handshake_required",
-    "unexpected_message",
-    "version_unsupported",
-    "unknown_node",
-    "stale_revision",
-    "unknown_event",
-    "handler_error",
-    "internal_error",
-    "tree_too_large",
-    "unauthorized",
-]
+from phloem.protocol import _catalog
+from phloem.protocol._catalog import ErrorCode as ErrorCode
 
 ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
 
 
 @dataclass(frozen=True, slots=True)
 class ErrorInfo:
-    """One row of the spec's error table."""
+    """One row of the spec's error table (``x-phloem`` of ``error-code.schema.json``)."""
 
     fault: Literal["client", "server"]
     survives: bool
     close: int | None  # WebSocket close code after the error, when the session does not survive
+    reconnect: bool | None  # after a fatal error: does the client connect again by itself?
 
 
 ERROR_TABLE: dict[ErrorCode, ErrorInfo] = {
-    "malformed_frame": ErrorInfo("client", True, None),
-    "invalid_message": ErrorInfo("client", True, None),
-    "unknown_message_type": ErrorInfo("client", True, None),
-    "frame_too_large": ErrorInfo("client", True, None),
-    "rate_limited": ErrorInfo("client", True, None),
-    "handshake_required": ErrorInfo("client", True, None),
-    "unexpected_message": ErrorInfo("client", True, None),
-    "version_unsupported": ErrorInfo("client", False, 4406),
-    "unknown_node": ErrorInfo("client", True, None),
-    "stale_revision": ErrorInfo("client", True, None),
-    "unknown_event": ErrorInfo("client", True, None),
-    "handler_error": ErrorInfo("server", True, None),
-    "internal_error": ErrorInfo("server", False, 1011),
-    "tree_too_large": ErrorInfo("server", True, None),  # PHL-LIM-009: the app built it
-    "unauthorized": ErrorInfo("client", False, 4401),  # PHL-SEC-007
+    code: ErrorInfo(*row)
+    for code, row in _catalog.ERRORS.items()
 }
+SERVER_FAULTS: frozenset[str] = frozenset(c for c, i in ERROR_TABLE.items() if i.fault == "server")
 
 
 class PhloemError(Exception):
@@ -82,6 +58,22 @@ class ProtocolError(PhloemError):
 
 class RemoteProtocolError(ProtocolError):
     """The peer sent something the protocol forbids; answer it with an ``error`` message."""
+
+    def __init__(self, code: ErrorCode, message: str, **extra: Any) -> None:
+        if ERROR_TABLE[code].fault != "client":
+            raise ValueError(f"{code} is the server's fault: raise ServerFault")
+        super().__init__(code, message, **extra)
+
+
+class ServerFault(ProtocolError):
+    """This server, or the application it runs, failed while handling the peer's message
+    (``handler_error``, ``tree_too_large``, ``internal_error``: fault ``server`` in the error
+    table); the peer is answered with an ``error`` message and did nothing wrong."""
+
+    def __init__(self, code: ErrorCode, message: str, **extra: Any) -> None:
+        if ERROR_TABLE[code].fault != "server":
+            raise ValueError(f"{code} is the client's fault, not the server's")
+        super().__init__(code, message, **extra)
 
 
 class LocalProtocolError(ProtocolError):

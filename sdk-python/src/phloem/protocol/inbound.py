@@ -17,13 +17,14 @@ import orjson
 import pydantic
 
 from phloem.protocol import _wire
+from phloem.protocol._catalog import NODE_ID_PATTERN
 from phloem.protocol.errors import ERROR_CODES, RemoteProtocolError
 
 Message = dict[str, Any]
 
 CLIENT_TYPES = frozenset({"hello", "event", "ack", "ping", "pong", "resync", "error"})
 
-_NODE_ID = re.compile(r"[A-Za-z0-9_.:/-]{1,128}")
+_NODE_ID = re.compile(NODE_ID_PATTERN)
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _MAX_SAFE_INT = 2**53 - 1  # ids must survive a JavaScript client (PHL-EVT-002)
 

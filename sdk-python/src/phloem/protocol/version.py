@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from phloem.protocol._catalog import SUBPROTOCOL as SUBPROTOCOL  # PHL-TRANSPORT-003
+
 SUPPORTED_VERSIONS: tuple[str, ...] = ("1.0",)
 
 

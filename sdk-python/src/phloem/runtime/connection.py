@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from phloem.protocol import inbound, outbound
-from phloem.protocol.errors import LocalProtocolError, RemoteProtocolError
+from phloem.protocol.errors import LocalProtocolError, RemoteProtocolError, ServerFault
 from phloem.protocol.state import AWAIT_HELLO, CLOSED, State, transition
 from phloem.protocol.version import SUPPORTED_VERSIONS, pick_version
 from phloem.runtime.session import Session
@@ -154,7 +154,7 @@ class Connection:
         action, next_state = transition(self.state, event)  # raises on a closed connection
         try:
             out = self._actions[action](arg, now)
-        except RemoteProtocolError as exc:
+        except (RemoteProtocolError, ServerFault) as exc:
             if exc.code == "handler_error" and self._hub.on_app_error is not None:
                 self._hub.on_app_error(exc.__cause__ or exc)
             return self._reject(exc, now)  # refused: answered, state unchanged
@@ -173,7 +173,7 @@ class Connection:
 
     # --- actions -------------------------------------------------------------------------------
 
-    def _reject(self, exc: RemoteProtocolError, now: float) -> Output:
+    def _reject(self, exc: RemoteProtocolError | ServerFault, now: float) -> Output:
         if self.session is None:  # no seq before the handshake (PHL-ERR-001)
             return Output([self._error(outbound.error(exc.code, exc.message, **exc.extra))])
         return Output([self._error(outbound.error(exc.code, exc.message, 0, **exc.extra))])

@@ -17,10 +17,11 @@ import orjson
 from phloem.app.app import Page
 from phloem.protocol import outbound
 from phloem.protocol.catalog import CORE
-from phloem.protocol.errors import PhloemError, RemoteProtocolError
+from phloem.protocol.errors import PhloemError, RemoteProtocolError, ServerFault
 from phloem.protocol.tree import Node, diff
 from phloem.runtime.bucket import TokenBucket
 from phloem.runtime.limits import Limits
+from phloem.ui.bound import check_event
 from phloem.ui.components import Column, Element, Event, Text
 from phloem.ui.render import Handlers, Index, render
 from phloem.ui.state import UI
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from phloem.runtime.connection import Connection
 
 logger = logging.getLogger("phloem.runtime")
-_MAX_INPUT = 65536  # TextInput value: maxLength in its props schema
 
 # Events each core component emits (PHL-EVT-003); a type not listed here is a custom component,
 # whose events are the ones the app registered handlers for.
@@ -81,7 +81,7 @@ class Session:
         self.user_name = user_name
         self.accept = accept  # types sent as themselves (welcome.components); None: all
         self.store: dict[str, Any] = {}
-        self.inputs: dict[str, str] = {}  # node id -> text of an unbound TextInput
+        self.inputs: dict[str, Any] = {}  # node id -> value of an unbound input (ui.bound)
         # A first tree over the limit raises: the page cannot open (PHL-LIM-009).
         self.tree, self.handlers, self.index = self._render()
         self.rev = 1  # PHL-HS-008: a new session's first snapshot is revision 1
@@ -211,11 +211,7 @@ class Session:
             # PHL-COMP-014): its handler never runs, a disabled field keeps its text.
             return self.emit(outbound.ack(0, event_id))
         value = msg.get("value")
-        typed = node.type == "TextInput" and name == "change"
-        if typed and (type(value) is not str or len(value) > _MAX_INPUT):
-            raise RemoteProtocolError(
-                "invalid_message", "a change carries the field's text as a string", event=event_id
-            )
+        typed = check_event(node.type, name, value, event_id)  # sets a bound value?
         if handler is None and not typed:
             return self.emit(outbound.ack(0, event_id))
         return self._run(handler, Event(node_id, name, value), event_id, typed)
@@ -231,15 +227,13 @@ class Session:
         except TreeTooLarge as exc:
             self._restore(saved)  # nothing of the event applies (PHL-LIM-009)
             logger.warning("event %s on %r: %s", event.name, event.node, exc)
-            raise RemoteProtocolError(
-                "tree_too_large", str(exc), event=event_id, limit=exc.limit
-            ) from None
+            raise ServerFault("tree_too_large", str(exc), event=event_id, limit=exc.limit) from None
         except Exception as exc:
             # The app's bug: log it with its traceback here, tell the client only what failed
             # (PHL-ERR-004), and keep none of the handler's changes (PHL-EVT-010).
             self._restore(saved)
             logger.exception("handler for %s on %r raised", event.name, event.node)
-            raise RemoteProtocolError(
+            raise ServerFault(
                 "handler_error",
                 f"the app failed handling {event.name} on {event.node!r}: {type(exc).__name__}",
                 event=event_id,
@@ -271,10 +265,10 @@ class Session:
         self.rev += 1  # 1.0 servers send rev = base + 1 (PHL-PATCH-010)
         return self.emit(outbound.patch(0, base, self.rev, ops, event))
 
-    def _save(self) -> tuple[dict[str, Any], dict[str, str]]:
+    def _save(self) -> tuple[dict[str, Any], dict[str, Any]]:
         return dict(self.store), dict(self.inputs)
 
-    def _restore(self, saved: tuple[dict[str, Any], dict[str, str]]) -> None:
+    def _restore(self, saved: tuple[dict[str, Any], dict[str, Any]]) -> None:
         store, inputs = saved
         self.store.clear()
         self.store.update(store)

@@ -1,5 +1,11 @@
-"""Authoring API: components, events, state."""
+"""Authoring API: components, events, state.
 
+The core components without a hand-written helper in :mod:`phloem.ui.components` get a
+generated one (:mod:`phloem.ui._helpers`, from the schemas), exported here all the same.
+"""
+
+from phloem.ui import _helpers
+from phloem.ui._helpers import *  # noqa: F403  (the generated helpers, listed in its __all__)
 from phloem.ui.components import (
     Button,
     Column,
@@ -28,4 +34,5 @@ __all__ = [
     "Text",
     "TextInput",
     "render",
+    *_helpers.__all__,
 ]

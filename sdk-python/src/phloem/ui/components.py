@@ -12,8 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-_NODE_ID = re.compile(r"[A-Za-z0-9_.:/-]{1,128}")  # PHL-TREE-002 (node-id schema)
-_TYPE = re.compile(r"[A-Z][A-Za-z0-9]{0,63}")  # PascalCase (node schema)
+from phloem.protocol._catalog import COMPONENT_TYPE_PATTERN, NODE_ID_PATTERN, PROPS
+from phloem.ui._props import ButtonVariant, ColumnAlign, TextVariant
+
+_NODE_ID = re.compile(NODE_ID_PATTERN)  # PHL-TREE-002
+_TYPE = re.compile(COMPONENT_TYPE_PATTERN)  # PascalCase (node schema)
 _EVENT = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
@@ -64,6 +67,17 @@ class Element:
         return f"{self.type}(id={self.id!r}, props={self.props!r}, {len(self.children)} children)"
 
 
+def checked(type: str, props: dict[str, Any]) -> dict[str, Any]:
+    """``props`` of a core component, each checked against its props schema when authored, so
+    a wrong value fails here with the prop's name, not later on the wire."""
+    checks = PROPS[type]
+    for name, value in props.items():
+        check = checks.get(name)
+        if check is not None and not check[0](value):
+            raise ValueError(f"{type}: {name} must be {check[1]}, not {value!r}")
+    return props
+
+
 def Component(
     type: str,
     props: Mapping[str, Any] | None = None,
@@ -77,7 +91,10 @@ def Component(
 
 
 def Column(
-    *children: Element, id: str | None = None, gap: float | None = None, align: str | None = None
+    *children: Element,
+    id: str | None = None,
+    gap: float | None = None,
+    align: ColumnAlign | None = None,
 ) -> Element:
     """Children laid out top to bottom (PHL-COMP-010)."""
     props: dict[str, Any] = {}
@@ -85,15 +102,15 @@ def Column(
         props["gap"] = gap
     if align is not None:
         props["align"] = align
-    return Element("Column", props, children, id)
+    return Element("Column", checked("Column", props), children, id)
 
 
-def Text(text: str, id: str | None = None, variant: str | None = None) -> Element:
+def Text(text: str, id: str | None = None, variant: TextVariant | None = None) -> Element:
     """Plain text, never interpreted as markup (PHL-COMP-011)."""
     props: dict[str, Any] = {"text": str(text)}
     if variant is not None:
         props["variant"] = variant
-    return Element("Text", props, (), id)
+    return Element("Text", checked("Text", props), (), id)
 
 
 def Button(
@@ -101,7 +118,7 @@ def Button(
     id: str | None = None,
     on_click: Handler | None = None,
     disabled: bool = False,
-    variant: str | None = None,
+    variant: ButtonVariant | None = None,
 ) -> Element:
     """A button; ``on_click`` runs when the user presses it (PHL-COMP-012)."""
     props: dict[str, Any] = {"label": str(label)}
@@ -109,7 +126,7 @@ def Button(
         props["disabled"] = True
     if variant is not None:
         props["variant"] = variant
-    return Element("Button", props, (), id, {"click": on_click} if on_click else None)
+    return Element("Button", checked("Button", props), (), id, {"click": on_click} if on_click else None)
 
 
 def TextInput(
@@ -131,10 +148,12 @@ def TextInput(
         props["placeholder"] = str(placeholder)
     if disabled:
         props["disabled"] = True
-    return Element("TextInput", props, (), id, {"change": on_change} if on_change else None)
+    return Element(
+        "TextInput", checked("TextInput", props), (), id, {"change": on_change} if on_change else None
+    )
 
 
 def Link(text: str, href: str, id: str | None = None) -> Element:
     """A hyperlink, opened in a new tab; a renderer shows it as plain text when the URL's
     scheme is not http, https or mailto (PHL-COMP-023, PHL-SEC-003)."""
-    return Element("Link", {"text": str(text), "href": str(href)}, (), id)
+    return Element("Link", checked("Link", {"text": str(text), "href": str(href)}), (), id)

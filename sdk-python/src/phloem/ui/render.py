@@ -4,8 +4,9 @@ A node without an explicit id gets one derived from its position (``<parent id>.
 root ``root``), so re-rendering the same structure keeps ids, and a patch touches only what
 changed. Two nodes with one id in a tree is the author's mistake and fails loudly here.
 
-Two per-session inputs shape the nodes: ``inputs``, the text the user typed into each unbound
-TextInput (by node id), which becomes its ``value`` (PHL-COMP-022); and ``accept``, the types
+Two per-session inputs shape the nodes: ``inputs``, the bound value the user last sent for each
+input component the app leaves unbound (by node id), which becomes its bound prop
+(:mod:`phloem.ui.bound`, PHL-COMP-022); and ``accept``, the types
 the client declared (``None``: it declared none), every other type being sent as a Column
 fallback node with the same id and children (PHL-HS-016).
 """
@@ -13,8 +14,10 @@ fallback node with the same id and children (PHL-HS-016).
 from __future__ import annotations
 
 from collections.abc import Container, Mapping
+from typing import Any
 
 from phloem.protocol.tree import Node
+from phloem.ui.bound import BOUND, with_bound
 from phloem.ui.components import Element, Handler
 
 Handlers = dict[str, dict[str, Handler]]  # node id -> event name -> handler
@@ -27,12 +30,12 @@ class DuplicateIdError(ValueError):
     """Two nodes of one rendered tree share an id (ids are unique, PHL-TREE-002)."""
 
 
-_NO_INPUTS: Mapping[str, str] = {}
+_NO_INPUTS: Mapping[str, Any] = {}
 
 
 def render(
     element: object,
-    inputs: Mapping[str, str] = _NO_INPUTS,
+    inputs: Mapping[str, Any] = _NO_INPUTS,
     accept: Container[str] | None = None,
 ) -> tuple[Node, Handlers, Index]:
     if not isinstance(element, Element):
@@ -51,7 +54,7 @@ class _Build:
         self,
         handlers: Handlers,
         index: dict[str, Node | str],
-        inputs: Mapping[str, str],
+        inputs: Mapping[str, Any],
         accept: Container[str] | None,
     ) -> None:
         self.handlers = handlers
@@ -74,9 +77,8 @@ class _Build:
             self.node(child, f"{node_id}.{position}") for position, child in enumerate(el.children)
         ]
         props = el.props
-        if el.type == "TextInput" and (props is None or "value" not in props):
-            # Unbound: the field shows what the user last typed (PHL-COMP-022).
-            props = {**(props or {}), "value": self.inputs.get(node_id, "")}
+        if el.type in BOUND:  # an input component: its unbound value is the session's
+            props = with_bound(el.type, node_id, props, self.inputs)  # PHL-COMP-022
         if el.handlers:
             self.handlers[node_id] = el.handlers
         if self.accept is not None and el.type not in self.accept:
