@@ -8,7 +8,7 @@ from typing import Any
 SUBPROTOCOL = "phloem.v1"
 NODE_ID_PATTERN = "[A-Za-z0-9_.:/-]{1,128}"
 COMPONENT_TYPE_PATTERN = "[A-Z][A-Za-z0-9]{0,63}"
-TYPES = ("Button", "Column", "Link", "Text", "TextInput")
+TYPES = ("Button", "Column", "Heading", "Link", "Text", "TextInput")
 COMPONENTS: dict[str, dict[str, Any]] = {
     "Button": {
         "version": 1,
@@ -52,6 +52,17 @@ COMPONENTS: dict[str, dict[str, Any]] = {
             "text": {"prop": "fallback", "prefix": "Unsupported component: "},
             "fallback": {"present": "fallback"},
         },
+    },
+    "Heading": {
+        "version": 1,
+        "events": {},
+        "required": ["text"],
+        "props": {
+            "text": {"type": "string", "maxLength": 1024},
+            "level": {"type": "integer", "minimum": 1, "maximum": 6},
+        },
+        "bound": None,
+        "projection": {"role": "text", "text": {"prop": "text"}, "children": True},
     },
     "Link": {
         "version": 1,

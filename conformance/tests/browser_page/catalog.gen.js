@@ -30,6 +30,16 @@ window.PHLOEM_CATALOG = {
    }
   }
  },
+ "Heading": {
+  "version": 1,
+  "projection": {
+   "role": "text",
+   "text": {
+    "prop": "text"
+   },
+   "children": true
+  }
+ },
  "Link": {
   "version": 1,
   "projection": {

@@ -4,6 +4,7 @@
 // One view per core component, by convention at ./<Type>/<Type>.tsx.
 export { Button } from "./Button/Button";
 export { Column } from "./Column/Column";
+export { Heading } from "./Heading/Heading";
 export { Link } from "./Link/Link";
 export { Text } from "./Text/Text";
 export { TextInput } from "./TextInput/TextInput";

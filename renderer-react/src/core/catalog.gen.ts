@@ -11,7 +11,7 @@ export const NODE_ID = /^[A-Za-z0-9_.:/-]{1,128}$/;
 export const COMPONENT_TYPE = /^[A-Z][A-Za-z0-9]{0,63}$/;
 
 /** The core catalog: type -> props schema major version (PHL-COMP-001, PHL-HS-005). */
-export const CORE_VERSIONS = { Button: 1, Column: 1, Link: 1, Text: 1, TextInput: 1 } as const;
+export const CORE_VERSIONS = { Button: 1, Column: 1, Heading: 1, Link: 1, Text: 1, TextInput: 1 } as const;
 export type CoreType = keyof typeof CORE_VERSIONS;
 
 /** Input components: the prop the user edits and the event that sends it. */

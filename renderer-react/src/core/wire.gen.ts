@@ -95,6 +95,20 @@ export interface ColumnProps {
   [k: string]: unknown;
 }
 /**
+ * A section heading of level 1 to 6 (PHL-COMP-001), plain text never interpreted as HTML or Markdown (PHL-SEC-002).
+ */
+export interface HeadingProps {
+  /**
+   * The heading, shown verbatim.
+   */
+  text: string;
+  /**
+   * Its rank in the page's outline, 1 the highest. Absent means 2.
+   */
+  level?: number;
+  [k: string]: unknown;
+}
+/**
  * A hyperlink that opens in a new browsing context (PHL-COMP-023); plain text when its URL's scheme is not allowed (PHL-SEC-003).
  */
 export interface LinkProps {

@@ -86,6 +86,14 @@ def _Column_fallback(v: Any) -> bool:
     )
 
 
+def _Heading_text(v: Any) -> bool:
+    return isinstance(v, str) and len(v) <= 1024
+
+
+def _Heading_level(v: Any) -> bool:
+    return (type(v) is int or (type(v) is float and v.is_integer())) and v >= 1 and v <= 6
+
+
 def _Link_text(v: Any) -> bool:
     return isinstance(v, str) and len(v) <= 1024
 
@@ -125,6 +133,7 @@ def _TextInput_disabled(v: Any) -> bool:
 VERSIONS: dict[str, int] = {  # props schema major version (PHL-HS-005)
     "Button": 1,
     "Column": 1,
+    "Heading": 1,
     "Link": 1,
     "Text": 1,
     "TextInput": 1,
@@ -132,6 +141,7 @@ VERSIONS: dict[str, int] = {  # props schema major version (PHL-HS-005)
 EVENTS: dict[str, dict[str, Check]] = {  # PHL-EVT-003, value schemas
     "Button": {"click": (_Button_click_value, "any value")},
     "Column": {},
+    "Heading": {},
     "Link": {},
     "Text": {},
     "TextInput": {"change": (_TextInput_change_value, "a string of at most 65536 characters")},
@@ -149,6 +159,10 @@ PROPS: dict[str, dict[str, Check]] = {
             _Column_fallback,
             "a string of 1 to 64 characters matching ^[A-Z][A-Za-z0-9]*$",
         ),
+    },
+    "Heading": {
+        "text": (_Heading_text, "a string of at most 1024 characters"),
+        "level": (_Heading_level, "an integer from 1 to 6"),
     },
     "Link": {
         "text": (_Link_text, "a string of at most 1024 characters"),
@@ -168,6 +182,7 @@ PROPS: dict[str, dict[str, Check]] = {
 REQUIRED: dict[str, tuple[str, ...]] = {
     "Button": ("label",),
     "Column": (),
+    "Heading": ("text",),
     "Link": ("text", "href"),
     "Text": ("text",),
     "TextInput": ("label",),

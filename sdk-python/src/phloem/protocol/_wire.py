@@ -135,6 +135,23 @@ class ErrorCode(
     ]
 
 
+class HeadingProps(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    level: Annotated[
+        int | None,
+        Field(
+            description="Its rank in the page's outline, 1 the highest. Absent means 2.",
+            ge=1,
+            le=6,
+        ),
+    ] = None
+    text: Annotated[
+        str, Field(description="The heading, shown verbatim.", max_length=1024)
+    ]
+
+
 class Client(BaseModel):
     name: str | None = None
     version: str | None = None

@@ -7,4 +7,22 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import Any
+
+from phloem.ui import _props
+from phloem.ui.components import Element, checked
+
+
+def Heading(
+    text: str, id: str | None = None, *, level: _props.HeadingLevel | None = None
+) -> Element:
+    """A section heading of level 1 to 6 (PHL-COMP-001), plain text never interpreted as HTML or
+    Markdown (PHL-SEC-002)."""
+    props: dict[str, Any] = {}
+    props["text"] = text
+    if level is not None:
+        props["level"] = level
+    return Element("Heading", checked("Heading", props), (), id)
+
+
+__all__: list[str] = ["Heading"]

@@ -7,6 +7,7 @@ from typing import Literal
 
 ButtonVariant = Literal["primary", "secondary", "danger"]
 ColumnAlign = Literal["start", "center", "end", "stretch"]
+HeadingLevel = Literal[1, 2, 3, 4, 5, 6]
 TextVariant = Literal["body", "heading", "caption", "code"]
 
-__all__ = ["ButtonVariant", "ColumnAlign", "TextVariant"]
+__all__ = ["ButtonVariant", "ColumnAlign", "HeadingLevel", "TextVariant"]
