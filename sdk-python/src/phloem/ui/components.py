@@ -72,9 +72,9 @@ def checked(type: str, props: dict[str, Any]) -> dict[str, Any]:
     a wrong value fails here with the prop's name, not later on the wire."""
     checks = PROPS[type]
     for name, value in props.items():
-        accepts, words = checks.get(name, (None, ""))
-        if accepts is not None and not accepts(value):
-            raise ValueError(f"{type}: {name} must be {words}, not {value!r}")
+        check = checks.get(name)
+        if check is not None and not check[0](value):
+            raise ValueError(f"{type}: {name} must be {check[1]}, not {value!r}")
     return props
 
 

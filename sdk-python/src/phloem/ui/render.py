@@ -17,7 +17,7 @@ from collections.abc import Container, Mapping
 from typing import Any
 
 from phloem.protocol.tree import Node
-from phloem.ui.bound import with_bound
+from phloem.ui.bound import BOUND, with_bound
 from phloem.ui.components import Element, Handler
 
 Handlers = dict[str, dict[str, Handler]]  # node id -> event name -> handler
@@ -76,7 +76,9 @@ class _Build:
         children = [
             self.node(child, f"{node_id}.{position}") for position, child in enumerate(el.children)
         ]
-        props = with_bound(el.type, node_id, el.props, self.inputs)  # PHL-COMP-022
+        props = el.props
+        if el.type in BOUND:  # an input component: its unbound value is the session's
+            props = with_bound(el.type, node_id, props, self.inputs)  # PHL-COMP-022
         if el.handlers:
             self.handlers[node_id] = el.handlers
         if self.accept is not None and el.type not in self.accept:
