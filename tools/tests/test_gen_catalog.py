@@ -82,3 +82,16 @@ def test_the_asyncapi_document_names_the_schemas_subprotocol() -> None:
     doc = yaml.safe_load((ROOT / "spec/1.0/asyncapi.yaml").read_text("utf-8"))
     found = re.findall(r"x-phloem-subprotocol: (\S+)", yaml.safe_dump(doc))
     assert found == [version["x-phloem"]["subprotocol"]]
+
+
+def test_the_asyncapi_close_codes_follow_the_fatal_errors_of_the_schema() -> None:
+    schema = json.loads((ROOT / "schemas/1.0/defs/error-code.schema.json").read_text("utf-8"))
+    doc = yaml.safe_load((ROOT / "spec/1.0/asyncapi.yaml").read_text("utf-8"))
+    listed = {
+        entry["after"]: entry["code"]
+        for channel in doc["channels"].values()
+        for entry in channel.get("x-phloem-close-codes", [])
+        if "after" in entry
+    }
+    fatal = {code: row["close"] for code, row in schema["x-phloem"]["errors"].items() if not row["survives"]}
+    assert listed == fatal
