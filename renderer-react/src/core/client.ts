@@ -58,6 +58,8 @@ export class PhloemClient {
         this.transport.send(rev === null ? { type: "resync" } : { type: "resync", rev });
       },
       reportProblem: (code, message) => this.transport.reportError(code, message),
+      snapshotUnusable: () =>
+        this.setNotice({ kind: "error", text: "The server sent a page this renderer cannot show; what you see may be out of date." }),
     });
     this.transport = new Transport({
       url: options.url,
@@ -98,7 +100,8 @@ export class PhloemClient {
         },
         invalid: (problem) => {
           // A dropped tree message leaves our tree behind the server's.
-          if (problem.type === "ui.patch" || problem.type === "ui.snapshot") this.store.askResync();
+          if (problem.type === "ui.snapshot") this.store.rejectSnapshot();
+          else if (problem.type === "ui.patch") this.store.askResync();
         },
       },
     });
@@ -162,7 +165,9 @@ export class PhloemClient {
 
   /** Sends a user event on `node`, naming the revision on screen (PHL-EVT-006). Null: not made (too many unanswered). */
   sendEvent(node: string, name: string, value?: unknown): number | null {
-    return this.transport.sendEvent(node, name, value, this.store.rev);
+    const id = this.transport.sendEvent(node, name, value, this.store.rev);
+    if (id === null) this.setNotice({ kind: "error", text: "Too many actions are waiting for the server; that one was not sent." });
+    return id;
   }
 
   private serverError(msg: ErrorMessage): void {
