@@ -1,4 +1,6 @@
 import fc from "fast-check";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ClientConnection, INPUTS, STATES, TRANSITIONS, type Effect, type Input, type State } from "../../src/core";
 import { hasSocket } from "../../src/core/lifecycle";
@@ -64,6 +66,13 @@ describe("the state table", () => {
       });
     }
   }
+
+  it("the state changes in one place: go(), which follows the table", () => {
+    const source = readFileSync(resolve(__dirname, "../../src/core/connection.ts"), "utf8");
+    const assignments = source.match(/this\.state = /g) ?? [];
+    expect(assignments).toHaveLength(1);
+    expect(source).toMatch(/const next = transition\(this\.state, input\);[\s\S]{0,80}this\.state = next;/);
+  });
 
   it("every waiting state has a retry deadline: the client never stalls", () => {
     const c = reach("waiting");
