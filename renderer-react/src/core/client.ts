@@ -106,7 +106,8 @@ export class PhloemClient {
       },
     });
     this.edits = new Edits({
-      send: (node, text) => (this.transport.fits(node, "change", text) ? this.sendEvent(node, "change", text) : null),
+      send: (node, text) =>
+        this.transport.fits(node, "change", text) ? (this.sendEvent(node, "change", text) ?? "refused") : "too-long",
       enabled: (node) => this.store.getNode(node)?.props.disabled !== true,
       timers: options.timers ?? realTimers,
       batch: (notify) => this.store.batch(notify),

@@ -126,6 +126,9 @@ describe("events (PHL-CLIENT-005, 007, 008)", () => {
     for (let i = 0; i < MAX_UNANSWERED; i++) expect(client.sendEvent("inc", "click")).toBe(i + 1);
     expect(client.sendEvent("inc", "click")).toBeNull();
     expect(client.notice).toMatchObject({ kind: "error" });
+    // A text edit refused for that reason stays on screen as typed, not marked too long.
+    client.edit("name", "typed");
+    expect(client.edits.get("name")).toEqual({ text: "typed", tooLong: false });
   });
 });
 
