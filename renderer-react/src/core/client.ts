@@ -85,7 +85,7 @@ export class PhloemClient {
         },
         unsent: (id) => this.edits.unsent(id),
         welcome: (_msg, { resumed, refused }) => {
-          // A resync sent on the dead socket is lost; ask again on the resumed session.
+          // A resync sent on the dead socket is lost; ask again on the resumed session (PHL-CLIENT-011).
           // A new session sends a snapshot on its own.
           const wanted = this.store.resyncWanted;
           this.store.resetResync();

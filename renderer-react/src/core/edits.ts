@@ -96,7 +96,7 @@ export class Edits {
     const entry = this.entries.get(node);
     if (!entry) return;
     entry.unanswered.delete(id);
-    // A rate_limited change was dropped unapplied; the spec's retry is a new event. Only
+    // A rate_limited change was dropped unapplied; it goes again as a new event (PHL-CLIENT-009). Only
     // the latest one matters: a later change carries the complete text anyway.
     if (code === "rate_limited" && !entry.pending && ![...entry.unanswered].some((later) => later > id)) {
       entry.pending = true;
