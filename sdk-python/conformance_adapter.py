@@ -14,7 +14,7 @@ named one (``{"cmd": "connect", "connection": NAME, "user": KEY?}``; ``user`` is
 key of an authenticated user, absent for anonymous); ``send`` and ``disconnect`` name theirs
 with ``"connection"`` (default ``main``, the one ``open`` made, always anonymous). A reply's
 ``elsewhere`` holds what other connections received meanwhile: ``{NAME: {"frames": [],
-"close": 1001}}`` when a resume took over their session (PHL-DELIV-011).
+"close": 4409}}`` when a resume took over their session (PHL-DELIV-011).
 
     python sdk-python/conformance_adapter.py
 """
@@ -60,8 +60,8 @@ class Adapter:
         conn = self.conns[name] = self.hub.connect(self.now, user=user)
 
         def superseded() -> None:
-            # The sans-IO runtime closes a taken-over connection with 1001 (PHL-DELIV-011).
-            self.elsewhere[name] = {"frames": [], "close": 1001}
+            # The sans-IO runtime closes a taken-over connection with 4409 (PHL-DELIV-011).
+            self.elsewhere[name] = {"frames": [], "close": 4409}
             self._connect(name)  # a later send on this name is a new connection
 
         conn.on_superseded = superseded

@@ -76,6 +76,11 @@ SNAPSHOT_JS = r"""
     clone.querySelectorAll(NODE).forEach((d) => d.remove());
     return (clone.textContent || "").replace(/\s+/g, " ").trim();
   };
+  // What a text node shows, in white-space normal form (PHL-CLIENT-014): innerText follows the
+  // CSS, so line breaks count only when the renderer displays them; other white space collapses.
+  const shownText = (el) => el.querySelector(NODE) ? ownText(el)
+      : el.innerText.split(/\r\n|\r|\n/).map((l) => l.replace(/\s+/g, " ").trim()).join("\n")
+          .replace(/^\n+|\n+$/g, "");
   // The element's own form control or anchor (the node itself, or inside it but not inside a
   // nested node): a TextInput may wrap its <input> in a <label>, a Link its <a>.
   const own = (el, selector) => el.matches(selector) ? el
@@ -127,7 +132,7 @@ SNAPSHOT_JS = r"""
     // Controls and links project a name, never a text (spec: component projection tables); a
     // TextInput's visible label is its name, a Link's visible text its name.
     const control = CONTROL_ROLES.has(role);
-    const text = control ? "" : ownText(el);
+    const text = control ? "" : role === "text" ? shownText(el) : ownText(el);
     if (text) node.text = text;
     if (control) node.name = accessibleName(el, role);
     const field = role === "textbox" ? own(el, FIELD) : null;

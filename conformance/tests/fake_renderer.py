@@ -54,6 +54,8 @@ def safe_href(href: Any) -> str | None:
     if not isinstance(href, str):
         return None
     text = re.sub(r"[\t\n\r]", "", href.strip("".join(map(chr, range(0x21)))))
+    if not text:  # no URL at all, not the page itself (PHL-CLIENT-015)
+        return None
     try:
         url = urlsplit(urljoin(PAGE, text))
         url.port  # noqa: B018 - raises on a malformed port
@@ -66,6 +68,13 @@ def safe_href(href: Any) -> str | None:
             return None
         return url._replace(scheme=url.scheme.lower(), netloc=url.netloc.lower(), path=url.path or "/").geturl()
     return url._replace(scheme=url.scheme.lower()).geturl()
+
+
+def normal_form(text: str) -> str:
+    """White-space normal form (PHL-CLIENT-014): line breaks as \\n, other runs of white space as
+    one space, every line trimmed, no blank lines at either end."""
+    lines = [re.sub(r"\s+", " ", line).strip() for line in re.split(r"\r\n|\r|\n", text)]
+    return "\n".join(lines).strip("\n")
 
 
 def project(node: dict[str, Any], bugs: set[str], shown: dict[str, str]) -> dict[str, Any]:
@@ -84,7 +93,7 @@ def project(node: dict[str, Any], bugs: set[str], shown: dict[str, str]) -> dict
     elif kind == "Column":
         out["role"] = "group"
     elif kind == "Text":
-        out.update(role="text", text=text("text"))
+        out.update(role="text", text=normal_form(text("text")))
     elif kind == "Button":
         out.update(role="button", name=text("label"), enabled=props.get("disabled") is not True)
     elif kind == "TextInput":
@@ -166,7 +175,8 @@ class Renderer:
                                 max_size=2**25)  # PHL-LIM-007: 16 MiB frames
         self.welcomed, self.ping_at = False, None
         self.last_sent = self.last_received = self.now()
-        hello: dict[str, Any] = {"type": "hello", "versions": ["1.0"], "components": dict.fromkeys(sorted(KNOWN), 1)}
+        hello: dict[str, Any] = {"type": "hello", "versions": ["1.0"], "path": "/",  # PHL-CLIENT-010
+                                 "components": dict.fromkeys(sorted(KNOWN), 1)}
         if self.token is not None and "no-resume" not in self.bugs:
             hello["resume"] = {"token": self.token, "seq": self.last_seq}
         await self.send(hello)
@@ -203,6 +213,8 @@ class Renderer:
                 self.last_seq, self.welcomed = m["seq"] - 1, True
                 for event in self.unanswered.values():
                     await self.send(event)
+                if resumed and self.resync_pending:  # lost with the old connection (PHL-CLIENT-011)
+                    await self.send({"type": "resync", "rev": self.tree.rev})
             if "seq" in m:
                 if m["seq"] != self.last_seq + 1:  # a gap (PHL-DELIV-013)
                     self.closing = True
@@ -210,8 +222,14 @@ class Renderer:
                     return
                 self.last_seq = m["seq"]
             if m["type"] == "ui.snapshot":
-                self.tree.snapshot(m["root"], m["rev"])
-                self.resync_pending = False
+                try:
+                    self.tree.snapshot(m["root"], m["rev"])
+                    self.resync_pending = False
+                except PatchError as exc:  # unusable: keep the tree, one resync (PHL-CLIENT-012)
+                    await self.send({"type": "error", "code": "invalid_message", "message": str(exc)[:1024]})
+                    if not self.resync_pending:
+                        self.resync_pending = True
+                        await self.send({"type": "resync", "rev": self.tree.rev})
             elif m["type"] == "ui.patch" and not self.resync_pending:  # PHL-PATCH-014
                 if "apply-stale" in self.bugs:
                     m = {**m, "base": self.tree.rev}
@@ -226,7 +244,7 @@ class Renderer:
                 await self.send({"type": "pong", **({"id": m["id"]} if "id" in m else {})})
             if isinstance(m.get("event"), int):  # a patch, ack or error answering an event
                 self.unanswered.pop(m["event"], None)
-                self.answered(m["event"])
+                self.answered(m["event"], m.get("code") if m["type"] == "error" else None)
             if "seq" in m:
                 await self.send({"type": "ack", "seq": m["seq"]})
 
@@ -308,10 +326,13 @@ class Renderer:
         entry.unanswered.add(event["id"])
         self.owners[event["id"]] = node
 
-    def answered(self, event_id: int) -> None:
+    def answered(self, event_id: int, code: str | None = None) -> None:
         node = self.owners.pop(event_id, None)
         if node is not None and node in self.edits:
-            self.edits[node].unanswered.discard(event_id)
+            entry = self.edits[node]
+            entry.unanswered.discard(event_id)
+            if code == "rate_limited" and not entry.pending and not any(e > event_id for e in entry.unanswered):
+                self.edit(node, entry.text)  # sent again as a new change (PHL-CLIENT-009)
             self.settle(node)
 
     def settle(self, node: str) -> None:

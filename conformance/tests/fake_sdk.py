@@ -77,7 +77,7 @@ class FakeConnection:
         self.welcomed = False
         self.tokens = float(BURST)
         self.refilled = now()
-        self.taken_over = False  # its session was resumed on another connection: close 1001
+        self.taken_over = False  # its session was resumed on another connection: close 4409
         self.heard = now()  # the last frame (or the opening): silent 3 heartbeats -> 4000
 
     @property
@@ -420,13 +420,13 @@ class WsServer:
             for out in frames:
                 await ws.send(out)
             for other in self.taken_over():
-                await other.close(1001)
+                await other.close(4409)
             if close is not None:
                 await ws.close(close)
                 return
 
     def taken_over(self) -> list[Any]:
-        """Sockets whose session was resumed on another connection (closed with 1001)."""
+        """Sockets whose session was resumed on another connection (closed with 4409)."""
         out = []
         for key, (conn, ws) in list(self.sockets.items()):
             if conn.taken_over:
@@ -471,7 +471,7 @@ def main() -> None:
             for other_name, other in conns.items():
                 if other.taken_over:
                     other.taken_over = False
-                    elsewhere[other_name] = {"frames": [], "close": 1001}
+                    elsewhere[other_name] = {"frames": [], "close": 4409}
             if elsewhere:
                 reply["elsewhere"] = elsewhere
         elif cmd["cmd"] == "control":  # sdk: a clock it can move; server: like a real server, none

@@ -149,9 +149,9 @@ def test_a_session_closed_with_4000_resumes_on_a_named_connection(tmp_path: Path
 
 
 @pytest.mark.parametrize(("role", "args"), ROLES)
-def test_a_takeover_closes_the_old_connection_with_1001(tmp_path: Path, fake_sdk: Path, role: str,
+def test_a_takeover_closes_the_old_connection_with_4409(tmp_path: Path, fake_sdk: Path, role: str,
                                                         args: tuple[str, ...]) -> None:
-    steps = [*_takeover(None), {"close": {"code": 1001}, "on": "main"}]
+    steps = [*_takeover(None), {"close": {"code": 4409}, "on": "main"}]
     result = run_case(tmp_path, fake_sdk, role, args, steps)
     assert result.status == "PASS", result.divergence
     broken = run_case(tmp_path, fake_sdk, role, args, steps, "no-takeover-close")

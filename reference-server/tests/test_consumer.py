@@ -119,14 +119,14 @@ async def test_connection_without_the_subprotocol_is_refused():
     assert not connected  # closed before accept: HTTP 403 from the ASGI server (test_live)
 
 
-async def test_resume_on_a_new_connection_closes_the_old_one_with_1001():
+async def test_resume_on_a_new_connection_closes_the_old_one_with_4409():
     old, welcome, _ = await Session.open()
     new = Session(communicator())
     assert (await new.comm.connect())[0]
     resume = {"token": welcome["token"], "seq": 2}
     await new.send({"type": "hello", "versions": ["1.0"], "path": "/counter", "resume": resume})
     assert (await new.recv())["resumed"] is True
-    assert await old.comm.receive_output(timeout=2) == {"type": "websocket.close", "code": 1001}
+    assert await old.comm.receive_output(timeout=2) == {"type": "websocket.close", "code": 4409}
     await old.close()
     await records.drain()
     record = await SessionRecord.objects.aget(session=welcome["session"])

@@ -386,14 +386,14 @@ def test_a_connected_session_never_expires(opened: Wire) -> None:
     assert opened.hub.expire(opened.now + 10_000) == 0
 
 
-def test_resume_on_a_live_session_closes_the_old_connection_with_1001(opened: Wire) -> None:
+def test_resume_on_a_live_session_closes_the_old_connection_with_4409(opened: Wire) -> None:
     old = opened.conn
     notified: list[bool] = []
     old.on_superseded = lambda: notified.append(True)
     opened.conn = opened.hub.connect(opened.now)
     opened.hello(resume={"token": "token-000000000001", "seq": 2})
     assert notified == [True]
-    assert old.receive('{"type": "ping"}', opened.now) == ([], 1001)
+    assert old.receive('{"type": "ping"}', opened.now) == ([], 4409)
     old.disconnect(opened.now)  # the old transport going away does not detach the session
     assert opened.click(1)[0]["type"] == "ui.patch"
 

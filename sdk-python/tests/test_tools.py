@@ -123,7 +123,7 @@ def test_the_sdk_adapter_serves_named_connections_and_reports_a_takeover() -> No
     taken = replies[4]
     assert orjson.loads(taken["frames"][0])["resumed"] is True
     assert orjson.loads(taken["frames"][0])["session"] == welcome["session"]
-    assert taken["elsewhere"] == {"main": {"frames": [], "close": 1001}}
+    assert taken["elsewhere"] == {"main": {"frames": [], "close": 4409}}
     assert "elsewhere" not in replies[5] and orjson.loads(replies[5]["frames"][0])["event"] == 1
     assert replies[6]["ok"] is False
 

@@ -15,7 +15,7 @@ from phloem.protocol.version import SUBPROTOCOL  # names the MAJOR version only
 from . import errors, records, registry, updates
 
 log = logging.getLogger(__name__)
-INTERNAL_ERROR, GOING_AWAY = 1011, 1001  # PHL-TRANSPORT-007
+INTERNAL_ERROR, GOING_AWAY, TAKEN_OVER = 1011, 1001, 4409  # PHL-TRANSPORT-007, PHL-DELIV-011
 _open: weakref.WeakSet[PhloemConsumer] = weakref.WeakSet()  # accepted, not yet disconnected
 
 
@@ -35,7 +35,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     app_key = registry.DEFAULT  # which served app; set per route with as_asgi(app_key=...)
     conn: Any = None
     session: str | None = None
-    superseded: asyncio.Task[None] | None = None  # the 1001 close, once another took over
+    superseded: asyncio.Task[None] | None = None  # the 4409 close, once another took over
     silence: asyncio.TimerHandle | None = None  # fires at the connection's deadline (PHL-PING-005)
     silence_at = 0.0  # when `silence` fires (time.monotonic)
     silent_close: asyncio.Task[None] | None = None  # the 4000 close of a silent connection
@@ -162,4 +162,4 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     def _superseded(self) -> None:
         # Called synchronously from inside the other connection's receive; close from a task
         # (held here: the loop keeps only weak references to tasks).
-        self.superseded = asyncio.get_running_loop().create_task(self.close(GOING_AWAY))
+        self.superseded = asyncio.get_running_loop().create_task(self.close(TAKEN_OVER))

@@ -2,7 +2,8 @@ import { Edits } from "./edits";
 import { Store } from "./store";
 import { realTimers, type Environment, type SocketFactory, type Timers } from "./socket";
 import { Transport, type Status } from "./transport";
-import type { Error as ErrorMessage, UiPatch, UiSnapshot } from "./wire.gen";
+import type { Checker } from "./validate";
+import type { Error as ErrorMessage, ServerMessage, UiPatch, UiSnapshot } from "./wire.gen";
 
 export interface ClientOptions {
   url: string;
@@ -27,6 +28,16 @@ export interface Notice {
 export const CLIENT_INFO = { name: "@phloem/react", version: "0.1.0" } as const;
 
 /**
+ * A message type added by a feature module (jobs, data windows): how to check one that arrives
+ * and what to do with it. Registered on the client with `registerMessages`; such messages are
+ * sequenced, acknowledged and answer events like the core's own.
+ */
+export interface MessageFamily {
+  check: Checker;
+  handle(msg: ServerMessage): void;
+}
+
+/**
  * One Phloem session in a page: the tree store fed by the transport. Framework-free; a UI
  * binding reads `store`, watches `status`, and calls `sendEvent`.
  */
@@ -38,6 +49,8 @@ export class PhloemClient {
   private lastError: ErrorMessage | null = null;
   private lastNotice: Notice | null = null;
   private readonly noticeListeners = new Set<() => void>();
+  private readonly checks = new Map<string, Checker>();
+  private readonly families = new Map<string, MessageFamily>();
 
   constructor(options: ClientOptions) {
     this.store = new Store({
@@ -45,6 +58,8 @@ export class PhloemClient {
         this.transport.send(rev === null ? { type: "resync" } : { type: "resync", rev });
       },
       reportProblem: (code, message) => this.transport.reportError(code, message),
+      snapshotUnusable: () =>
+        this.setNotice({ kind: "error", text: "The server sent a page this renderer cannot show; what you see may be out of date." }),
     });
     this.transport = new Transport({
       url: options.url,
@@ -56,11 +71,13 @@ export class PhloemClient {
       ...(options.timers ? { timers: options.timers } : {}),
       ...(options.random ? { random: options.random } : {}),
       ...(options.environment !== undefined ? { environment: options.environment } : {}),
+      families: this.checks,
       handler: {
         message: (msg) => {
           if (msg.type === "ui.patch") this.store.applyPatch(msg as UiPatch);
           else if (msg.type === "ui.snapshot") this.store.applySnapshot(msg as UiSnapshot);
           else if (msg.type === "error") this.serverError(msg as ErrorMessage);
+          else this.families.get(msg.type)?.handle(msg);
           // After the tree change: a field whose last change this answers shows the new value.
           if (typeof msg.event === "number") {
             this.edits.answered(msg.event, msg.type === "error" ? (msg as ErrorMessage).code : undefined);
@@ -68,7 +85,7 @@ export class PhloemClient {
         },
         unsent: (id) => this.edits.unsent(id),
         welcome: (_msg, { resumed, refused }) => {
-          // A resync sent on the dead socket is lost; ask again on the resumed session.
+          // A resync sent on the dead socket is lost; ask again on the resumed session (PHL-CLIENT-011).
           // A new session sends a snapshot on its own.
           const wanted = this.store.resyncWanted;
           this.store.resetResync();
@@ -83,12 +100,14 @@ export class PhloemClient {
         },
         invalid: (problem) => {
           // A dropped tree message leaves our tree behind the server's.
-          if (problem.type === "ui.patch" || problem.type === "ui.snapshot") this.store.askResync();
+          if (problem.type === "ui.snapshot") this.store.rejectSnapshot();
+          else if (problem.type === "ui.patch") this.store.askResync();
         },
       },
     });
     this.edits = new Edits({
-      send: (node, text) => (this.transport.fits(node, "change", text) ? this.sendEvent(node, "change", text) : null),
+      send: (node, text) =>
+        this.transport.fits(node, "change", text) ? (this.sendEvent(node, "change", text) ?? "refused") : "too-long",
       enabled: (node) => this.store.getNode(node)?.props.disabled !== true,
       timers: options.timers ?? realTimers,
       batch: (notify) => this.store.batch(notify),
@@ -131,9 +150,25 @@ export class PhloemClient {
     this.edits.edit(node, text);
   }
 
-  /** Sends a user event on `node`, naming the revision on screen (PHL-EVT-006). */
-  sendEvent(node: string, name: string, value?: unknown): number {
-    return this.transport.sendEvent(node, name, value, this.store.rev);
+  /**
+   * Adds message types of a feature module: `families` maps each type to its checker and
+   * handler. A type the core already defines cannot be taken over.
+   */
+  registerMessages(families: Record<string, MessageFamily>): void {
+    for (const [type, family] of Object.entries(families)) {
+      if (["welcome", "ui.snapshot", "ui.patch", "ack", "error", "ping", "pong"].includes(type)) {
+        throw new Error(`message type ${type} belongs to the core`);
+      }
+      this.checks.set(type, family.check);
+      this.families.set(type, family);
+    }
+  }
+
+  /** Sends a user event on `node`, naming the revision on screen (PHL-EVT-006). Null: not made (too many unanswered). */
+  sendEvent(node: string, name: string, value?: unknown): number | null {
+    const id = this.transport.sendEvent(node, name, value, this.store.rev);
+    if (id === null) this.setNotice({ kind: "error", text: "Too many actions are waiting for the server; that one was not sent." });
+    return id;
   }
 
   private serverError(msg: ErrorMessage): void {

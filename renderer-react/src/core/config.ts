@@ -29,7 +29,7 @@ export function resolveConfig(location: LocationLike, override?: PhloemConfig): 
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   return {
     url: override?.url ?? `${scheme}//${location.host}${WS_PATH}`,
-    path: override?.path ?? (location.pathname || "/"),
+    path: override?.path ?? (location.pathname || "/"), // the page's own path, no query (PHL-CLIENT-010)
   };
 }
 

@@ -13,10 +13,11 @@ export interface FieldEdit {
 
 export interface EditsHooks {
   /**
-   * Sends a `change` carrying `text`; returns its event id, or null when the frame would
-   * exceed `max_frame_bytes` (nothing sent).
+   * Sends a `change` carrying `text`; returns its event id, `"too-long"` when the frame would
+   * exceed `max_frame_bytes`, or `"refused"` when the client makes no more events for now (too
+   * many unanswered); nothing is sent in either case.
    */
-  send(node: string, text: string): number | null;
+  send(node: string, text: string): number | "too-long" | "refused";
   /** False once the field is disabled: an edit still waiting is dropped, not sent (PHL-COMP-013). */
   enabled(node: string): boolean;
   timers: Timers;
@@ -95,7 +96,7 @@ export class Edits {
     const entry = this.entries.get(node);
     if (!entry) return;
     entry.unanswered.delete(id);
-    // A rate_limited change was dropped unapplied; the spec's retry is a new event. Only
+    // A rate_limited change was dropped unapplied; it goes again as a new event (PHL-CLIENT-009). Only
     // the latest one matters: a later change carries the complete text anyway.
     if (code === "rate_limited" && !entry.pending && ![...entry.unanswered].some((later) => later > id)) {
       entry.pending = true;
@@ -149,7 +150,8 @@ export class Edits {
       return this.settle(node, entry);
     }
     const id = this.hooks.send(node, entry.view.text);
-    if (id === null) return this.markTooLong(node, entry);
+    if (id === "too-long") return this.markTooLong(node, entry);
+    if (id === "refused") return; // stays an unsent edit, shown as typed: the next edit tries again
     entry.pending = false;
     this.sentAt.set(node, this.hooks.timers.now());
     entry.unanswered.add(id);

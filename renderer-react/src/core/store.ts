@@ -8,6 +8,8 @@ export interface StoreHooks {
   requestResync(rev: number | null): void;
   /** A server message was well-formed JSON but unusable; the client keeps running. */
   reportProblem?(code: ErrorCode, message: string): void;
+  /** A snapshot was unusable again while the resync asked for after the last one is pending. */
+  snapshotUnusable?(): void;
 }
 
 /**
@@ -68,6 +70,7 @@ export class Store {
     } catch (err) {
       if (!(err instanceof PatchConflict)) throw err;
       this.hooks.reportProblem?.("invalid_message", `ui.snapshot: ${err.message}`);
+      this.rejectSnapshot();
       return;
     }
     this.tree = tree;
@@ -108,6 +111,16 @@ export class Store {
     if (this.resyncPending) return;
     this.resyncPending = true;
     this.hooks.requestResync(this.revision);
+  }
+
+  /**
+   * A snapshot could not be used: the previous tree stays, and one resync asks for a fresh one;
+   * one that is unusable too asks nothing more, or the same snapshot would come back forever
+   * (PHL-CLIENT-012).
+   */
+  rejectSnapshot(): void {
+    if (this.resyncPending) this.hooks.snapshotUnusable?.();
+    else this.askResync();
   }
 
   /** Forgets the tree (a new session's snapshot follows). */

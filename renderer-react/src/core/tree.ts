@@ -1,4 +1,4 @@
-import type { Node as WireNode, PatchOp } from "./wire.gen";
+import type { InsertOp, MoveOp, Node as WireNode, PatchOp } from "./wire.gen";
 
 /** A node as the store holds it: props and children always present (PHL-TREE-003). */
 export interface TreeNode {
@@ -112,18 +112,22 @@ class PatchSession {
       for (const key of op.unset) delete props[key];
       this.touched.add(op.id);
     } else if ("insert" in op) {
+      // Ops carry unknown fields through (PHL-CLIENT-013), so `in` narrows to the variant only
+      // up to them: the validated op is an InsertOp.
+      const { index } = op as InsertOp;
       const parent = this.writable(op.id);
       const children = this.writableChildren(parent);
-      if (op.index > children.length) throw new PatchConflict(`insert index ${op.index} out of range`);
+      if (index > children.length) throw new PatchConflict(`insert index ${index} out of range`);
       const node = normaliseNode(op.insert);
       this.indexNew(node, op.id);
-      children.splice(op.index, 0, node);
+      children.splice(index, 0, node);
       this.touched.add(op.id);
     } else if ("remove" in op) {
       const parentId = this.existingParent(op.id, "remove");
       this.detach(op.id, parentId);
       this.unindex(this.node(op.id));
     } else if ("move" in op) {
+      const { index } = op as MoveOp;
       const oldParent = this.existingParent(op.id, "move");
       this.node(op.move);
       for (let p: string | null | undefined = op.move; p != null; p = this.parentOf.get(p)) {
@@ -131,8 +135,8 @@ class PatchSession {
       }
       const node = this.detach(op.id, oldParent);
       const children = this.writableChildren(this.writable(op.move));
-      if (op.index > children.length) throw new PatchConflict(`move index ${op.index} out of range`);
-      children.splice(op.index, 0, node);
+      if (index > children.length) throw new PatchConflict(`move index ${index} out of range`);
+      children.splice(index, 0, node);
       this.setParent(op.id, op.move);
       this.touched.add(op.move);
     } else if ("replace" in op) {

@@ -8,7 +8,9 @@ const SAFE_SCHEMES = new Set(["http:", "https:", "mailto:"]);
  * (PHL-SEC-003). The result is the parser's serialisation: what was checked is what is used.
  */
 export function safeHref(href: unknown, base: string): string | null {
-  if (typeof href !== "string") return null;
+  // Not a string, or empty once the parser's own trimming is done: no URL at all, not the page
+  // itself, which "" would resolve to (PHL-CLIENT-015).
+  if (typeof href !== "string" || href.trim() === "") return null;
   let url: URL;
   try {
     url = new URL(href, base);

@@ -70,7 +70,8 @@ export function checkOp(op: unknown): string | null {
   }
 }
 
-type Checker = (m: Obj) => string | null;
+/** Checks one message of a known type: a problem description, or null when it is usable. */
+export type Checker = (m: Record<string, unknown>) => string | null;
 
 const SEQUENCED: Checker = (m) => (isSeq(m.seq) ? null : "seq is not a positive integer");
 
@@ -109,8 +110,12 @@ function isPingId(v: unknown): boolean {
   return typeof v === "string" || (typeof v === "number" && Number.isInteger(v));
 }
 
-/** Parses one frame from the server. Binary frames are reserved in 1.0 (malformed_frame). */
-export function parseServerFrame(data: unknown): Parsed {
+/**
+ * Parses one frame from the server. Binary frames are reserved in 1.0 (malformed_frame).
+ * `families`: checkers for message types added by a feature module (e.g. jobs), looked up after
+ * the core's own; a type found in neither is unknown (PHL-ERR-010).
+ */
+export function parseServerFrame(data: unknown, families?: ReadonlyMap<string, Checker>): Parsed {
   if (typeof data !== "string") return { ok: false, code: "malformed_frame", message: "binary frames are not used in 1.0" };
   let value: unknown;
   try {
@@ -122,7 +127,7 @@ export function parseServerFrame(data: unknown): Parsed {
   const { type } = value;
   const seqInfo = isSeq(value.seq) ? { seq: value.seq } : {};
   if (typeof type !== "string") return { ok: false, code: "invalid_message", message: "type is not a string", ...seqInfo };
-  const check = Object.prototype.hasOwnProperty.call(CHECKS, type) ? CHECKS[type] : undefined;
+  const check = Object.prototype.hasOwnProperty.call(CHECKS, type) ? CHECKS[type] : families?.get(type);
   if (!check) {
     return { ok: false, code: "unknown_message_type", message: `unknown message type ${truncate(type)}`, ...seqInfo, type };
   }

@@ -25,7 +25,7 @@ export type ErrorCode =
  */
 export type NodeId = string;
 /**
- * One operation of a patch, keyed by node id, never by position in a serialised array (PHL-PATCH-002). Exactly one operation key is present besides `id`.
+ * One operation of a patch, keyed by node id, never by position in a serialised array (PHL-PATCH-002). Exactly one operation key is present besides `id`; other fields are ignored (PHL-ERR-011, PHL-CLIENT-013).
  */
 export type PatchOp = SetOp | UnsetOp | InsertOp | RemoveOp | MoveOp | ReplaceOp;
 /**
@@ -184,6 +184,12 @@ export interface SetOp {
   set: {
     [k: string]: unknown;
   };
+  unset?: never;
+  insert?: never;
+  remove?: never;
+  move?: never;
+  replace?: never;
+  [k: string]: unknown;
 }
 export interface UnsetOp {
   id: NodeId;
@@ -193,6 +199,12 @@ export interface UnsetOp {
    * @minItems 1
    */
   unset: [string, ...string[]];
+  set?: never;
+  insert?: never;
+  remove?: never;
+  move?: never;
+  replace?: never;
+  [k: string]: unknown;
 }
 export interface InsertOp {
   id: NodeId;
@@ -201,6 +213,12 @@ export interface InsertOp {
    * Position among the parent's children after insertion (PHL-PATCH-004).
    */
   index: number;
+  set?: never;
+  unset?: never;
+  remove?: never;
+  move?: never;
+  replace?: never;
+  [k: string]: unknown;
 }
 export interface RemoveOp {
   id: NodeId;
@@ -208,6 +226,12 @@ export interface RemoveOp {
    * Removes node `id` and its subtree (PHL-PATCH-005).
    */
   remove: true;
+  set?: never;
+  unset?: never;
+  insert?: never;
+  move?: never;
+  replace?: never;
+  [k: string]: unknown;
 }
 export interface MoveOp {
   id: NodeId;
@@ -216,10 +240,22 @@ export interface MoveOp {
    * Position among the new parent's children after the move (PHL-PATCH-006).
    */
   index: number;
+  set?: never;
+  unset?: never;
+  insert?: never;
+  remove?: never;
+  replace?: never;
+  [k: string]: unknown;
 }
 export interface ReplaceOp {
   id: NodeId;
   replace: Node;
+  set?: never;
+  unset?: never;
+  insert?: never;
+  remove?: never;
+  move?: never;
+  [k: string]: unknown;
 }
 /**
  * Client → server, first message of every connection: the versions, components and features the client supports, and an optional resume request (PHL-HS-001).

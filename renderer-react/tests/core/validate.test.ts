@@ -56,3 +56,17 @@ describe("parseServerFrame", () => {
     expect(code(msg)).toBe("invalid_message");
   });
 });
+
+describe("patch operations (PHL-CLIENT-013)", () => {
+  const patch = (op: object) => ({ type: "ui.patch", seq: 3, base: 1, rev: 2, ops: [op] });
+
+  it("an operation is known by its one operation key; its other fields are ignored", () => {
+    expect(code(patch({ id: "count", set: { text: "1" }, note: "later" }))).toBe("ok");
+    expect(code(patch({ id: "count", remove: true, index: 3 }))).toBe("ok");
+  });
+
+  it("an operation with two operation keys, or none, is invalid", () => {
+    expect(code(patch({ id: "count", set: { text: "1" }, unset: ["x"] }))).toBe("invalid_message");
+    expect(code(patch({ id: "count", append: { text: "1" } }))).toBe("invalid_message");
+  });
+});

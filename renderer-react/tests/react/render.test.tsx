@@ -195,6 +195,16 @@ describe("React renderer", () => {
     await vi.waitFor(() => expect(status()?.hidden).toBe(false));
     expect(status()?.textContent).toBe("Reconnecting…");
   });
+
+  it("a session taken over by another window says so and stays closed (PHL-CLIENT-002)", async () => {
+    const { container, s, net } = setup();
+    const status = () => container.querySelector<HTMLElement>("[role=status]");
+    s.drop(4409);
+    await vi.waitFor(() => expect(status()?.dataset.ending).toBe("taken-over"));
+    expect(status()?.hidden).toBe(false);
+    expect(status()?.textContent).toContain("open in another window");
+    expect(net.sockets).toHaveLength(1);
+  });
 });
 
 describe("server errors", () => {

@@ -205,10 +205,11 @@ class NodeId(RootModel[str]):
 
 
 class SetOp(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: NodeId
+    insert: Any | None = None
+    move: Any | None = None
+    remove: Any | None = None
+    replace: Any | None = None
     set: Annotated[
         dict[str, Any],
         Field(
@@ -216,13 +217,16 @@ class SetOp(BaseModel):
             min_length=1,
         ),
     ]
+    unset: Any | None = None
 
 
 class UnsetOp(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: NodeId
+    insert: Any | None = None
+    move: Any | None = None
+    remove: Any | None = None
+    replace: Any | None = None
+    set: Any | None = None
     unset: Annotated[
         list[str],
         Field(
@@ -233,20 +237,19 @@ class UnsetOp(BaseModel):
 
 
 class RemoveOp(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: NodeId
+    insert: Any | None = None
+    move: Any | None = None
     remove: Annotated[
         Literal[True],
         Field(description="Removes node `id` and its subtree (PHL-PATCH-005)."),
     ]
+    replace: Any | None = None
+    set: Any | None = None
+    unset: Any | None = None
 
 
 class MoveOp(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: NodeId
     index: Annotated[
         int,
@@ -255,9 +258,14 @@ class MoveOp(BaseModel):
             ge=0,
         ),
     ]
+    insert: Any | None = None
     move: Annotated[
         NodeId, Field(description="New parent id (may be the current parent).")
     ]
+    remove: Any | None = None
+    replace: Any | None = None
+    set: Any | None = None
+    unset: Any | None = None
 
 
 class Ping(BaseModel):
@@ -633,9 +641,6 @@ class Node(BaseModel):
 
 
 class InsertOp(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: Annotated[NodeId, Field(description="Parent node id.")]
     index: Annotated[
         int,
@@ -645,26 +650,33 @@ class InsertOp(BaseModel):
         ),
     ]
     insert: Node
+    move: Any | None = None
+    remove: Any | None = None
+    replace: Any | None = None
+    set: Any | None = None
+    unset: Any | None = None
 
 
 class ReplaceOp(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: NodeId
+    insert: Any | None = None
+    move: Any | None = None
+    remove: Any | None = None
     replace: Annotated[
         Node,
         Field(
             description="Node that takes the place of node `id` and its subtree (PHL-PATCH-007)."
         ),
     ]
+    set: Any | None = None
+    unset: Any | None = None
 
 
 class PatchOp(RootModel[SetOp | UnsetOp | InsertOp | RemoveOp | MoveOp | ReplaceOp]):
     root: Annotated[
         SetOp | UnsetOp | InsertOp | RemoveOp | MoveOp | ReplaceOp,
         Field(
-            description="One operation of a patch, keyed by node id, never by position in a serialised array (PHL-PATCH-002). Exactly one operation key is present besides `id`.",
+            description="One operation of a patch, keyed by node id, never by position in a serialised array (PHL-PATCH-002). Exactly one operation key is present besides `id`; other fields are ignored (PHL-ERR-011, PHL-CLIENT-013).",
             title="PatchOp",
         ),
     ]

@@ -34,7 +34,7 @@ class Output(NamedTuple):
 
 
 _NOTHING = Output([])
-_SUPERSEDED_CLOSE = 1001  # PHL-DELIV-011: the session carries on over a newer connection
+_SUPERSEDED_CLOSE = 4409  # PHL-DELIV-011: the session carries on over a newer connection
 _SILENT_CLOSE = 4000  # PHL-PING-005: presumed dead; the session waits for a resume
 SILENT_HEARTBEATS = 3  # heartbeat intervals without a frame before a connection is presumed dead
 
@@ -62,7 +62,7 @@ class Connection:
         # Frames of server-initiated updates (Hub.push) not yet taken by the shell.
         self._outbox: list[str] = []
         # Set by the shell: called when a resume on another connection takes this one's
-        # session; the shell then closes this connection with 1001 (PHL-DELIV-011).
+        # session; the shell then closes this connection with 4409 (PHL-DELIV-011).
         self.on_superseded: Callable[[], None] | None = None
         # Action name (from the table) -> method; built once so dispatch is one dict lookup.
         self._actions: dict[str, Callable[[Any, float], Output]] = {
