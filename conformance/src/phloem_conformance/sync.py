@@ -51,17 +51,23 @@ async def burst(session: Session, step: dict[str, Any]) -> None:
         count = math.ceil(base * count["times"]) + int(count.get("plus", 0))
     fields = concretize(spec["event"], session.bindings)
     ids = [spec["first_id"] + i for i in range(count)]
-    for event_id in ids:
-        message = {
+    messages = [
+        {
             "type": "event",
             "id": event_id,
             **{k: v for k, v in fields.items() if k not in ("type", "id")},
         }
+        for event_id in ids
+    ]
+    # Validated before the first is sent, so the events leave back to back: a slow machine
+    # must not spread the burst out in time (a live server's bucket refills meanwhile).
+    for message in messages:
         errors = session.schemas.client_errors(message)
         if errors:
             raise CaseError(
                 f"step {session.step}: burst event is not a valid client message: {errors[0]}"
             )
+    for message in messages:
         await session.send(message)
     session.barriers += 1
     token = f"burst-{session.barriers}"
