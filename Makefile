@@ -7,7 +7,7 @@ ASYNCAPI_STAMP := tools/asyncapi/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-python test-ts test-conformance test-mutants lint gen gen-check bench build clean
+.PHONY: demo test test-python test-ts test-conformance test-mutants lint gen gen-check bench build clean dist
 
 $(VENV_STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -87,5 +87,10 @@ test: lint gen-check test-ts test-python test-conformance test-mutants
 bench: build
 	$(PY) bench/bench.py
 
+# Every wheel and sdist (phloem, phloem-server with the built renderer, phloem-conformance)
+# into dist/, at the version of pyproject.toml (tools/dist.py; distributions/*/pyproject.toml).
+dist: build
+	$(PY) tools/dist.py --out dist
+
 clean:
-	rm -rf out renderer-react/dist
+	rm -rf out renderer-react/dist dist build
