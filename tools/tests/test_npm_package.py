@@ -142,7 +142,7 @@ def test_fresh_vite_react_app_renders_the_counter_from_the_tarball(tarball: Path
     env.pop("DJANGO_SETTINGS_MODULE", None)
     with serve(static, ready=ready) as page_server:
         phloem = [sys.executable, "-m", "phloem_server.cli", "run", str(COUNTER), "--port", "0",
-                  "--allow-origin", page_server.url]  # fmt: skip
+                  "--no-reload", "--allow-origin", page_server.url]  # fmt: skip
         with serve(phloem, env=env) as server, chromium() as browser:
             page = browser.new_page()  # type: ignore[attr-defined]
             problems: list[str] = []
