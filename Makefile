@@ -33,7 +33,7 @@ demo: build
 	.venv/bin/phloem run sdk-python/examples/counter.py --host $(HOST) --port $(PORT)
 
 lint: $(VENV_STAMP) $(NODE_STAMP) $(ASYNCAPI_STAMP)
-	.venv/bin/ruff check sdk-python reference-server conformance tools bench
+	.venv/bin/ruff check sdk-python reference-server conformance tools bench examples
 	.venv/bin/mypy
 	$(PY) tools/spec_lint.py
 	node tools/asyncapi/validate.mjs spec/1.0/asyncapi.yaml

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from support import REPO, chromium, scaled, serve
+from packaging_support import REPO, chromium, scaled, serve
 
 COUNTER = REPO / "sdk-python" / "examples" / "counter.py"
 WHEELHOUSE = REPO / "out" / "wheelhouse"  # third-party wheels, kept between runs

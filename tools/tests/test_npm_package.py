@@ -13,7 +13,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from support import REPO, chromium, scaled, serve
+from packaging_support import REPO, chromium, scaled, serve
 
 RENDERER = REPO / "renderer-react"
 COUNTER = REPO / "sdk-python" / "examples" / "counter.py"

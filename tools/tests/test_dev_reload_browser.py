@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import chromium, scaled, serve
+from packaging_support import chromium, scaled, serve
 
 APP = """\
 import phloem as ph
