@@ -7,7 +7,7 @@ ASYNCAPI_STAMP := tools/asyncapi/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-python test-ts test-conformance test-mutants lint gen gen-check bench build clean dist
+.PHONY: demo test test-python test-ts test-conformance test-mutants lint gen gen-check bench build clean dist docs
 
 $(VENV_STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -81,7 +81,7 @@ test-mutants: build
 	.venv/bin/phloem-conformance mutants --target server --adapter "$(PY) reference-server/conformance_adapter.py"
 	.venv/bin/phloem-conformance mutants --target renderer --adapter "$(PY) conformance/adapters/react.py"
 
-test: lint gen-check test-ts test-python test-conformance test-mutants
+test: lint gen-check test-ts test-python test-conformance test-mutants docs
 	@echo "make test: all green"
 
 bench: build
@@ -91,6 +91,11 @@ bench: build
 # into dist/, at the version of pyproject.toml (tools/dist.py; distributions/*/pyproject.toml).
 dist: build
 	$(PY) tools/dist.py --out dist
+
+# The documentation site (MkDocs + Material) in out/site: docs/, spec/ with requirement ids as
+# anchors, the SDK's API reference, the conformance reports; a broken link or anchor fails it.
+docs: $(VENV_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) tools/docs.py --site out/site
 
 clean:
 	rm -rf out renderer-react/dist dist build

@@ -53,6 +53,7 @@ describe("public surface", () => {
         "defaultRegistry",
         "mount",
         "register",
+        "startRenderer",
         "useEdit",
         "useNode",
         "useOffline",

@@ -108,3 +108,8 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+def npm(*args: str, cwd: Path) -> None:
+    done = subprocess.run(["npm", *args], cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, f"npm {' '.join(args)}:\n{done.stdout}\n{done.stderr}"

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
 import pytest
-from packaging_support import REPO, chromium, scaled, serve
+from packaging_support import REPO, chromium, npm, scaled, serve
 
 RENDERER = REPO / "renderer-react"
 COUNTER = REPO / "sdk-python" / "examples" / "counter.py"
@@ -44,19 +43,6 @@ APP_TSCONFIG = {
     },
     "include": ["src"],
 }  # fmt: skip
-
-
-def _npm(*args: str, cwd: Path) -> None:
-    done = subprocess.run(["npm", *args], cwd=cwd, capture_output=True, text=True)
-    assert done.returncode == 0, f"npm {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-
-
-@pytest.fixture(scope="session")
-def tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("npm")
-    _npm("pack", "--silent", "--pack-destination", str(out), cwd=RENDERER)  # prepack builds lib/
-    (found,) = out.glob("*.tgz")
-    return found
 
 
 def _members(tarball: Path) -> dict[str, bytes]:
@@ -131,9 +117,9 @@ def test_fresh_vite_react_app_renders_the_counter_from_the_tarball(tarball: Path
     (app / "src" / "main.tsx").write_text(APP_MAIN)
     (app / "src" / "css.d.ts").write_text('declare module "*.css";\n')
     # From npm's cache where it can (the renderer's own install filled it).
-    _npm("install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", cwd=app)
-    _npm("exec", "--", "tsc", "-p", ".", cwd=app)  # the declarations type-check in a user's app
-    _npm("exec", "--", "vite", "build", "--logLevel", "error", cwd=app)
+    npm("install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", cwd=app)
+    npm("exec", "--", "tsc", "-p", ".", cwd=app)  # the declarations type-check in a user's app
+    npm("exec", "--", "vite", "build", "--logLevel", "error", cwd=app)
 
     static = [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
               "--directory", str(app / "dist")]  # fmt: skip

@@ -51,6 +51,14 @@ def main(argv: list[str] | None = None) -> int:
         "instead of the in-memory one; options as JSON in PHLOEM_REDIS_OPTIONS",
     )
     run.add_argument(
+        "--renderer",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="serve this built renderer (a directory with index.html and assets/), e.g. a "
+        "bundle with your own components; default: the one Phloem ships",
+    )
+    run.add_argument(
         "--reload",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -60,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.websocket_timeout is not None and args.server != "daphne":
         parser.error("--websocket-timeout needs --server daphne")
+    if args.renderer is not None and not (args.renderer / "index.html").is_file():
+        parser.error(f"--renderer {args.renderer}: no index.html there (build the bundle first)")
     if args.redis is not None:
         if not args.redis.startswith(("redis://", "rediss://", "unix://")):
             parser.error("--redis needs a redis://, rediss:// or unix:// URL")
@@ -82,6 +92,8 @@ def _run(args: argparse.Namespace) -> int:
         os.environ["PHLOEM_ALLOWED_ORIGINS"] = ",".join(args.allow_origin)
     if args.redis is not None:
         os.environ["PHLOEM_REDIS_URL"] = args.redis
+    if args.renderer is not None:
+        os.environ["PHLOEM_RENDERER_DIST"] = str(args.renderer.resolve())
     embedded = "DJANGO_SETTINGS_MODULE" not in os.environ
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "phloem_server.settings")
     servers.import_early(args.server)
