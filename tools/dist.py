@@ -78,11 +78,13 @@ def stage(name: str, ver: str, root: Path = STAGE) -> Path:
 def build(name: str, out: Path, ver: str) -> None:
     staged = stage(name, ver)
     # --no-isolation: hatchling comes from requirements.lock, so `make dist` needs no network.
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(staged)],
-        check=True,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"dist: building {name} failed:\n{done.stdout}{done.stderr}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import phloem as ph
 import pytest
-from phloem.testing import TestClient
+from phloem.testing import ServerError, TestClient
 from phloem_server.reload import ERROR_ID, DevApp
 
 SCRIPT = """\
@@ -106,3 +106,42 @@ def test_a_raising_page_sends_only_the_coded_error_in_production(script: Path):
     assert error["type"] == "error" and error["code"] == "handler_error"
     assert "Traceback" not in error["message"] and "page failed" not in error["message"]
     assert client.text("count") == "Count: 0"  # nothing of the event applied (PHL-EVT-010)
+
+
+def test_a_script_broken_at_start_shows_its_traceback_and_recovers(script: Path):
+    script.write_text("import phloem as ph\nraise RuntimeError('broken from the start')\n")
+    dev = DevApp(script)
+    assert not dev.load()
+    client = TestClient(dev.served_app())
+    assert "broken from the start" in client.text(ERROR_ID)
+    script.write_text(SCRIPT.format(title="Up", fail_at=-1))
+    assert dev.load()
+    client.post(_nothing)
+    assert client.text("title") == "Up"
+
+
+def test_a_path_the_code_gains_on_save_serves_its_page(script: Path):
+    dev = DevApp(script)
+    assert dev.load()
+    client = TestClient(dev.served_app(), path="/later")
+    assert client.text("phloem-not-found") == "No page at /later"
+    script.write_text(
+        SCRIPT.format(title="One", fail_at=-1)
+        + '\n\n@app.page("/later")\ndef later(ui):\n    return ph.Text("Here now", id="later")\n'
+    )
+    assert dev.load()
+    client.post(_nothing)
+    assert client.text("later") == "Here now"
+
+
+def test_page_options_follow_the_current_code(script: Path):
+    script.write_text(
+        SCRIPT.format(title="One", fail_at=-1).replace(
+            '@app.page("/")', '@app.page("/", auth=True)'
+        )
+    )
+    dev = DevApp(script)
+    assert dev.load()
+    with pytest.raises(ServerError) as refused:
+        TestClient(dev.served_app())  # anonymous
+    assert refused.value.code == "unauthorized"

@@ -102,17 +102,14 @@ class DevApp:
         """What to watch: the script and the local modules it imported."""
         return {self.script, *self._local.values()}
 
-    def served_app(self, previous: ph.App | None = None) -> ph.App:
-        """The stand-in: every path of the current code (of ``previous`` too, so pages open on
-        a path the new code lacks say so) with the current code's options."""
+    def served_app(self) -> ph.App:
+        """The stand-in: a page at every path, which renders the current code's page there (or
+        says there is none, until a save adds it), with the current code's page options."""
         current = self.app
         served = ph.App(current.name if current is not None else self.script.stem)
-        paths = dict.fromkeys(
-            [*(current.pages if current else ()), *(previous.pages if previous else ())]
-        )
-        for path in paths:
-            options = (current or previous).page_options(path)  # type: ignore[union-attr]
-            served.page(path, auth=options.auth, limits=options.limits)(self._page(path))
+        served.pages = _EveryPath(self._page)
+        if current is not None:
+            served.options = dict(current.options)
         return served
 
     def _page(self, path: str) -> Callable[[ph.UI], ph.Element]:
@@ -134,6 +131,23 @@ class DevApp:
                 return error_page(f"The page at {path} raised", self.traceback(exc))
 
         return page
+
+
+class _EveryPath(dict[str, Callable[[ph.UI], ph.Element]]):
+    """Pages by path, for any path (the Hub looks a session's page up with ``get``): a session
+    opened while the script was broken, or on a path its code does not have yet, gets the page
+    its path has after the next good save. Nothing is stored per path, so paths that clients
+    make up cost no memory."""
+
+    def __init__(self, make: Callable[[str], Callable[[ph.UI], ph.Element]]) -> None:
+        super().__init__()
+        self._make = make
+
+    def get(self, path: str, default: object = None) -> Callable[[ph.UI], ph.Element]:
+        return self._make(path)
+
+    def __getitem__(self, path: str) -> Callable[[ph.UI], ph.Element]:
+        return self._make(path)
 
 
 def error_page(title: str, details: str) -> ph.Element:
@@ -182,7 +196,7 @@ def reload(dev: DevApp, served: registry.Served, key: str = registry.DEFAULT) ->
         log.error("%s could not be loaded:\n%s", dev.script.name, dev.failure)
     loop = served.loop
     if loop is None:  # nothing connected yet, so no session to re-render
-        served.app = served.hub.app = dev.served_app(served.app)
+        served.app = served.hub.app = dev.served_app()
         return None
     done = asyncio.run_coroutine_threadsafe(_apply(dev, served, key), loop)
     done.add_done_callback(_log_failure)
@@ -196,7 +210,7 @@ def _log_failure(done: Future[int]) -> None:
 
 async def _apply(dev: DevApp, served: registry.Served, key: str) -> int:
     """On the serving loop: serve the new code and re-render every session with it."""
-    served.app = served.hub.app = dev.served_app(served.app)
+    served.app = served.hub.app = dev.served_app()
     count = 0
     for session in list(served.hub.sessions.values()):
         try:
