@@ -101,6 +101,7 @@ def read(path: Path) -> File | None:
 
 
 _mounted: dict[tuple[str, str], File] = {}
+_ASSET_REF = re.compile(r"""(=\s*["']?)/assets/""")  # src="/assets/..." (Vite's base "/")
 
 
 def mounted(index: File, prefix: str) -> File:
@@ -112,7 +113,7 @@ def mounted(index: File, prefix: str) -> File:
     if found is not None:
         return found
     quoted = html.escape(prefix, quote=True)
-    text = index.body.decode("utf-8").replace('="/assets/', f'="{quoted}assets/')
+    text = _ASSET_REF.sub(lambda m: f"{m[1]}{quoted}assets/", index.body.decode("utf-8"))
     text = text.replace("<head>", f'<head>\n    <meta name="phloem-base" content="{quoted}" />', 1)
     body = text.encode("utf-8")
     file = File(
