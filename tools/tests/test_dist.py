@@ -34,14 +34,17 @@ def dist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run([sys.executable, str(REPO / "tools" / "dist.py"), "--out", str(out)], check=True)
     wheels = sorted(out.glob("*.whl"))
-    # Everything the wheels need but themselves, at requirements.lock's versions (PyPI once,
-    # then pip's cache); the phloem wheels themselves come from `out` only.
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
-         "-d", str(WHEELHOUSE), "--find-links", str(out), "-c", str(REPO / "requirements.lock"),
-         *map(str, wheels)],
-        check=True,
-    )  # fmt: skip
+    # Everything the wheels need but themselves, at requirements.lock's versions: from the
+    # wheelhouse a previous run filled when it has them all, else from PyPI (and pip's cache).
+    # The phloem wheels themselves come from `out` only.
+    download = [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
+                "-d", str(WHEELHOUSE), "--find-links", str(out), "-c", str(REPO / "requirements.lock"),
+                *map(str, wheels)]  # fmt: skip
+    offline = subprocess.run(
+        [*download, "--no-index", "--find-links", str(WHEELHOUSE)], capture_output=True
+    )
+    if offline.returncode != 0:
+        subprocess.run(download, check=True)
     for ours in WHEELHOUSE.glob("phloem*"):
         ours.unlink()
     return out
@@ -49,11 +52,14 @@ def dist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _fresh_venv(root: Path, dist: Path, requirement: str) -> Path:
     """A new venv with `requirement` installed from `dist` and the wheelhouse alone; its bin/."""
-    venv.EnvBuilder(with_pip=True).create(root)
+    # Without pip of its own (ensurepip costs 5-20 s on a busy machine): this venv's pip
+    # installs into it (--python).
+    venv.EnvBuilder(with_pip=False).create(root)
     bin_dir = root / "bin"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     subprocess.run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+        [sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install", "-q",
+         "--disable-pip-version-check", "--no-compile",
          "--no-index", "--find-links", str(dist), "--find-links", str(WHEELHOUSE), requirement],
         check=True,
         env={**env, "PIP_CONFIG_FILE": os.devnull},  # no machine-wide index or constraints
