@@ -79,8 +79,8 @@ def listing(directory: Path, root: Path) -> str:
     """A page listing a directory, so links to it (``../schemas/1.0/``) land somewhere."""
     lines = [f"# {directory.relative_to(root).as_posix()}/", ""]
     for entry in sorted(directory.iterdir()):
-        if entry.name == "index.md":
-            continue
+        if entry.name == "index.md" or entry.name.startswith("."):
+            continue  # MkDocs leaves dotfiles out of the site
         name = entry.name + ("/" if entry.is_dir() else "")
         target = f"{entry.name}/index.md" if entry.is_dir() else entry.name
         if entry.is_dir() and (entry / "README.md").is_file():
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stage()
     done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean",
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "--quiet",
          "--config-file", str(REPO / "mkdocs.yml"), "--site-dir", str(args.site)],
         cwd=REPO,
     )  # fmt: skip
