@@ -95,7 +95,7 @@ dist: build
 # The documentation site (MkDocs + Material) in out/site: docs/, spec/ with requirement ids as
 # anchors, the SDK's API reference, the conformance reports; a broken link or anchor fails it.
 docs: $(VENV_STAMP)
-	NO_MKDOCS_2_WARNING=1 $(PY) tools/docs.py --site out/site
+	$(PY) tools/docs.py --site out/site
 
 clean:
 	rm -rf out renderer-react/dist dist build
