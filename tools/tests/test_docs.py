@@ -55,3 +55,10 @@ def test_the_build_fails_on_a_link_to_a_missing_page_or_anchor(tmp_path: Path):
     for broken in ("[x](no-such-page.md)", "[x](other.md#no-such-heading)"):
         config = _site_config(tmp_path / broken[4:10], f"# Home\n\n{broken}\n")
         assert docs.build(config, tmp_path / "site") != 0, broken
+
+
+def test_sphinx_roles_in_docstrings_show_as_code():
+    import griffe_roles
+
+    text = "Use :class:`Component`, :meth:`~phloem.runtime.Hub.push` or :func:`phloem.load_app`."
+    assert griffe_roles.plain(text) == "Use `Component`, `push` or `phloem.load_app`."
