@@ -7,7 +7,7 @@ ASYNCAPI_STAMP := tools/asyncapi/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-python test-ts test-conformance test-mutants lint gen gen-check bench build clean
+.PHONY: demo test test-python test-ts test-conformance test-mutants lint gen gen-check bench build clean dist docs
 
 $(VENV_STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -33,7 +33,7 @@ demo: build
 	.venv/bin/phloem run sdk-python/examples/counter.py --host $(HOST) --port $(PORT)
 
 lint: $(VENV_STAMP) $(NODE_STAMP) $(ASYNCAPI_STAMP)
-	.venv/bin/ruff check sdk-python reference-server conformance tools bench
+	.venv/bin/ruff check sdk-python reference-server conformance tools bench examples
 	.venv/bin/mypy
 	$(PY) tools/spec_lint.py
 	node tools/asyncapi/validate.mjs spec/1.0/asyncapi.yaml
@@ -85,11 +85,21 @@ test-mutants: build
 	.venv/bin/phloem-conformance mutants --target server --adapter "$(PY) reference-server/conformance_adapter.py"
 	.venv/bin/phloem-conformance mutants --target renderer --adapter "$(PY) conformance/adapters/react.py"
 
-test: lint gen-check test-ts test-python test-conformance test-mutants
+test: lint gen-check test-ts test-python test-conformance test-mutants docs
 	@echo "make test: all green"
 
 bench: build
 	$(PY) bench/bench.py
 
+# Every wheel and sdist (phloem, phloem-server with the built renderer, phloem-conformance)
+# into dist/, at the version of pyproject.toml (tools/dist.py; distributions/*/pyproject.toml).
+dist: build
+	$(PY) tools/dist.py --out dist
+
+# The documentation site (MkDocs + Material) in out/site: docs/, spec/ with requirement ids as
+# anchors, the SDK's API reference, the conformance reports; a broken link or anchor fails it.
+docs: $(VENV_STAMP)
+	$(PY) tools/docs.py --site out/site
+
 clean:
-	rm -rf out renderer-react/dist
+	rm -rf out renderer-react/dist dist build

@@ -67,7 +67,7 @@ class Server:
         if self.data_dir is None:  # kept across restarts: the adapter's Django points at it
             self.data_dir = tempfile.mkdtemp(prefix="phloem-conformance-")
         cmd = [sys.executable, "-m", "phloem_server.cli", "run", str(FIXTURE_APPS)]
-        cmd += ["--host", "127.0.0.1", "--port", "0"]
+        cmd += ["--host", "127.0.0.1", "--port", "0", "--no-reload"]  # production behaviour
         if self.server:
             cmd += ["--server", self.server]
         env = {

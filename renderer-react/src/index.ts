@@ -12,3 +12,4 @@ export {
   type NodeComponent,
   type NodeProps,
 } from "./registry";
+export { startRenderer } from "./start";

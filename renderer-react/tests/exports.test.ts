@@ -62,6 +62,7 @@ describe("public surface", () => {
         "defaultRegistry",
         "mount",
         "register",
+        "startRenderer",
         "useEdit",
         "useNode",
         "useOffline",

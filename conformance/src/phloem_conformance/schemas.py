@@ -14,7 +14,8 @@ _HERE = Path(__file__).resolve().parent
 
 
 def _repo_root() -> Path | None:
-    for parent in _HERE.parents:
+    # A wheel (phloem-conformance) carries the suite in _suite/, laid out like a checkout.
+    for parent in (_HERE / "_suite", *_HERE.parents):
         if (parent / "schemas" / "1.0").is_dir() and (parent / "conformance").is_dir():
             return parent
     return None

@@ -6,8 +6,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import servers
+
+if TYPE_CHECKING:
+    from .registry import Served
 
 # Measured (bench/bench_click.py, bench/bench_rtt.py), uvicorn vs Daphne: click -> DOM p50
 # 1.60 vs 1.80 ms in Chromium, event -> patch p50 0.30 vs 0.49 ms, server CPU per event 0.28
@@ -46,9 +50,26 @@ def main(argv: list[str] | None = None) -> int:
         help="use the Redis channel layer at URL (redis://HOST:PORT/DB, rediss://, unix://) "
         "instead of the in-memory one; options as JSON in PHLOEM_REDIS_OPTIONS",
     )
+    run.add_argument(
+        "--renderer",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="serve this built renderer (a directory with index.html and assets/), e.g. a "
+        "bundle with your own components; default: the one Phloem ships",
+    )
+    run.add_argument(
+        "--reload",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="development mode (default): reload the app when it or a local module it imports "
+        "is saved, and show a failing page's traceback in the browser; --no-reload in production",
+    )
     args = parser.parse_args(argv)
     if args.websocket_timeout is not None and args.server != "daphne":
         parser.error("--websocket-timeout needs --server daphne")
+    if args.renderer is not None and not (args.renderer / "index.html").is_file():
+        parser.error(f"--renderer {args.renderer}: no index.html there (build the bundle first)")
     if args.redis is not None:
         if not args.redis.startswith(("redis://", "rediss://", "unix://")):
             parser.error("--redis needs a redis://, rediss:// or unix:// URL")
@@ -71,6 +92,8 @@ def _run(args: argparse.Namespace) -> int:
         os.environ["PHLOEM_ALLOWED_ORIGINS"] = ",".join(args.allow_origin)
     if args.redis is not None:
         os.environ["PHLOEM_REDIS_URL"] = args.redis
+    if args.renderer is not None:
+        os.environ["PHLOEM_RENDERER_DIST"] = str(args.renderer.resolve())
     embedded = "DJANGO_SETTINGS_MODULE" not in os.environ
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "phloem_server.settings")
     servers.import_early(args.server)
@@ -90,14 +113,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"phloem: {problem}", file=sys.stderr)
         return 2
 
-    from . import registry
-
-    try:
-        served = registry.load(script)
-    except Exception:
-        import traceback
-
-        traceback.print_exc()
+    # As `python app.py` would: the script's own modules import beside it.
+    sys.path.insert(0, str(script.parent))
+    served = _serve_dev(script) if args.reload else _serve(script)
+    if served is None:
         print(
             f"phloem: could not load {args.app} (the traceback above is from the app)",
             file=sys.stderr,
@@ -113,6 +132,32 @@ def _run(args: argparse.Namespace) -> int:
 
     servers.run(args.server, application, args.host, args.port, ready, args.websocket_timeout)
     return 0
+
+
+def _serve(script: Path) -> Served | None:
+    from . import registry
+
+    try:
+        return registry.load(script)
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        return None
+
+
+def _serve_dev(script: Path) -> Served:
+    """Serve the script with reload on save (reload.py); a script that fails to load is
+    served as its traceback until a good save."""
+    from . import registry, reload
+
+    dev = reload.DevApp(script)
+    if not dev.load():
+        print(dev.failure, file=sys.stderr, end="")
+        print("phloem: serving the error until the script is saved again", file=sys.stderr)
+    served = registry.install(dev.served_app(), str(script))
+    reload.start(dev, served)
+    return served
 
 
 def _check_channel_layer() -> str | None:

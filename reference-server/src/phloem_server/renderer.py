@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import html
 import mimetypes
 import re
 import threading
@@ -99,6 +100,35 @@ def read(path: Path) -> File | None:
     return file
 
 
+_mounted: dict[tuple[str, str], File] = {}
+_ASSET_REF = re.compile(r"""(=\s*["']?)/assets/""")  # src="/assets/..." (Vite's base "/")
+
+
+def mounted(index: File, prefix: str) -> File:
+    """index.html for an app mounted at `prefix` ("/tools/counter/") in a Django project: its
+    assets under the prefix, and the prefix named for the renderer (config.ts), which puts its
+    socket there and takes hello.path relative to it."""
+    key = (index.etag, prefix)
+    found = _mounted.get(key)
+    if found is not None:
+        return found
+    quoted = html.escape(prefix, quote=True)
+    text = _ASSET_REF.sub(lambda m: f"{m[1]}{quoted}assets/", index.body.decode("utf-8"))
+    text = text.replace("<head>", f'<head>\n    <meta name="phloem-base" content="{quoted}" />', 1)
+    body = text.encode("utf-8")
+    file = File(
+        body=body,
+        gzipped=gzip.compress(body, 9, mtime=0) if index.gzipped is not None else None,
+        content_type=index.content_type,
+        etag='"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"',
+        immutable=False,
+    )
+    with _lock:
+        _mounted[key] = file
+    return file
+
+
 def clear() -> None:
     with _lock:
         _cache.clear()
+        _mounted.clear()

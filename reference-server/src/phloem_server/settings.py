@@ -89,6 +89,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The app script to serve; `phloem run` installs the loaded app directly instead.
 PHLOEM_APP = os.environ.get("PHLOEM_APP")
+# A built renderer to serve instead of the shipped one (`phloem run --renderer DIR`).
+PHLOEM_RENDERER_DIST = os.environ.get("PHLOEM_RENDERER_DIST") or None
 PHLOEM_ALLOWED_ORIGINS = [o for o in os.environ.get("PHLOEM_ALLOWED_ORIGINS", "").split(",") if o]
 # Overrides of phloem.runtime.Limits fields, e.g. {"max_tree_nodes": 5000, "resume_seconds": 300};
 # checked at startup. Embedded mode reads them as JSON from the environment.

@@ -39,6 +39,11 @@ async def page(request: HttpRequest, path: str = "") -> HttpResponse:
     if index is None:
         html = _NOT_BUILT.format(dist=dist).encode()
         return HttpResponse(html, status=503, content_type="text/html; charset=utf-8")
+    # Mounted under a prefix (`path("tools/counter/", include("phloem_server.urls"))`): what
+    # the request path has before the page path.
+    prefix = request.path[: len(request.path) - len(path)] if path else request.path
+    if prefix != "/":
+        index = renderer.mounted(index, prefix if prefix.endswith("/") else prefix + "/")
     response = _respond(request, index)
     csp = getattr(settings, "PHLOEM_CSP", DEFAULT_CSP)
     if csp:

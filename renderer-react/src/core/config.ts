@@ -25,15 +25,25 @@ interface LocationLike {
   pathname: string;
 }
 
-export function resolveConfig(location: LocationLike, override?: PhloemConfig): ResolvedConfig {
+/**
+ * `base`: the path the app is mounted at, "/" unless a Django project serves it under a prefix
+ * ("/tools/counter/"): then the socket is under the prefix too and hello.path is the page's
+ * path within the app.
+ */
+export function resolveConfig(location: LocationLike, override?: PhloemConfig, base = "/"): ResolvedConfig {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const prefix = base.replace(/\/+$/, ""); // "" at the root
+  const pathname = location.pathname || "/";
+  const inside = prefix !== "" && (pathname === prefix || pathname.startsWith(`${prefix}/`));
   return {
-    url: override?.url ?? `${scheme}//${location.host}${WS_PATH}`,
-    path: override?.path ?? (location.pathname || "/"), // the page's own path, no query (PHL-CLIENT-010)
+    url: override?.url ?? `${scheme}//${location.host}${prefix}${WS_PATH}`,
+    path: override?.path ?? (inside ? pathname.slice(prefix.length) || "/" : pathname), // the page's own path within the app, no query (PHL-CLIENT-010)
   };
 }
 
-/** The configuration of the page this code runs in. */
+/** The configuration of the page this code runs in; the server names a mount prefix in
+ * `<meta name="phloem-base" content="/tools/counter/">`. */
 export function pageConfig(): ResolvedConfig {
-  return resolveConfig(window.location, window.__PHLOEM_CONFIG__);
+  const base = document.querySelector('meta[name="phloem-base"]')?.getAttribute("content") ?? "/";
+  return resolveConfig(window.location, window.__PHLOEM_CONFIG__, base);
 }
