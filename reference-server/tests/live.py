@@ -42,7 +42,10 @@ def phloem_run(
 ) -> Iterator[Running]:
     """Yields the running server once it listens. ``args`` go to `phloem run`, ``env`` over
     this process's environment."""
-    cmd = [sys.executable, "-m", "phloem_server.cli", "run", str(app), "--port", "0", *args]
+    # Tests and benchmarks judge production behaviour: no file watcher, no tracebacks shown,
+    # unless a test asks for development mode with --reload.
+    mode = () if "--reload" in args else ("--no-reload",)
+    cmd = [sys.executable, "-m", "phloem_server.cli", "run", str(app), "--port", "0", *mode, *args]
     if server:
         cmd += ["--server", server]
     env = {**os.environ, "PHLOEM_DATA_DIR": str(data_dir), **(env or {})}
