@@ -27,7 +27,7 @@ import phloem as ph
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
-from . import registry
+from . import lanes, registry
 
 log = logging.getLogger(__name__)
 WAKE = {"type": "phloem.wake"}
@@ -47,7 +47,7 @@ def group(app_key: str, session_id: str) -> str:
 def push(
     session_id: str, fn: Callable[[ph.UI], object], app_key: str = registry.DEFAULT
 ) -> Future[None]:
-    """Run ``fn(ui)`` on the session's state in the serving event loop, from any thread; the
+    """Run ``fn(ui)`` on the session's state (in its lane, see `lanes`), from any thread; the
     patch reaches the browser now if it is connected, on its resume otherwise. The returned
     future raises what ``fn`` raised, or ``phloem.runtime.UnknownSession``. From a coroutine on
     the serving loop, ``await apush(...)`` instead of waiting on the future."""
@@ -60,8 +60,10 @@ def push(
 async def apush(
     session_id: str, fn: Callable[[ph.UI], object], app_key: str = registry.DEFAULT
 ) -> None:
-    """:func:`push`, on the serving loop."""
-    registry.get(app_key).hub.push(session_id, fn, time.monotonic())
+    """:func:`push`, on the serving loop. ``fn`` is app code: it runs in the session's lane
+    (`lanes`), off the loop and in turn with the session's events."""
+    hub, now = registry.get(app_key).hub, time.monotonic()
+    await lanes.run(app_key, session_id, lambda: hub.push(session_id, fn, now))
     layer = get_channel_layer()
     if layer is None:
         return  # no layer: the consumer sends the update with its next answer, or the resume
