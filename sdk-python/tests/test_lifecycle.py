@@ -91,7 +91,8 @@ def test_a_hub_keeps_every_session_where_its_lifecycle_says(steps: list[tuple[st
             else:
                 kinds = [type(e) for e in done.effects]
                 assert kinds == ([Superseded] if before is not None else []) + [Resumed]
-                assert session.conn is conn and before is None or before.closed
+                assert session.conn is conn
+                assert before is None or before.closed
         elif op == "disconnect" and conns:
             conns[pick % len(conns)].disconnect(now)
         elif op == "advance":
