@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from phloem.protocol.errors import LocalProtocolError
-from phloem.runtime import Hub, Life, Opened, Resumed, Run, Superseded
+from phloem.runtime import Hub, Life, Limits, Opened, Resumed, Run, Superseded
 from phloem.runtime.lifecycle import INPUTS, LIFECYCLE, life_transition
 from sdk_support import counter_app
 
@@ -47,7 +47,7 @@ def test_an_unknown_input_is_a_local_error() -> None:
 
 
 HELLO = '{"type":"hello","versions":["1.0"]}'
-TTL = 60.0  # Limits().resume_seconds
+TTL = Limits().resume_seconds
 
 
 @given(

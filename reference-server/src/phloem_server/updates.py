@@ -67,15 +67,21 @@ async def apush(
     layer = get_channel_layer()
     if layer is None:
         return  # no layer: the consumer sends the update with its next answer, or the resume
-    try:
-        async with asyncio.timeout(LAYER_TIMEOUT):  # inline, unlike wait_for: no extra task
-            await layer.group_send(group(app_key, session_id), WAKE)
-    except ChannelFull:  # some layers raise it from group_send; the update waits, safely
-        log.debug("wake for %s dropped: channel full", session_id)
-    except Exception as exc:  # the layer is down: the update waits for a frame or the resume
-        _outage.failed("a wake could not be sent", exc)
-    else:
-        _outage.ok()
+    for retry in (True, False):
+        try:
+            async with asyncio.timeout(LAYER_TIMEOUT):  # inline, unlike wait_for: no extra task
+                await layer.group_send(group(app_key, session_id), WAKE)
+        except ChannelFull:  # some layers raise it from group_send; the update waits, safely
+            log.debug("wake for %s dropped: channel full", session_id)
+        except Exception as exc:  # the layer is down: the update waits for a frame or the resume
+            if retry and not _outage.down:
+                # A pooled connection that outlived an outage (Redis restarted) fails once and
+                # is dropped by the pool; a fresh one tells whether the layer is really down.
+                continue
+            _outage.failed("a wake could not be sent", exc)
+        else:
+            _outage.ok()
+        return
 
 
 async def join(layer: Any, group_name: str, channel: str) -> None:

@@ -111,7 +111,7 @@ class Session:
         self.tree, self.handlers, self.index = self._render()
 
     def ui(self) -> UI:
-        return UI(self.journal, self.path, self.user_name)
+        return UI(self.journal, self.path, self.user_name, self.id)
 
     def _render(self) -> tuple[Node, Handlers, Index]:
         tree, handlers, index = render(self.page(self.ui()), self.inputs, self.accept)

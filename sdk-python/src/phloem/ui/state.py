@@ -196,15 +196,20 @@ class State(Generic[T]):
 
 
 class UI:
-    """What a page function receives: access to this session's state, its page path and the
-    name of its authenticated user (``None`` when anonymous)."""
+    """What a page function receives: access to this session's state, its page path, the
+    name of its authenticated user (``None`` when anonymous) and the session's id, which a
+    handler hands to work that outlives it (a thread, a job) so that it can update this
+    session later (``phloem_server.push(ui.session, fn)``)."""
 
-    __slots__ = ("_journal", "path", "user")
+    __slots__ = ("_journal", "path", "session", "user")
 
-    def __init__(self, journal: Journal, path: str, user: str | None = None) -> None:
+    def __init__(
+        self, journal: Journal, path: str, user: str | None = None, session: str = ""
+    ) -> None:
         self._journal = journal
         self.path = path
         self.user = user
+        self.session = session
 
     def state(self, name: str, default: T) -> State[T]:
         journal = self._journal
