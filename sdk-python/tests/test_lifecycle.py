@@ -116,3 +116,23 @@ def test_a_hub_keeps_every_session_where_its_lifecycle_says(steps: list[tuple[st
             )
             if attached:
                 assert session.conn.session is session and not session.conn.closed
+
+
+def test_a_resume_whose_session_expires_while_it_waits_for_its_turn_opens_a_new_one() -> None:
+    tokens = itertools.count(1)
+    hub = Hub(counter_app(), new_token=lambda: f"token-{next(tokens):012d}", offload=True)
+    first = hub.connect(0.0)
+    (run,) = first.receive(HELLO, 0.0).effects
+    run.call()  # type: ignore[union-attr]
+    old = first.session
+    assert old is not None
+    first.disconnect(1.0)
+    again = hub.connect(2.0)
+    hello = {"type": "hello", "versions": ["1.0"], "resume": {"token": old.token, "seq": 2}}
+    (take_over,) = again.receive(orjson.dumps(hello).decode(), 2.0).effects
+    assert hub.expire(1.0 + TTL) == 1  # the reaper runs before the lane gets to the resume
+    out = take_over.call()  # type: ignore[union-attr]
+    assert [type(e) for e in out.effects] == [Opened]
+    welcome = orjson.loads(out.frames[0])
+    assert "resumed" not in welcome and welcome["session"] != old.id  # PHL-DELIV-007
+    assert old.life is Life.EXPIRED and again.session is not old

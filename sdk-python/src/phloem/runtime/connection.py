@@ -18,6 +18,7 @@ from phloem.protocol.errors import LocalProtocolError, RemoteProtocolError
 from phloem.protocol.state import AWAIT_HELLO, CLOSED, State, transition
 from phloem.protocol.version import SUPPORTED_VERSIONS, pick_version
 from phloem.runtime.effects import Closed, Effect, Opened, Resumed, Run, settle
+from phloem.runtime.lifecycle import EXPIRED
 from phloem.runtime.session import Session
 
 if TYPE_CHECKING:
@@ -265,34 +266,15 @@ class Connection:
         version = pick_version(msg["versions"])
         assert version is not None  # the table routes unsupported hellos elsewhere
         resume = msg.get("resume")
-        found = self._resumed(msg, now)
-        if found is None:  # also an unknown or expired resume (PHL-DELIV-007)
-            session = self._hub._new_session(
-                msg.get("path", "/"), now, msg.get("components"), self.user, self.user_name
-            )  # PHL-HS-007
-            session.conn = self  # a new session starts attached (phloem.runtime.lifecycle)
-            self.session = session
-
-            def start() -> Output:
-                try:
-                    session.start()  # the page function: app code
-                except BaseException:
-                    # The page cannot open: no session was ever announced, so the fatal
-                    # error carries no seq, as before a handshake.
-                    self._hub.life(session, "fail", now)
-                    self.session = None
-                    raise
-                welcome = self._welcome_message(session, version, resumed=False)
-                # PHL-HS-008: welcome seq 1, then the snapshot seq 2 at rev 1.
-                frames = [session.emit(welcome, replay=False), session.snapshot()]
-                return Output(frames, None, (Opened(session.id),))
-
-            return Output([], None, (Run(session.id, self._later("hello", start, now)),))
+        existing = self._resumed(msg, now)
+        if existing is None:  # also an unknown or expired resume (PHL-DELIV-007)
+            return self._open(msg, version, now)
         assert resume is not None  # only a resume finds an existing session
-        existing = found
 
         def take_over() -> Output:
             # In the session's lane: a handler of the connection it leaves may still run.
+            if existing.life is EXPIRED:  # its time ran out while this waited for its turn
+                return settle(self._open(msg, version, now))
             effects = self._hub.life(existing, "attach", now, self)
             self.session = existing
             welcome = self._welcome_message(existing, version, resumed=True)
@@ -300,6 +282,30 @@ class Connection:
             return Output(frames, None, (*effects, Resumed(existing.id)))
 
         return Output([], None, (Run(existing.id, self._later("hello", take_over, now)),))
+
+    def _open(self, msg: Message, version: str, now: float) -> Output:
+        """A new session for this connection (PHL-HS-007); its first render is app code."""
+        session = self._hub._new_session(
+            msg.get("path", "/"), now, msg.get("components"), self.user, self.user_name
+        )
+        session.conn = self  # a new session starts attached (phloem.runtime.lifecycle)
+        self.session = session
+
+        def start() -> Output:
+            try:
+                session.start()  # the page function
+            except BaseException:
+                # The page cannot open: no session was ever announced, so the fatal error
+                # carries no seq, as before a handshake.
+                self._hub.life(session, "fail", now)
+                self.session = None
+                raise
+            welcome = self._welcome_message(session, version, resumed=False)
+            # PHL-HS-008: welcome seq 1, then the snapshot seq 2 at rev 1.
+            frames = [session.emit(welcome, replay=False), session.snapshot()]
+            return Output(frames, None, (Opened(session.id),))
+
+        return Output([], None, (Run(session.id, self._later("hello", start, now)),))
 
     def _welcome_message(self, session: Session, version: str, resumed: bool) -> Message:
         limits = session.limits.announce()
