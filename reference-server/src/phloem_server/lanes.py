@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
 from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+Key = tuple[str, str]  # (app key, session id): session ids are unique per served app
 
 # Threads are started on demand, up to this many: one per session with app code running at that
 # moment (a click's handler runs for well under a millisecond, so even a thousand busy sessions
@@ -30,8 +32,8 @@ T = TypeVar("T")
 # not make every other session wait, so keep it well above the expected number of slow ones.
 MAX_THREADS = 128
 
-_locks: dict[tuple[str, str], asyncio.Lock] = {}
-_waiting: dict[tuple[str, str], int] = {}
+# A lane exists while a call of its session runs: the calls waiting behind it, in order.
+_lanes: dict[Key, deque[tuple[Callable[[], Any], asyncio.Future[Any]]]] = {}
 
 
 class _Pool:
@@ -42,17 +44,13 @@ class _Pool:
     2-core reference machine (220 vs 88 us), and every click makes one hop."""
 
     def __init__(self, limit: int) -> None:
-        self._calls: SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], Any]] = (
-            SimpleQueue()
-        )
+        self._calls: SimpleQueue[tuple[asyncio.AbstractEventLoop, Key, Any, Any]] = SimpleQueue()
         self._limit = limit
         self._threads = 0
         self._idle = 0
         self._lock = threading.Lock()  # guards the two counters
 
-    def submit(self, call: Callable[[], T]) -> asyncio.Future[T]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
+    def submit(self, key: Key, call: Callable[[], Any], future: asyncio.Future[Any]) -> None:
         with self._lock:
             if self._idle:
                 self._idle -= 1
@@ -60,64 +58,57 @@ class _Pool:
             else:
                 start = self._threads < self._limit
                 self._threads += start
-        self._calls.put((loop, future, call))
+        self._calls.put((future.get_loop(), key, call, future))
         if start:
             threading.Thread(target=self._work, name="phloem-app", daemon=True).start()
-        return future
 
     def _work(self) -> None:
         while True:
-            loop, future, call = self._calls.get()
+            loop, key, call, future = self._calls.get()
             try:
                 result = call()
             except BaseException as exc:  # handed to the awaiting coroutine, which raises it
-                loop.call_soon_threadsafe(_settle, future, None, exc)
+                loop.call_soon_threadsafe(_returned, key, future, None, exc)
             else:
-                loop.call_soon_threadsafe(_settle, future, result, None)
+                loop.call_soon_threadsafe(_returned, key, future, result, None)
             with self._lock:
                 self._idle += 1
-
-
-def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
-    if future.cancelled():
-        return
-    if exc is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(result)
 
 
 _pool = _Pool(MAX_THREADS)
 
 
+def _returned(
+    key: Key, future: asyncio.Future[Any], result: Any, exc: BaseException | None
+) -> None:
+    """On the loop: a call of ``key``'s lane returned; start the next one, if any."""
+    if not future.cancelled():  # the caller went away (a disconnect): the result is dropped
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+    waiting = _lanes[key]
+    if waiting:
+        call, next_future = waiting.popleft()
+        _pool.submit(key, call, next_future)  # run even if its caller went away: it was accepted
+    else:
+        del _lanes[key]
+
+
 def idle(app_key: str, session: str) -> bool:
     """Nothing runs or waits in this session's lane: the loop may touch the session itself."""
-    return (app_key, session) not in _waiting
+    return (app_key, session) not in _lanes
 
 
 async def run(app_key: str, session: str, call: Callable[[], T]) -> T:
     """``call()`` on a pool thread, after every call handed to this session's lane before it.
-    Cancelling the caller does not stop the call: the lane stays taken until it returns."""
+    Cancelling the caller does not stop the call, nor free the lane before it returns."""
     key = (app_key, session)
-    lock = _locks.get(key)
-    if lock is None:
-        lock = _locks[key] = asyncio.Lock()
-    _waiting[key] = _waiting.get(key, 0) + 1
-    try:
-        await lock.acquire()  # asyncio.Lock is fair: waiters acquire it in arrival order
-    except BaseException:
-        _leave(key, None)
-        raise
-    future = _pool.submit(call)
-    future.add_done_callback(lambda _: _leave(key, lock))
-    return await asyncio.shield(future)
-
-
-def _leave(key: tuple[str, str], lock: asyncio.Lock | None) -> None:
-    if lock is not None:
-        lock.release()
-    left = _waiting[key] - 1
-    if left:
-        _waiting[key] = left
+    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    waiting = _lanes.get(key)
+    if waiting is None:
+        _lanes[key] = deque()
+        _pool.submit(key, call, future)
     else:
-        del _waiting[key], _locks[key]
+        waiting.append((call, future))
+    return await future
