@@ -50,7 +50,12 @@ def push(
     """Run ``fn(ui)`` on the session's state (in its lane, see `lanes`), from any thread; the
     patch reaches the browser now if it is connected, on its resume otherwise. The returned
     future raises what ``fn`` raised, or ``phloem.runtime.UnknownSession``. From a coroutine on
-    the serving loop, ``await apush(...)`` instead of waiting on the future."""
+    the serving loop, ``await apush(...)`` instead of waiting on the future.
+
+    A handler may call it (for its own session too: ``ui.session``), typically to hand it to a
+    job or thread that reports progress; but a handler must not wait on the future for its own
+    session, which runs only after the handler has returned (the session's lane runs one call
+    at a time)."""
     served = registry.get(app_key)
     if served.loop is None:
         raise RuntimeError("no connection has been served yet, so there is no session to update")
