@@ -46,6 +46,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     silence_at = 0.0  # when `silence` fires (time.monotonic)
     silent_close: asyncio.Task[None] | None = None  # the 4000 close of a silent connection
     running = False  # a Run of this connection is in its lane: it is not silent, it waits
+    ended = False  # the session ended for good (Closed) and its record says so
 
     def __init__(self, app_key: str | None = None, **kwargs: Any) -> None:
         # Channels' consumers ignore as_asgi's keywords; this one is ours.
@@ -154,7 +155,8 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                     await self._join_group()
             elif type(effect) is Superseded:
                 _supersede(effect.connection)
-            elif type(effect) is Closed:
+            elif type(effect) is Closed and not self.ended:
+                self.ended = True  # recorded once, here rather than at the disconnect
                 records.closed(effect.session)
         return close
 
@@ -193,7 +195,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             else:  # after what the lane holds for the session
                 await lanes.run(self.app_key, session.id, lambda: self.conn.disconnect(now))
             # A superseded connection's session lives on elsewhere: its record stays open.
-            if self.session is not None and self.superseded is None:
+            if self.session is not None and self.superseded is None and not self.ended:
                 records.closed(self.session)
             if self.session is not None:
                 errors.error_log.forget(self.session)
