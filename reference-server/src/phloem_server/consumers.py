@@ -72,6 +72,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return
         self.served = registry.get(self.app_key)
         self.served.start_reaper()
+        lanes.warm()
         user = self.scope.get("user")  # set by AuthMiddlewareStack, when the stack has it
         if user is not None and user.is_authenticated:
             self.conn = self.served.hub.connect(time.monotonic(), user.pk, user.get_username())
