@@ -273,9 +273,13 @@ class Connection:
 
         def take_over() -> Output:
             # In the session's lane: a handler of the connection it leaves may still run.
-            if existing.life is EXPIRED:  # its time ran out while this waited for its turn
+            try:
+                effects = self._hub.life(existing, "attach", now, self)
+            except LocalProtocolError:
+                # Expired while this waited for its turn (the shell's reaper runs on its own
+                # schedule): as for any expired resume, a new session (PHL-DELIV-007).
+                assert existing.life is EXPIRED
                 return settle(self._open(msg, version, now))
-            effects = self._hub.life(existing, "attach", now, self)
             self.session = existing
             welcome = self._welcome_message(existing, version, resumed=True)
             frames = existing.resume(resume["seq"], welcome)
