@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import bench_blocking
 import bench_click
 import bench_diff
 import bench_rtt
@@ -44,6 +45,12 @@ def main() -> None:
             lambda: bench_rtt.run(*((100,) if args.quick else ())),
         ),
         ("Chromium against phloem run", lambda: bench_click.run(*((50, 2) if args.quick else ()))),
+        (
+            "handlers off the event loop, and rollback",
+            lambda: bench_blocking.run(
+                *((100, 2.0, 3.0, bench_blocking.BEFORE, 1) if args.quick else ())
+            ),
+        ),
         (
             "sessions over real WebSockets",
             lambda: bench_sessions.run(*((50,) if args.quick else ())),

@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 import phloem as ph
-from phloem.runtime import Connection, Hub
+from phloem.runtime import Connection, Hub, Superseded
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "apps.py"
 
@@ -58,14 +58,17 @@ class Adapter:
         assert self.hub is not None
         user = self.users.get(name)
         conn = self.conns[name] = self.hub.connect(self.now, user=user)
-
-        def superseded() -> None:
-            # The sans-IO runtime closes a taken-over connection with 4409 (PHL-DELIV-011).
-            self.elsewhere[name] = {"frames": [], "close": 4409}
-            self._connect(name)  # a later send on this name is a new connection
-
-        conn.on_superseded = superseded
         return conn
+
+    def _superseded(self, effects: tuple[Any, ...]) -> None:
+        """A resume took over another connection's session: that connection closes with 4409
+        (PHL-DELIV-011), and a later send on its name is a new connection."""
+        for effect in effects:
+            if isinstance(effect, Superseded):
+                for other, conn in list(self.conns.items()):
+                    if conn is effect.connection:
+                        self.elsewhere[other] = {"frames": [], "close": 4409}
+                        self._connect(other)
 
     def _reply(self, name: str, reply: dict[str, Any]) -> dict[str, Any]:
         others = {k: v for k, v in self.elsewhere.items() if k != name}
@@ -117,6 +120,7 @@ class Adapter:
                 base64.b64decode(cmd["binary"]) if "binary" in cmd else cmd["frame"]
             )
             out = conn.receive(frame, self.now)
+            self._superseded(out.effects)
             if out.close is not None:
                 # The transport closes after these frames; a later send is a new connection.
                 conn.disconnect(self.now)

@@ -22,15 +22,23 @@ def test_the_public_surface_is_exactly_what_we_mean() -> None:
     for name in ph.__all__:
         assert getattr(ph, name) is not None
     assert sorted(ph.runtime.__all__) == [
+        "Closed",
         "Connection",
+        "Effect",
         "ErrorHook",
         "Hub",
+        "Life",
         "Limits",
+        "Opened",
         "Output",
+        "Resumed",
+        "Run",
         "Session",
+        "Superseded",
         "TreeTooLarge",
         "UnknownSession",
         "default_token",
+        "settle",
     ]
     assert sorted(ph.testing.__all__) == ["ServerError", "TestClient"]
 

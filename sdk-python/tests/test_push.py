@@ -136,3 +136,26 @@ def test_the_test_client_applies_posted_updates() -> None:
     client.post(bump)
     client.click("inc")
     assert client.text("count") == "Count: 2"
+
+
+def test_a_handler_hands_its_session_id_to_work_that_pushes_later() -> None:
+    later: list[str] = []  # what a job started by the handler would hold
+    app = ph.App("started")
+
+    @app.page("/")
+    def page(ui: ph.UI) -> ph.Element:
+        status = ui.state("status", "idle")
+
+        def start(event: ph.Event) -> None:
+            later.append(ui.session)
+            status.set("running")
+
+        return ph.Column(
+            ph.Text(status.value, id="status"), ph.Button("Start", id="start", on_click=start)
+        )
+
+    client = TestClient(app)
+    client.click("start")
+    assert later == [client.session]
+    client.post(lambda ui: ui.state("status", "").set("done"))  # the job, finishing
+    assert client.text("status") == "done"

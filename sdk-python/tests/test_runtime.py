@@ -6,7 +6,7 @@ from typing import Any
 import phloem as ph
 import pytest
 from phloem.protocol.errors import LocalProtocolError
-from phloem.runtime import Limits
+from phloem.runtime import Limits, Resumed, Superseded
 from sdk_support import Wire, counter_app
 
 # --- handshake ------------------------------------------------------------------------------
@@ -388,12 +388,11 @@ def test_a_connected_session_never_expires(opened: Wire) -> None:
 
 def test_resume_on_a_live_session_closes_the_old_connection_with_4409(opened: Wire) -> None:
     old = opened.conn
-    notified: list[bool] = []
-    old.on_superseded = lambda: notified.append(True)
     opened.conn = opened.hub.connect(opened.now)
     opened.hello(resume={"token": "token-000000000001", "seq": 2})
-    assert notified == [True]
-    assert old.receive('{"type": "ping"}', opened.now) == ([], 4409)
+    # The resuming connection's output tells the shell which connection to close.
+    assert opened.last.effects == (Superseded(old), Resumed("s1"))
+    assert old.receive('{"type": "ping"}', opened.now) == ([], 4409, ())
     old.disconnect(opened.now)  # the old transport going away does not detach the session
     assert opened.click(1)[0]["type"] == "ui.patch"
 

@@ -32,10 +32,10 @@ def test_silent_connection_closed_with_4000_after_three_heartbeats():
     conn = hub.connect(0.0)
     welcome, _snapshot = hello(conn, 1.0)
     assert conn.deadline() == 31.0  # three intervals after the last frame
-    assert conn.poll(30.9) == ([], None)
+    assert conn.poll(30.9) == ([], None, ())
     out = conn.poll(31.0)
     assert out.close == 4000 and out.frames == []
-    assert conn.poll(40.0) == ([], None)  # idempotent: already closed
+    assert conn.poll(40.0) == ([], None, ())  # idempotent: already closed
 
     again = hub.connect(41.0)
     resumed = hello(again, 41.0, resume={"token": welcome["token"], "seq": 2})
@@ -47,7 +47,7 @@ def test_every_frame_restarts_the_silence():
     conn = hub.connect(0.0)
     hello(conn, 0.0)
     for t in (25.0, 50.0, 75.0):
-        assert conn.poll(t) == ([], None)
+        assert conn.poll(t) == ([], None, ())
         conn.receive(orjson.dumps({"type": "ping", "id": str(t)}).decode(), t)
     assert conn.poll(104.9).close is None
     assert conn.poll(105.0).close == 4000

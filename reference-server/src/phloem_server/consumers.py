@@ -1,4 +1,9 @@
-"""The WebSocket edge: frames in → phloem.runtime → frames out. No protocol logic lives here."""
+"""The WebSocket edge: frames in → phloem.runtime → frames out. No protocol logic lives here.
+
+The consumer interprets the runtime's typed effects: app code (``Run``) goes to the session's
+lane (`lanes`), off the event loop; the other effects say which session opened, which
+connection lost its session to a resume, which session ended. While a lane has work, the loop
+never touches that session itself: frames and wakes for it go through the lane too."""
 
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from phloem.protocol.version import SUBPROTOCOL  # names the MAJOR version only
+from phloem.runtime import Closed, Opened, Output, Resumed, Run, Superseded, settle
 
-from . import errors, records, registry, updates
+from . import errors, lanes, records, registry, updates
 
 log = logging.getLogger(__name__)
 INTERNAL_ERROR, GOING_AWAY, TAKEN_OVER = 1011, 1001, 4409  # PHL-TRANSPORT-007, PHL-DELIV-011
@@ -39,6 +45,8 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     silence: asyncio.TimerHandle | None = None  # fires at the connection's deadline (PHL-PING-005)
     silence_at = 0.0  # when `silence` fires (time.monotonic)
     silent_close: asyncio.Task[None] | None = None  # the 4000 close of a silent connection
+    running = False  # a Run of this connection is in its lane: it is not silent, it waits
+    ended = False  # the session ended for good (Closed) and its record says so
 
     def __init__(self, app_key: str | None = None, **kwargs: Any) -> None:
         # Channels' consumers ignore as_asgi's keywords; this one is ours.
@@ -64,13 +72,12 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return
         self.served = registry.get(self.app_key)
         self.served.start_reaper()
+        lanes.warm()
         user = self.scope.get("user")  # set by AuthMiddlewareStack, when the stack has it
         if user is not None and user.is_authenticated:
             self.conn = self.served.hub.connect(time.monotonic(), user.pk, user.get_username())
         else:
             self.conn = self.served.hub.connect(time.monotonic())
-        # A resume on another connection takes this one's session (PHL-DELIV-011).
-        self.conn.on_superseded = self._superseded
         await self.accept(SUBPROTOCOL)
         _open.add(self)
         self._watch_silence()
@@ -88,6 +95,12 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.silence = asyncio.get_running_loop().call_later(delay, self._check_silence)
 
     def _check_silence(self) -> None:
+        session = self.conn.session
+        if self.running or (session is not None and not lanes.idle(self.app_key, session.id)):
+            # App code of this session is running: the client waits for its answer (and its
+            # frames wait behind it), so it is not silent; look again shortly.
+            self.silence = asyncio.get_running_loop().call_later(1.0, self._check_silence)
+            return
         out = self.conn.poll(time.monotonic())
         if out.close is None:
             if not self.conn.closed:
@@ -100,26 +113,53 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def websocket_receive(self, message: dict[str, Any]) -> None:
         text = message.get("text")
+        frame = text if text is not None else message["bytes"]
+        now = time.monotonic()
         try:
-            out = self.conn.receive(
-                text if text is not None else message["bytes"], time.monotonic()
-            )
+            close = await self._core(lambda: self.conn.receive(frame, now))
         except Exception:
             # The runtime answers every protocol fault itself; reaching here is a server bug.
             log.exception("runtime failed on a frame; closing with %d", INTERNAL_ERROR)
             await self.close(INTERNAL_ERROR)
             return
-        for frame in out.frames:  # updates queued since the last wake come first
-            await self.send(frame)
-        if out.close is not None:
-            await self.close(out.close)
+        if close is not None:
+            await self.close(close)
         elif self.conn.deadline() < self.silence_at:
             self._watch_silence()
+
+    async def _core(self, step: Callable[[], Output]) -> int | None:
+        """Run ``step`` (a call into the runtime) on the loop, or in the session's lane while
+        that has work; then carry out what it returned. The close code, if any."""
         session = self.conn.session
-        if session is not None and self.session is None:
-            self.session = session.id
-            records.opened(session.id, self.served.path)
-            await self._join_group()
+        if session is None or lanes.idle(self.app_key, session.id):
+            out = step()  # the common case: nothing of this session runs elsewhere
+        else:
+            out = await lanes.run(self.app_key, session.id, lambda: settle(step()))
+        return await self._carry_out(out)
+
+    async def _carry_out(self, out: Output) -> int | None:
+        for frame in out.frames:  # updates queued since the last wake come first
+            await self.send(frame)
+        close = out.close
+        for effect in out.effects:
+            if type(effect) is Run:
+                self.running = True
+                try:
+                    more = await lanes.run(self.app_key, effect.session, _settled(effect))
+                finally:
+                    self.running = False
+                close = await self._carry_out(more) or close
+            elif type(effect) is Opened or type(effect) is Resumed:
+                if self.session is None:
+                    self.session = effect.session
+                    records.opened(effect.session, self.served.path)
+                    await self._join_group()
+            elif type(effect) is Superseded:
+                _supersede(effect.connection)
+            elif type(effect) is Closed and not self.ended:
+                self.ended = True  # recorded once, here rather than at the disconnect
+                records.closed(effect.session)
+        return close
 
     @property
     def channel_receive(self) -> Callable[[], Awaitable[dict[str, Any]]]:
@@ -137,9 +177,8 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def phloem_wake(self, message: dict[str, Any]) -> None:
         """A server-initiated update is queued for this connection (`updates.push`)."""
-        if self.conn is not None:
-            for frame in self.conn.drain().frames:
-                await self.send(frame)
+        if self.conn is not None and not self.conn.closed:
+            await self._core(self.conn.drain)
 
     def _group(self) -> str:
         assert self.session is not None
@@ -150,16 +189,28 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if self.silence is not None:
             self.silence.cancel()
         if self.conn is not None:
-            self.conn.disconnect(time.monotonic())
+            now = time.monotonic()
+            session = self.conn.session
+            if session is None or lanes.idle(self.app_key, session.id):
+                self.conn.disconnect(now)
+            else:  # after what the lane holds for the session
+                await lanes.run(self.app_key, session.id, lambda: self.conn.disconnect(now))
             # A superseded connection's session lives on elsewhere: its record stays open.
-            if self.session is not None and self.superseded is None:
+            if self.session is not None and self.superseded is None and not self.ended:
                 records.closed(self.session)
             if self.session is not None:
                 errors.error_log.forget(self.session)
                 if self.channel_layer is not None:
                     await updates.leave(self.channel_layer, self._group(), self.channel_name)
 
-    def _superseded(self) -> None:
-        # Called synchronously from inside the other connection's receive; close from a task
-        # (held here: the loop keeps only weak references to tasks).
-        self.superseded = asyncio.get_running_loop().create_task(self.close(TAKEN_OVER))
+
+def _settled(run: Run) -> Callable[[], Output]:
+    return lambda: settle(run.call())
+
+
+def _supersede(connection: object) -> None:
+    """A resume took ``connection``'s session: close its consumer with 4409 (PHL-DELIV-011),
+    from a task held by that consumer (the loop keeps only weak references to tasks)."""
+    for consumer in _open:
+        if consumer.conn is connection and consumer.superseded is None:
+            consumer.superseded = asyncio.get_running_loop().create_task(consumer.close(TAKEN_OVER))

@@ -78,7 +78,8 @@ def install(app: ph.App, path: str, key: str = DEFAULT) -> Served:
     """Serve an already loaded app under `key`."""
     # Tokens come from the runtime's default_token (CSPRNG, PHL-SEC-004). Every coded error
     # the runtime sends is logged by the hook, client faults throttled (errors.ErrorLog).
-    hub = ph.runtime.Hub(app, limits=limits(), on_error=errors.error_log)
+    # offload: the consumers run app code off the event loop (phloem_server.lanes).
+    hub = ph.runtime.Hub(app, limits=limits(), on_error=errors.error_log, offload=True)
     served = Served(app, hub, path)
     with _lock:
         _served[key] = served

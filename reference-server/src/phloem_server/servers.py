@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +11,13 @@ from typing import Any
 # which answers frame_too_large, instead of the transport dropping the connection.
 TRANSPORT_MAX_MESSAGE = 1024 * 1024
 SERVERS = ("uvicorn", "daphne")
+# How long a thread may hold the GIL while another waits for it (CPython's default is 5 ms).
+# Handlers run on pool threads (`lanes`); a handler burning pure-Python CPU would otherwise keep
+# the event loop waiting up to 5 ms at each of a click's three GIL hand-overs. At 1 ms other
+# sessions' clicks stay a few milliseconds (bench/bench_blocking.py); threads that compete for
+# the GIL switch more often, and nothing changes while only one thread wants it.
+# PHLOEM_SWITCH_INTERVAL overrides it (seconds), for measuring.
+SWITCH_INTERVAL = 0.001
 
 Ready = Callable[[int], None]  # called with the bound port once the socket listens
 
@@ -31,6 +40,7 @@ def run(
     """``websocket_timeout`` (Daphne only): close every WebSocket after that many seconds, as
     Daphne does after 86400 s by default; clients resume (design §5). uvicorn has no such
     timeout."""
+    sys.setswitchinterval(float(os.environ.get("PHLOEM_SWITCH_INTERVAL", SWITCH_INTERVAL)))
     if server == "daphne":
         _run_daphne(application, host, port, ready, websocket_timeout)
     elif server == "uvicorn":

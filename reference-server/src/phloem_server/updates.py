@@ -27,7 +27,7 @@ import phloem as ph
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
-from . import registry
+from . import lanes, registry
 
 log = logging.getLogger(__name__)
 WAKE = {"type": "phloem.wake"}
@@ -47,10 +47,15 @@ def group(app_key: str, session_id: str) -> str:
 def push(
     session_id: str, fn: Callable[[ph.UI], object], app_key: str = registry.DEFAULT
 ) -> Future[None]:
-    """Run ``fn(ui)`` on the session's state in the serving event loop, from any thread; the
+    """Run ``fn(ui)`` on the session's state (in its lane, see `lanes`), from any thread; the
     patch reaches the browser now if it is connected, on its resume otherwise. The returned
     future raises what ``fn`` raised, or ``phloem.runtime.UnknownSession``. From a coroutine on
-    the serving loop, ``await apush(...)`` instead of waiting on the future."""
+    the serving loop, ``await apush(...)`` instead of waiting on the future.
+
+    A handler may call it (for its own session too: ``ui.session``), typically to hand it to a
+    job or thread that reports progress; but a handler must not wait on the future for its own
+    session, which runs only after the handler has returned (the session's lane runs one call
+    at a time)."""
     served = registry.get(app_key)
     if served.loop is None:
         raise RuntimeError("no connection has been served yet, so there is no session to update")
@@ -60,20 +65,28 @@ def push(
 async def apush(
     session_id: str, fn: Callable[[ph.UI], object], app_key: str = registry.DEFAULT
 ) -> None:
-    """:func:`push`, on the serving loop."""
-    registry.get(app_key).hub.push(session_id, fn, time.monotonic())
+    """:func:`push`, on the serving loop. ``fn`` is app code: it runs in the session's lane
+    (`lanes`), off the loop and in turn with the session's events."""
+    hub, now = registry.get(app_key).hub, time.monotonic()
+    await lanes.run(app_key, session_id, lambda: hub.push(session_id, fn, now))
     layer = get_channel_layer()
     if layer is None:
         return  # no layer: the consumer sends the update with its next answer, or the resume
-    try:
-        async with asyncio.timeout(LAYER_TIMEOUT):  # inline, unlike wait_for: no extra task
-            await layer.group_send(group(app_key, session_id), WAKE)
-    except ChannelFull:  # some layers raise it from group_send; the update waits, safely
-        log.debug("wake for %s dropped: channel full", session_id)
-    except Exception as exc:  # the layer is down: the update waits for a frame or the resume
-        _outage.failed("a wake could not be sent", exc)
-    else:
-        _outage.ok()
+    for retry in (True, False):
+        try:
+            async with asyncio.timeout(LAYER_TIMEOUT):  # inline, unlike wait_for: no extra task
+                await layer.group_send(group(app_key, session_id), WAKE)
+        except ChannelFull:  # some layers raise it from group_send; the update waits, safely
+            log.debug("wake for %s dropped: channel full", session_id)
+        except Exception as exc:  # the layer is down: the update waits for a frame or the resume
+            if retry and not _outage.down:
+                # A pooled connection that outlived an outage (Redis restarted) fails once and
+                # is dropped by the pool; a fresh one tells whether the layer is really down.
+                continue
+            _outage.failed("a wake could not be sent", exc)
+        else:
+            _outage.ok()
+        return
 
 
 async def join(layer: Any, group_name: str, channel: str) -> None:

@@ -3,7 +3,8 @@
 Every step goes through the transition table in :mod:`phloem.protocol.state`; this module only
 holds the actions. The shell (a Channels consumer, the test client, the conformance adapter)
 feeds each text frame as ``str`` and each binary frame as ``bytes`` with the current time,
-sends ``out.frames`` in order, then closes with ``out.close`` if it is set.
+sends ``out.frames`` in order, interprets ``out.effects`` (:mod:`phloem.runtime.effects`) in
+order, then closes with ``out.close`` if it is set.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from phloem.protocol import inbound, outbound
 from phloem.protocol.errors import LocalProtocolError, RemoteProtocolError, ServerFault
 from phloem.protocol.state import AWAIT_HELLO, CLOSED, State, transition
 from phloem.protocol.version import SUPPORTED_VERSIONS, pick_version
+from phloem.runtime.effects import Closed, Effect, Opened, Resumed, Run, settle
+from phloem.runtime.lifecycle import EXPIRED
 from phloem.runtime.session import Session
 
 if TYPE_CHECKING:
@@ -31,6 +34,7 @@ ErrorHook = Callable[[str | None, Message], None]
 class Output(NamedTuple):
     frames: list[str]
     close: int | None = None
+    effects: tuple[Effect, ...] = ()
 
 
 _NOTHING = Output([])
@@ -41,8 +45,7 @@ SILENT_HEARTBEATS = 3  # heartbeat intervals without a frame before a connection
 
 class Connection:
     __slots__ = (
-        "_actions", "_heard", "_hub", "_outbox", "_superseded", "on_superseded", "session",
-        "state", "user", "user_name",
+        "_actions", "_heard", "_hub", "_superseded", "session", "state", "user", "user_name",
     )  # fmt: skip
 
     def __init__(
@@ -59,11 +62,6 @@ class Connection:
         self.user = user  # opaque key of the authenticated user, None when anonymous
         self.user_name = user_name
         self._superseded = False
-        # Frames of server-initiated updates (Hub.push) not yet taken by the shell.
-        self._outbox: list[str] = []
-        # Set by the shell: called when a resume on another connection takes this one's
-        # session; the shell then closes this connection with 4409 (PHL-DELIV-011).
-        self.on_superseded: Callable[[], None] | None = None
         # Action name (from the table) -> method; built once so dispatch is one dict lookup.
         self._actions: dict[str, Callable[[Any, float], Output]] = {
             "welcome": self._welcome,
@@ -87,17 +85,28 @@ class Connection:
     def receive(self, frame: str | bytes, now: float) -> Output:
         """Handle one frame from the client. The output starts with the frames of updates
         queued since the shell last drained (they come first: their seqs are lower)."""
-        self._heard = now
+        self.heard(now)
         out = self._receive(frame, now)
-        if self._outbox:
+        session = self.session
+        if session is not None and session.unsent and session.conn is self:
             pending = self.drain()
-            return Output(pending.frames + out.frames, out.close)
-        return out
+            out = Output(pending.frames + out.frames, out.close, out.effects)
+        return out if self._hub.offload else settle(out)
+
+    def heard(self, now: float) -> None:
+        """A frame arrived at ``now``. :meth:`receive` says so itself; a shell that queues
+        frames behind a running handler says so on arrival, so that a connection whose
+        handler is busy is not taken for silent (PHL-PING-005)."""
+        if now > self._heard:
+            self._heard = now
 
     def drain(self) -> Output:
-        """The frames of server-initiated updates (:meth:`Hub.push`) queued for this
-        connection and not yet sent; the shell sends them in order."""
-        frames, self._outbox = self._outbox, []
+        """The frames of server-initiated updates (:meth:`Hub.push`) numbered for this
+        connection's session and not yet sent; the shell sends them in order."""
+        session = self.session
+        if session is None or session.conn is not self or not session.unsent:
+            return _NOTHING
+        frames, session.unsent = session.unsent, []
         return Output(frames)
 
     @property
@@ -152,8 +161,34 @@ class Connection:
 
     def _step(self, event: str, arg: Any, now: float) -> Output:
         action, next_state = transition(self.state, event)  # raises on a closed connection
+        return self._guard(event, self._actions[action], arg, now, next_state)
+
+    def _later(self, event: str, call: Callable[[], Output], now: float) -> Callable[[], Output]:
+        """``call`` (the app-code half of an ``event`` step, handed to the shell as a
+        :class:`Run`), failing the way the step itself would."""
+
+        def run() -> Output:
+            out = self._guard(event, lambda _arg, _now: call(), None, now, None)
+            session = self.session
+            if self._superseded and session is not None and session.conn is not None:
+                # A resume took the session while this call waited for its turn: its answer
+                # goes out on the connection that holds the session now.
+                session.unsent.extend(out.frames)
+                return _NOTHING
+            return out
+
+        return run
+
+    def _guard(
+        self,
+        event: str,
+        action: Callable[[Any, float], Output],
+        arg: Any,
+        now: float,
+        next_state: State | None,
+    ) -> Output:
         try:
-            out = self._actions[action](arg, now)
+            out = action(arg, now)
         except (RemoteProtocolError, ServerFault) as exc:
             if exc.code == "handler_error" and self._hub.on_app_error is not None:
                 self._hub.on_app_error(exc.__cause__ or exc)
@@ -166,9 +201,10 @@ class Connection:
             logger.exception("internal error handling %s", event)
             if self._hub.on_app_error is not None:
                 self._hub.on_app_error(exc)
-            action, next_state = transition(self.state, "failure")
-            out = self._actions[action](None, now)
-        self.state = next_state
+            failed, next_state = transition(self.state, "failure")
+            out = self._actions[failed](None, now)
+        if next_state is not None:
+            self.state = next_state
         return out
 
     # --- actions -------------------------------------------------------------------------------
@@ -230,27 +266,50 @@ class Connection:
         version = pick_version(msg["versions"])
         assert version is not None  # the table routes unsupported hellos elsewhere
         resume = msg.get("resume")
-        session = self._resumed(msg, now)
-        if session is None:  # also an unknown or expired resume (PHL-DELIV-007)
-            session = self._hub._new_session(
-                msg.get("path", "/"), now, msg.get("components"), self.user, self.user_name
-            )  # PHL-HS-007
-            self._attach(session)
+        existing = self._resumed(msg, now)
+        if existing is None:  # also an unknown or expired resume (PHL-DELIV-007)
+            return self._open(msg, version, now)
+        assert resume is not None  # only a resume finds an existing session
+
+        def take_over() -> Output:
+            # In the session's lane: a handler of the connection it leaves may still run.
+            try:
+                effects = self._hub.life(existing, "attach", now, self)
+            except LocalProtocolError:
+                # Expired while this waited for its turn (the shell's reaper runs on its own
+                # schedule): as for any expired resume, a new session (PHL-DELIV-007).
+                assert existing.life is EXPIRED
+                return settle(self._open(msg, version, now))
+            self.session = existing
+            welcome = self._welcome_message(existing, version, resumed=True)
+            frames = existing.resume(resume["seq"], welcome)
+            return Output(frames, None, (*effects, Resumed(existing.id)))
+
+        return Output([], None, (Run(existing.id, self._later("hello", take_over, now)),))
+
+    def _open(self, msg: Message, version: str, now: float) -> Output:
+        """A new session for this connection (PHL-HS-007); its first render is app code."""
+        session = self._hub._new_session(
+            msg.get("path", "/"), now, msg.get("components"), self.user, self.user_name
+        )
+        session.conn = self  # a new session starts attached (phloem.runtime.lifecycle)
+        self.session = session
+
+        def start() -> Output:
+            try:
+                session.start()  # the page function
+            except BaseException:
+                # The page cannot open: no session was ever announced, so the fatal error
+                # carries no seq, as before a handshake.
+                self._hub.life(session, "fail", now)
+                self.session = None
+                raise
             welcome = self._welcome_message(session, version, resumed=False)
             # PHL-HS-008: welcome seq 1, then the snapshot seq 2 at rev 1.
-            return Output([session.emit(welcome, replay=False), session.snapshot()])
-        previous = session.conn
-        if previous is not None and previous is not self:
-            previous._supersede(now)
-        self._attach(session)
-        welcome = self._welcome_message(session, version, resumed=True)
-        assert resume is not None  # only a resume finds an existing session
-        return Output(session.resume(resume["seq"], welcome))
+            frames = [session.emit(welcome, replay=False), session.snapshot()]
+            return Output(frames, None, (Opened(session.id),))
 
-    def _attach(self, session: Session) -> None:
-        self.session = session
-        session.conn = self
-        session.detached_at = None
+        return Output([], None, (Run(session.id, self._later("hello", start, now)),))
 
     def _welcome_message(self, session: Session, version: str, resumed: bool) -> Message:
         limits = session.limits.announce()
@@ -259,15 +318,18 @@ class Connection:
         )
 
     def _supersede(self, now: float) -> None:
+        """Another connection's resume took this one's session (the hub's lifecycle step);
+        that connection's output tells the shell (:class:`Superseded`)."""
         self._step("superseded", None, now)
         self._superseded = True
-        self._outbox.clear()  # the resume that took the session replays these
-        if self.on_superseded is not None:
-            self.on_superseded()
 
     def _event(self, msg: Message, now: float) -> Output:
-        assert self.session is not None
-        return Output([self.session.handle_event(msg, now)])
+        session = self.session
+        assert session is not None
+        answer = session.handle_event(msg, now)
+        if isinstance(answer, str):
+            return Output([answer])
+        return Output([], None, (Run(session.id, self._later("event", _frame(answer), now)),))
 
     def _ack(self, msg: Message, now: float) -> Output:
         assert self.session is not None
@@ -302,10 +364,8 @@ class Connection:
 
     def _detach(self, arg: Any, now: float) -> Output:
         session = self.session
-        self._outbox.clear()  # kept in the replay buffer for the resume
-        if session is not None and session.conn is self:
-            session.conn = None
-            session.detached_at = now
+        if session is not None and session.conn is self:  # not when superseded
+            self._hub.life(session, "detach", now, self)
         return _NOTHING
 
     def _fail(self, arg: Any, now: float) -> Output:
@@ -314,6 +374,9 @@ class Connection:
         session = self.session
         if session is None:
             return Output([self._error(err)], 1011)
-        self._hub._forget(session)
-        session.conn = None
-        return Output([self._error(err, session)], 1011)
+        self._hub.life(session, "fail", now)
+        return Output([self._error(err, session)], 1011, (Closed(session.id),))
+
+
+def _frame(call: Callable[[], str]) -> Callable[[], Output]:
+    return lambda: Output([call()])

@@ -9,6 +9,8 @@ from phloem.app.app import App
 from phloem.protocol.catalog import sent_as_themselves
 from phloem.protocol.errors import LocalProtocolError, PhloemError
 from phloem.runtime.connection import Connection, ErrorHook, Output
+from phloem.runtime.effects import Effect, Superseded
+from phloem.runtime.lifecycle import DETACHED, EXPIRED, life_transition
 from phloem.runtime.limits import Limits
 from phloem.runtime.session import Session, not_found_page
 from phloem.ui.state import UI
@@ -37,7 +39,12 @@ class Hub:
     ``session_id`` is the session's id (``None`` before the handshake) and ``message`` the
     error as a dict (``type``, ``code``, ``message``, and ``seq``, ``event``, ``fatal``,
     ``limit``… when present). Treat it as read-only. Replays after a resume are not reported
-    again. An exception from the hook is logged and otherwise ignored."""
+    again. An exception from the hook is logged and otherwise ignored.
+
+    ``offload``: whether the shell runs app code itself. With ``True`` (the server), an output
+    that needs app code carries a :class:`~phloem.runtime.effects.Run` for the shell to call
+    off its event loop; with ``False`` (the test client, the stdio adapter) the core calls it
+    before returning."""
 
     def __init__(
         self,
@@ -46,8 +53,10 @@ class Hub:
         new_token: Callable[[], str] = default_token,
         on_app_error: Callable[[BaseException], None] | None = None,
         on_error: ErrorHook | None = None,
+        offload: bool = False,
     ) -> None:
         self.app = app
+        self.offload = offload
         self.on_app_error = on_app_error
         self.on_error = on_error
         self.limits = limits if limits is not None else Limits()
@@ -72,8 +81,10 @@ class Hub:
         """Run ``fn(ui)`` on a session's state outside any event, re-render, and number the
         change as a ``ui.patch`` without ``event``. It goes to the replay buffer like every
         sequenced message, so a detached session gets it on resume (or a snapshot if the
-        buffer overflowed), and to the attached connection's outbox, which the shell empties
-        with :meth:`Connection.drain` (its next ``receive`` output also starts with it).
+        buffer overflowed), and to the session's unsent frames, which the attached connection
+        hands out with :meth:`Connection.drain` (its next ``receive`` output also starts with
+        them). ``fn`` is app code: a shell with an event loop calls this in the session's lane
+        (see :class:`~phloem.runtime.effects.Run`).
 
         ``fn``'s exception propagates, with none of its changes kept; so does
         :class:`~phloem.runtime.session.TreeTooLarge`. An unknown or expired session raises
@@ -83,7 +94,7 @@ class Hub:
             raise UnknownSession(f"no session {session_id!r}")
         frame = session.post(fn)
         if frame is not None and session.conn is not None:
-            session.conn._outbox.append(frame)
+            session.unsent.append(frame)
 
     def post(self, session_id: str, fn: Callable[[UI], object], now: float) -> Output:
         """:meth:`push`, then the frames for the attached connection (none when detached):
@@ -99,14 +110,50 @@ class Hub:
 
     def expire(self, now: float) -> int:
         """Forget detached sessions older than their ``resume_seconds``; how many."""
-        dead = [s for s in self.sessions.values() if self._expired(s, now)]
-        for session in dead:
-            self._forget(session)
+        dead = [s for s in list(self.sessions.values()) if self._expired(s, now)]
         return len(dead)
 
     def _expired(self, session: Session, now: float) -> bool:
+        """Whether the session is gone, moving a detached one past its time to expired."""
         since = session.detached_at
-        return since is not None and now - since >= session.limits.resume_seconds
+        if (
+            session.life is DETACHED
+            and since is not None
+            and now - since >= session.limits.resume_seconds
+        ):
+            self.life(session, "expire", now)
+        return session.life is EXPIRED
+
+    # --- the session lifecycle (phloem.runtime.lifecycle) -------------------------------------
+
+    def life(
+        self, session: Session, event: str, now: float, conn: Connection | None = None
+    ) -> list[Effect]:
+        """Move ``session`` by its lifecycle table; the effects for the shell. ``conn`` is the
+        connection that attaches or detaches."""
+        action, next_state = life_transition(session.life, event)
+        effects: list[Effect] = []
+        if action == "supersede":
+            previous = session.conn
+            if previous is not None and previous is not conn:
+                previous._supersede(now)
+                effects.append(Superseded(previous))
+            action = "attach"
+        if action == "attach":
+            session.conn = conn
+            session.detached_at = None
+            session.unsent.clear()  # the resume replays them
+        elif action == "detach":
+            session.conn = None
+            session.detached_at = now
+            session.unsent.clear()  # kept in the replay buffer for the resume
+        elif action == "forget":
+            self.sessions.pop(session.token, None)
+            self._by_id.pop(session.id, None)
+            session.conn = None
+            session.unsent.clear()
+        session.life = next_state
+        return effects
 
     def _resumable(
         self, token: str, seq: int, now: float, user: Hashable | None = None
@@ -151,7 +198,3 @@ class Hub:
         self.sessions[token] = session
         self._by_id[session.id] = session
         return session
-
-    def _forget(self, session: Session) -> None:
-        self.sessions.pop(session.token, None)
-        self._by_id.pop(session.id, None)

@@ -20,11 +20,12 @@ from phloem.protocol.catalog import CORE
 from phloem.protocol.errors import PhloemError, RemoteProtocolError, ServerFault
 from phloem.protocol.tree import Node, diff
 from phloem.runtime.bucket import TokenBucket
+from phloem.runtime.lifecycle import ATTACHED, Life
 from phloem.runtime.limits import Limits
 from phloem.ui.bound import check_event
 from phloem.ui.components import Column, Element, Event, Text
 from phloem.ui.render import Handlers, Index, render
-from phloem.ui.state import UI
+from phloem.ui.state import UI, Journal
 
 if TYPE_CHECKING:
     from phloem.runtime.connection import Connection
@@ -55,8 +56,8 @@ def not_found_page(path: str) -> Page:
 class Session:
     __slots__ = (
         "accept", "bucket", "conn", "detached_at", "handlers", "id", "index", "inputs",
-        "last_event", "limits", "page", "path", "rev", "sent", "sent_bytes", "seq", "store",
-        "token", "tree", "trimmed", "user", "user_name",
+        "journal", "last_event", "life", "limits", "page", "path", "rev", "sent", "sent_bytes",
+        "seq", "token", "tree", "trimmed", "unsent", "user", "user_name",
     )  # fmt: skip
 
     def __init__(
@@ -80,10 +81,12 @@ class Session:
         self.user = user  # the opaque key of the authenticated user; None: anonymous
         self.user_name = user_name
         self.accept = accept  # types sent as themselves (welcome.components); None: all
-        self.store: dict[str, Any] = {}
+        self.journal = Journal()  # the app's state (ui.state), undoable while a handler runs
         self.inputs: dict[str, Any] = {}  # node id -> value of an unbound input (ui.bound)
-        # A first tree over the limit raises: the page cannot open (PHL-LIM-009).
-        self.tree, self.handlers, self.index = self._render()
+        # The first tree is built by start(): app code, which the shell runs off its loop.
+        self.tree: Node = Node("", "Column")
+        self.handlers: Handlers = {}
+        self.index: Index = {}
         self.rev = 1  # PHL-HS-008: a new session's first snapshot is revision 1
         self.seq = 0
         self.sent: deque[tuple[int, str]] = deque()  # (seq, frame), oldest first
@@ -92,10 +95,23 @@ class Session:
         self.last_event = -1
         self.bucket = TokenBucket(limits.max_events_per_second, limits.event_burst, now)
         self.conn: Connection | None = None
+        self.life: Life = ATTACHED  # phloem.runtime.lifecycle; the hub moves it
         self.detached_at: float | None = None
+        # Frames of server-initiated updates (Hub.push) not yet handed to a connection; the
+        # attached connection's next output starts with them.
+        self.unsent: list[str] = []
+
+    @property
+    def store(self) -> dict[str, Any]:
+        return self.journal.store
+
+    def start(self) -> None:
+        """Build the first tree (app code). A first tree over the limit raises
+        :class:`TreeTooLarge`: the page cannot open (PHL-LIM-009)."""
+        self.tree, self.handlers, self.index = self._render()
 
     def ui(self) -> UI:
-        return UI(self.store, self.path, self.user_name)
+        return UI(self.journal, self.path, self.user_name, self.id)
 
     def _render(self) -> tuple[Node, Handlers, Index]:
         tree, handlers, index = render(self.page(self.ui()), self.inputs, self.accept)
@@ -158,9 +174,10 @@ class Session:
 
     # --- events ----------------------------------------------------------------------------
 
-    def handle_event(self, msg: Mapping[str, Any], now: float) -> str:
-        """Handle one event; the frame that answers it (PHL-EVT-004). Refusals are raised as
-        :class:`RemoteProtocolError` carrying the event id."""
+    def handle_event(self, msg: Mapping[str, Any], now: float) -> str | Callable[[], str]:
+        """Check one event; the frame that answers it (PHL-EVT-004) when no app code runs, or
+        else the call that runs its handler and returns that frame (the shell decides where it
+        runs). Refusals are raised as :class:`RemoteProtocolError` carrying the event id."""
         event_id: int = msg["id"]
         ack = msg.get("ack")
         if event_id <= self.last_event:
@@ -214,7 +231,8 @@ class Session:
         typed = check_event(node.type, name, value, event_id)  # sets a bound value?
         if handler is None and not typed:
             return self.emit(outbound.ack(0, event_id))
-        return self._run(handler, Event(node_id, name, value), event_id, typed)
+        event = Event(node_id, name, value)
+        return lambda: self._run(handler, event, event_id, typed)
 
     def _run(self, handler: Any, event: Event, event_id: int, typed: bool = False) -> str:
         saved = self._save()
@@ -223,6 +241,7 @@ class Session:
                 self.inputs[event.node] = event.value  # PHL-COMP-022
             if handler is not None:
                 handler(event)
+            self.journal.pause()  # the page function reads state; it does not change it
             tree, handlers, index = self._render()
         except TreeTooLarge as exc:
             self._restore(saved)  # nothing of the event applies (PHL-LIM-009)
@@ -248,6 +267,7 @@ class Session:
         saved = self._save()
         try:
             fn(self.ui())
+            self.journal.pause()
             tree, handlers, index = self._render()
         except BaseException:
             self._restore(saved)
@@ -257,6 +277,7 @@ class Session:
     def _commit(
         self, tree: Node, handlers: Handlers, index: Index, event: int | None
     ) -> str | None:
+        self.journal.commit()
         ops = diff(self.tree, tree)
         self.tree, self.handlers, self.index = tree, handlers, index
         if not ops:
@@ -265,12 +286,12 @@ class Session:
         self.rev += 1  # 1.0 servers send rev = base + 1 (PHL-PATCH-010)
         return self.emit(outbound.patch(0, base, self.rev, ops, event))
 
-    def _save(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        return dict(self.store), dict(self.inputs)
+    def _save(self) -> dict[str, Any]:
+        # PHL-EVT-010: from here on, the journal snapshots each value the handler reaches.
+        self.journal.begin()
+        return dict(self.inputs)
 
-    def _restore(self, saved: tuple[dict[str, Any], dict[str, Any]]) -> None:
-        store, inputs = saved
-        self.store.clear()
-        self.store.update(store)
+    def _restore(self, inputs: dict[str, Any]) -> None:
+        self.journal.rollback()
         self.inputs.clear()
         self.inputs.update(inputs)
