@@ -12,7 +12,8 @@ from typing import Any
 
 import yaml
 from phloem_conformance.cases import lint, load_cases
-from phloem_conformance.runner import CaseResult, _has_control, run_sync
+from phloem_conformance.registry import open_fields
+from phloem_conformance.runner import CaseResult, run_sync
 from phloem_conformance.schemas import load_protocol
 
 from .conftest import python_command
@@ -172,6 +173,10 @@ def test_a_renderer_without_heartbeat_warns_at_the_ping(fake_renderer: Path) -> 
     assert result.status == "WARN"  # a SHOULD case
     d = result.divergence
     assert d is not None and (d["step"], d["kind"]) == (5, "c2s")
+
+
+def _has_control(steps: list[dict[str, Any]], role: str) -> bool:
+    return open_fields(steps, role, ["server", "sdk", "renderer"]) == {"clock": True}
 
 
 def test_only_a_control_step_for_the_role_asks_for_a_clock() -> None:
