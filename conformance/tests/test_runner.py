@@ -15,6 +15,8 @@ from phloem_conformance.schemas import load_protocol, suite_schema
 
 from .conftest import python_command
 
+pytestmark = pytest.mark.subprocess  # starts adapters, servers or tools: not in make test-fast
+
 CASES = load_cases()
 
 
