@@ -7,7 +7,7 @@ ASYNCAPI_STAMP := tools/asyncapi/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-python test-ts test-conformance test-mutants lint gen gen-check bench build clean dist docs
+.PHONY: demo test test-fast test-python test-ts test-conformance test-mutants lint gen gen-check bench build clean dist docs
 
 $(VENV_STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -55,6 +55,14 @@ test-python: build $(ASYNCAPI_STAMP)
 	mkdir -p out
 	$(PY) -m pytest -q --junitxml=out/pytest.xml
 	$(PY) tools/check_no_skips.py out/pytest.xml
+
+# The edit-test loop (about 15 s of CPU): the Python tests that start no process, open no
+# socket and sleep no real time, property tests with fewer examples. A test says what it needs
+# with a marker (browser, redis, subprocess, socket: pyproject.toml); the root conftest.py
+# fails an unmarked test that starts a process, opens a socket or sleeps. `make test` runs all.
+FAST_TIER := not (browser or redis or subprocess or socket)
+test-fast: $(VENV_STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m "$(FAST_TIER)" --hypothesis-profile=fast
 
 test-ts: $(NODE_STAMP) $(VENV_STAMP)
 	cd renderer-react && npm test --silent

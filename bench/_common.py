@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -28,16 +29,43 @@ CHROMIUM_ARGS = [
 SERVERS = ("uvicorn", "daphne")
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "COUNTER", "DIST", "REPO", "SERVERS", "Row", "Running"]
-__all__ += ["cpu_seconds", "phloem_run", "quantile", "rss_bytes"]
+__all__ += ["cpu_seconds", "phloem_run", "quantile", "rss_bytes", "vs_floor"]
 
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the summary table."""
+    """One line of the summary table: a figure, and beside it the same figure of its floor
+    measured in the same run (bench/floors.py), their ratio and the target for that ratio.
+    Figures that do not depend on the machine (bytes, memory) keep an absolute ``target``."""
 
     what: str
     measured: str
     target: str = ""
+    ratio: float | None = None  # measured / floor
+    floor: str = ""  # the floor's figure, and which floor
+    limit: float | None = None  # the target as a ratio: ratio <= limit
+
+    @property
+    def verdict(self) -> str:
+        if self.ratio is None or self.limit is None:
+            return ""
+        return "ok" if self.ratio <= self.limit else "OVER"
+
+
+def vs_floor(
+    what: str, value: float, floor: float, unit: str, floor_name: str, limit: float | None = None
+) -> Row:
+    """A row for ``value`` against ``floor`` (same unit), with the ratio target ``limit``."""
+    smaller = min(abs(value), abs(floor)) or 1.0
+    digits = max(0, 2 - math.floor(math.log10(smaller)))  # three significant figures
+    return Row(
+        what,
+        f"{value:.{digits}f} {unit}",
+        f"<= {limit:.2f}x" if limit is not None else "",
+        value / floor if floor else None,
+        f"{floor:.{digits}f} {unit} ({floor_name})",
+        limit,
+    )
 
 
 def cpu_seconds(pid: int) -> float:

@@ -2,15 +2,21 @@
 
     .venv/bin/python bench/bench.py [--quick]
 
-Takes under a minute on the 2-core reference machine: a browser, two servers
-started and stopped twice each (`phloem run` on 127.0.0.1, ports picked by the OS, killed by
-pid on the way out). Targets live next to each measurement (TARGET_* in the bench_*.py files)
-and come from the product brief's table; "-" where it sets none.
+Each figure is reported beside the same figure of its floor, measured in the same run on the
+same machine (bench/floors.py: a bare `websockets` server with a vanilla-JS page, a minimal
+React 19 page on the same ASGI server, plain Python), with their ratio; the targets are those
+ratios (TARGET_* in the bench_*.py files, from the product brief's table), so they mean the
+same on a fast machine and a slow one. Bytes and memory keep absolute targets.
+
+A few minutes on a 2-core machine: one browser; `phloem run` and the floor servers on
+127.0.0.1 (ports picked by the OS, stopped on the way out). Stopped after --budget seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 import time
 
 import bench_blocking
@@ -23,18 +29,46 @@ from _common import Row
 
 
 def table(rows: list[Row]) -> str:
-    head = ("what", "measured", "target")
-    cells = [head, *((r.what, r.measured, r.target or "-") for r in rows)]
-    widths = [max(len(c[i]) for c in cells) for i in range(3)]
-    lines = [" | ".join(c[i].ljust(widths[i]) for i in range(3)).rstrip() for c in cells]
+    head = ("what", "measured", "x floor", "floor (same run)", "target", "")
+    cells = [
+        head,
+        *(
+            (
+                r.what,
+                r.measured,
+                f"{r.ratio:.2f}x" if r.ratio is not None else "-",
+                r.floor or "-",
+                r.target or "-",
+                r.verdict,
+            )
+            for r in rows
+        ),
+    ]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
+    lines = [" | ".join(c[i].ljust(widths[i]) for i in range(len(head))).rstrip() for c in cells]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+class OverBudget(Exception):
+    """`make bench` ran past its time budget: a wedged browser or server, not a slow machine."""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer clicks, loads and sessions")
+    parser.add_argument(
+        "--budget", type=int, default=900, help="seconds before the run is stopped (default 900)"
+    )
     args = parser.parse_args()
+
+    def over(signum: int, frame: object) -> None:
+        raise OverBudget(f"make bench: over its {args.budget} s budget")
+
+    # Raised in the main thread wherever it is: the servers' and the browser's context managers
+    # stop them on the way out.
+    signal.signal(signal.SIGALRM, over)
+    signal.alarm(args.budget)
     start = time.monotonic()
     rows: list[Row] = []
     steps = [
@@ -56,12 +90,26 @@ def main() -> None:
             lambda: bench_sessions.run(*((50,) if args.quick else ())),
         ),
     ]
-    for title, step in steps:
-        print(f"\n== {title} ==")
-        rows += step()
+    try:
+        for title, step in steps:
+            print(f"\n== {title} ==", flush=True)
+            rows += step()
+    except OverBudget as exc:
+        print(f"\n{exc}; the figures so far:")
+        print(table(rows))
+        sys.exit(1)
+    finally:
+        signal.alarm(0)
     print(f"\n== summary ({time.monotonic() - start:.0f} s) ==")
     print(table(rows))
-    print("targets: the product brief's table (TARGET_* in bench/bench_*.py)")
+    print(
+        "x floor: the figure over the same figure of its floor, measured in this run on this "
+        "machine (bench/floors.py);\ntargets are ratios to the floors (TARGET_* in "
+        "bench/bench_*.py, from the brief's table), absolute only for bytes and memory."
+    )
+    over_target = [r.what for r in rows if r.verdict == "OVER"]
+    if over_target:
+        print("over target: " + "; ".join(over_target))
 
 
 if __name__ == "__main__":

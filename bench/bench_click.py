@@ -41,7 +41,9 @@ from _common import (
     cpu_seconds,
     phloem_run,
     quantile,
+    vs_floor,
 )
+from floors import floor_run, react_page
 
 PACE_MS = 25  # 40 clicks/s: under the 50/s the client honours
 WARMUP = 20
@@ -199,43 +201,110 @@ def deflate(payloads: list[bytes], takeover: bool = True) -> tuple[int, float, f
     return sum(sizes), c_best * 1e6 / n, d_best * 1e6 / n
 
 
+ROUNDS = 3  # click batches per server, interleaved with the floors' (drift hits all alike)
+
+
+def measure(
+    browser: Any, servers: dict[str, Running], n: int, loads: int, into: dict[str, dict[str, Any]]
+) -> None:
+    """Cold loads, then clicks, of every server in ``servers``, taken in turns (load by load,
+    batch by batch) so that a machine busy for a while slows them all alike; appended to
+    ``into[name]``. One cold load each first warms the browser process, not the page cache."""
+    for server in servers.values():
+        cold_load(browser, server)
+    for name in servers:
+        into.setdefault(name, {"loads": [], "times": [], "cpu": [], "sent": [], "received": []})
+    for _ in range(loads):
+        for name, server in servers.items():
+            into[name]["loads"].append(cold_load(browser, server))
+    for _ in range(ROUNDS):
+        for name, server in servers.items():
+            r = clicks(browser, server, n // ROUNDS)
+            into[name]["times"] += r["times"]
+            into[name]["cpu"].append(r["cpu_ms"])
+            into[name]["sent"] += r["sent"]
+            into[name]["received"] += r["received"]
+    for r in into.values():
+        r["cpu_ms"] = statistics.median(r["cpu"])
+
+
 def run(n: int = 300, loads: int = 5) -> list[Row]:
     from playwright.sync_api import sync_playwright
 
     if not (DIST / "index.html").is_file():
         raise SystemExit(f"{DIST / 'index.html'} is missing: `make build` first")
-    results: dict[str, dict[str, Any]] = {}
-    loaded: dict[str, list[dict[str, Any]]] = {}
-    with sync_playwright() as pw:
+    measured: dict[str, dict[str, Any]] = {}
+    vanilla_name = "websockets + vanilla JS (floor)"
+    with (
+        sync_playwright() as pw,
+        react_page() as page,
+        floor_run("websockets") as vanilla_server,
+    ):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for server in SERVERS:
                 with (
                     tempfile.TemporaryDirectory() as data,
                     phloem_run(COUNTER, Path(data), server) as s,
+                    floor_run("asgi", server, page) as f,
                 ):
-                    cold_load(browser, s)  # warms the browser process, not the page cache
-                    loaded[server] = [cold_load(browser, s) for _ in range(loads)]
-                    results[server] = clicks(browser, s, n)
+                    block = {
+                        f"phloem, {server}": s,
+                        f"React 19 floor, {server}": f,
+                        vanilla_name: vanilla_server,
+                    }
+                    measure(browser, block, n, loads, measured)
         finally:
             browser.close()
+    n = ROUNDS * (n // ROUNDS)
+    vanilla = measured[vanilla_name]
+    results = {server: measured[f"phloem, {server}"] for server in SERVERS}
+    react = {server: measured[f"React 19 floor, {server}"] for server in SERVERS}
 
     rows: list[Row] = []
     print(
         f"click -> DOM updated in Chromium ({n} clicks {PACE_MS} ms apart after {WARMUP} warm-up)"
     )
-    for server, r in results.items():
+    named = list(measured.items())
+    for name, r in named:
         t = r["times"]
-        p50, p95 = quantile(t, 0.5), quantile(t, 0.95)
         print(
-            f"  {server:8} p50 {p50:.2f} ms  p95 {p95:.2f} ms  max {max(t):.2f} ms  "
-            f"mean {statistics.fmean(t):.2f} ms   server CPU/click {r['cpu_ms']:.3f} ms"
+            f"  {name:32} p50 {quantile(t, 0.5):.2f} ms  p95 {quantile(t, 0.95):.2f} ms  "
+            f"max {max(t):.2f} ms  mean {statistics.fmean(t):.2f} ms   "
+            f"server CPU/click {r['cpu_ms']:.3f} ms"
         )
-        rows.append(
-            Row(f"click -> DOM p50 / p95, {server}", f"{p50:.2f} / {p95:.2f} ms", TARGET_CLICK)
-        )
+    v50 = quantile(vanilla["times"], 0.5)
+    vanilla_floor = "websockets + vanilla JS"
     for server, r in results.items():
-        rows.append(Row(f"server CPU per click, {server}", f"{r['cpu_ms']:.3f} ms", TARGET_CPU))
+        p50, p95 = quantile(r["times"], 0.5), quantile(r["times"], 0.95)
+        f50 = quantile(react[server]["times"], 0.5)
+        rows += [
+            vs_floor(
+                f"click -> DOM p50, {server}", p50, v50, "ms", vanilla_floor, TARGET_CLICK_P50
+            ),
+            vs_floor(
+                f"click -> DOM p95, {server}",
+                p95,
+                v50,
+                "ms",
+                vanilla_floor + " p50",
+                TARGET_CLICK_P95,
+            ),
+            vs_floor(
+                f"click -> DOM p50 vs React, {server}", p50, f50, "ms", f"React 19 floor, {server}"
+            ),
+        ]
+    for server, r in results.items():
+        rows.append(
+            vs_floor(
+                f"server CPU per click, {server}",
+                r["cpu_ms"],
+                react[server]["cpu_ms"],
+                "ms",
+                f"bare ASGI app, {server}",
+                TARGET_CPU,
+            )
+        )
 
     r = results[SERVERS[0]]
     up, down = r["sent"], r["received"]
@@ -281,44 +350,56 @@ def run(n: int = 300, loads: int = 5) -> list[Row]:
     )
 
     print(f"cold load of the counter app (fresh context, median of {loads}):")
-    for server, runs in loaded.items():
-        content = statistics.median(x["content"] for x in runs)
+    first = {name: statistics.median(x["content"] for x in r["loads"]) for name, r in named}
+    for name, r in named:
+        runs = r["loads"]
         fcp = statistics.median(x["fcp"] for x in runs)
         http = statistics.median(x["http"] for x in runs)
         ws = statistics.median(x["ws"] for x in runs)
         transfer = statistics.median(x["transfer"] for x in runs)
         print(
-            f"  {server:8} first content {content:.1f} ms, FCP {fcp:.1f} ms; "
+            f"  {name:32} first content {first[name]:.1f} ms, FCP {fcp:.1f} ms; "
             f"HTTP {http / 1024:.1f} KiB (Performance API transferSize {transfer / 1024:.1f} KiB) "
-            f"+ WebSocket to the snapshot {ws} B"
+            f"+ WebSocket to the content {ws} B"
         )
+    for server in SERVERS:
         rows.append(
-            Row(
+            vs_floor(
                 f"cold load first content, {server}",
-                f"{content:.0f} ms (FCP {fcp:.0f})",
-                TARGET_LOAD_MS,
+                first[f"phloem, {server}"],
+                first[f"React 19 floor, {server}"],
+                "ms",
+                f"React 19 floor, {server}",
+                TARGET_LOAD,
             )
         )
-        if server == SERVERS[0]:
-            print(
-                "    " + ", ".join(f"{name} {size} B" for name, size in runs[-1]["files"].items())
-            )
-            rows.append(
-                Row(
-                    "cold load bytes (HTTP + WS)",
-                    f"{(http + ws) / 1024:.1f} KiB",
-                    TARGET_LOAD_BYTES,
-                )
-            )
+    print(
+        "    "
+        + ", ".join(f"{k} {v} B" for k, v in results[SERVERS[0]]["loads"][-1]["files"].items())
+    )
+    size = {name: statistics.median(x["http"] + x["ws"] for x in r["loads"]) for name, r in named}
+    row = vs_floor(
+        "cold load bytes (HTTP + WS)",
+        size[f"phloem, {SERVERS[0]}"] / 1024,
+        size[f"React 19 floor, {SERVERS[0]}"] / 1024,
+        "KiB",
+        "React 19 floor",
+    )
+    rows.append(Row(row.what, row.measured, TARGET_LOAD_BYTES, row.ratio, row.floor))
     return rows
 
 
-# Provisional targets (the brief's table is the authority; keep these in step with it).
-# Targets from the brief's table (best peer measured in brackets).
-TARGET_CLICK = "p50 <= 3.3, p95 <= 5 ms (peer 3.7)"
-TARGET_CPU = "<= 1.4 ms (peer 1.4)"
+# Targets as ratios to the floors of the same run, so they hold on any machine. Clicks: the
+# brief's table over its same-machine reading of this very floor (bare websockets + vanilla JS
+# 2.5 ms; target p50 3.3 ms, p95 5 ms). CPU and cold load: the brief sets them against peers,
+# not floors (CPU "equal to a bare Channels consumer's", which costs more than the bare ASGI
+# app here; cold load 100 ms where React 19's parse dominates), so these two are our reading of
+# it, to be revised with a Channels floor. Bytes do not depend on the machine: absolute.
+TARGET_CLICK_P50 = 1.32  # x the websockets + vanilla JS floor's p50 (3.3 / 2.5)
+TARGET_CLICK_P95 = 2.0  # x the same floor's p50 (5 / 2.5)
+TARGET_CPU = 2.0  # x a bare ASGI app's CPU per click on the same server
+TARGET_LOAD = 1.25  # x the React 19 floor's first content on the same server
 TARGET_BYTES = "<= 150 B both ways (peer 197)"
-TARGET_LOAD_MS = "<= 100 ms (peer 116)"
 TARGET_LOAD_BYTES = "<= 80 KB (peer 61)"
 
 

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 import orjson
-from _common import REPO, SERVERS, Row, Running, cpu_seconds, phloem_run, quantile
+from _common import REPO, SERVERS, Row, Running, cpu_seconds, phloem_run, quantile, vs_floor
+from floors import floor_run
 
 APP = REPO / "sdk-python" / "fixtures" / "apps.py"
 PACE = 0.025  # 40 events/s: under the 50/s sustained limit, like a fast human
@@ -51,14 +52,39 @@ async def clicks(server: Running, n: int) -> tuple[list[float], float]:
     return rtts, cpu
 
 
+async def floor_clicks(server: Running, n: int) -> tuple[list[float], float]:
+    """The same paced clicks against the bare ASGI app (bench/floors.py): one message each way."""
+    from websockets.asyncio.client import connect
+
+    async with connect(server.url.replace("http://", "ws://") + "/ws", compression=None) as ws:
+        await ws.recv()  # Count: 0
+        rtts = []
+        for i in range(1, n + WARMUP + 1):
+            if i == WARMUP + 1:
+                rtts.clear()
+                cpu0 = cpu_seconds(server.pid)
+            t0 = time.perf_counter()
+            await ws.send('{"type":"click"}')
+            await ws.recv()
+            rtts.append((time.perf_counter() - t0) * 1000)
+            await asyncio.sleep(PACE)
+        cpu = (cpu_seconds(server.pid) - cpu0) * 1000 / n
+    return rtts, cpu
+
+
 def run(events: int = 300, rounds: int = 1) -> list[Row]:
     results: dict[str, tuple[list[float], list[float]]] = {s: ([], []) for s in SERVERS}
+    floors: dict[str, tuple[list[float], list[float]]] = {s: ([], []) for s in SERVERS}
     for _ in range(rounds):
         for server in results:
             with tempfile.TemporaryDirectory() as data, phloem_run(APP, Path(data), server) as s:
                 rtts, cpu = asyncio.run(clicks(s, events))
                 results[server][0].extend(rtts)
                 results[server][1].append(cpu)
+            with floor_run("asgi", server) as f:
+                rtts, cpu = asyncio.run(floor_clicks(f, events))
+                floors[server][0].extend(rtts)
+                floors[server][1].append(cpu)
     print(
         f"event -> ui.patch at a Python client, {rounds} x {events} events paced {PACE * 1000:.0f} ms"
     )
@@ -66,18 +92,39 @@ def run(events: int = 300, rounds: int = 1) -> list[Row]:
     for server, (rtts, cpus) in results.items():
         p50, p95 = quantile(rtts, 0.5), quantile(rtts, 0.95)
         cpu = statistics.median(cpus)
+        f_rtts, f_cpus = floors[server]
+        f50, f_cpu = quantile(f_rtts, 0.5), statistics.median(f_cpus)
         print(
             f"  {server:8} p50 {p50:.3f} ms  p95 {p95:.3f} ms  mean {statistics.fmean(rtts):.3f} ms"
-            f"  server CPU/event {cpu:.3f} ms"
+            f"  server CPU/event {cpu:.3f} ms;  bare ASGI app: p50 {f50:.3f} ms, CPU {f_cpu:.3f} ms"
         )
-        rows.append(Row(f"event -> ui.patch p50 / p95, {server}", f"{p50:.2f} / {p95:.2f} ms"))
+        floor = f"bare ASGI app, {server}"
         rows.append(
-            Row(f"server CPU per event (Python client), {server}", f"{cpu:.3f} ms", TARGET_CPU)
+            vs_floor(
+                f"event -> ui.patch p50 (Python client), {server}",
+                p50,
+                f50,
+                "ms",
+                floor,
+                TARGET_RTT,
+            )
+        )
+        rows.append(
+            vs_floor(
+                f"server CPU per event (Python client), {server}",
+                cpu,
+                f_cpu,
+                "ms",
+                floor,
+                TARGET_CPU,
+            )
         )
     return rows
 
 
-TARGET_CPU = "<= 1.4 ms (peer 1.4)"  # the brief's table
+# Ratios to a bare ASGI app on the same server, same client, same pacing (bench/floors.py).
+TARGET_RTT = 2.5  # Phloem's parse, handler, render, diff and serialise on top of the transport
+TARGET_CPU = 2.0  # as bench_click's
 
 
 def main() -> None:

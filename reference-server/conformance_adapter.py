@@ -156,6 +156,7 @@ def handle(server: Server, command: dict[str, Any]) -> dict[str, Any]:
                 "language": "python",
             },
             "fixtures": list(FIXTURES),
+            "supports": ["control", "login"],  # the optional commands it has
         }
     if cmd == "open":
         fixture = command.get("fixture")

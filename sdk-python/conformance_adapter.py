@@ -89,6 +89,7 @@ class Adapter:
                     "language": "python",
                 },
                 "fixtures": sorted(self.fixtures),
+                "supports": ["connect", "control"],  # the optional commands it has
             }
         if name == "open":
             path = self.fixtures.get(cmd.get("fixture", ""))

@@ -207,6 +207,7 @@ class BrowserRenderer:
             "implementation": {"name": self.args.name, "version": self.args.version,
                                "language": self.args.language, "browser": f"chromium {self.browser.version}"},
             "fixtures": [],
+            "supports": ["audit", "control"],  # the optional commands it has
         }
 
     def open(self, url: str, clock: bool = False) -> dict[str, Any]:

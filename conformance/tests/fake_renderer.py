@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import json
 import re
-import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +35,7 @@ from urllib.parse import urljoin, urlsplit
 
 from phloem_conformance.catalog_gen import COMPONENT_TYPE_PATTERN, TYPES
 from phloem_conformance.components import fields
+from phloem_conformance.stdio_adapter import StdioAdapter, Unsupported
 from phloem_conformance.tree import PatchError, Tree
 from websockets.asyncio.client import connect
 
@@ -400,44 +400,58 @@ class Renderer:
                 "cookies": ""}
 
 
+class FakeAdapter(StdioAdapter):
+    """The fake over the shared stdio helper; ``--bug no-audit`` leaves ``audit`` out of
+    ``supports``, ``--bug no-clock`` installs no clock (``control`` answers unsupported)."""
+
+    def __init__(self, bugs: set[str]) -> None:
+        self.role = "renderer"
+        self.implementation = {"name": "fake-renderer", "version": "0", "language": "python"}
+        self.bugs = bugs
+        self.renderer = Renderer(bugs)
+        self.clock = False
+
+    def supports(self) -> list[str]:
+        return [c for c in super().supports() if not (c == "audit" and "no-audit" in self.bugs)]
+
+    def cmd_open(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        # A clock only when the runner asks for one (the case has a renderer control step).
+        self.clock = cmd.get("clock") is True and "no-clock" not in self.bugs
+        self.renderer.call(self.renderer.open(cmd["url"]))
+        return {}
+
+    def cmd_act(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        action, renderer = cmd["action"], self.renderer
+        if "type" in action:
+            clear, delay = bool(action.get("clear")), int(action.get("delay_ms", 0))
+            renderer.call(renderer.type(action["type"], action["text"], clear, delay))
+        elif "fill" in action:
+            renderer.call(renderer.fill(action["fill"], action["text"]))
+        else:
+            renderer.call(renderer.click(action["click"]))
+        return {}
+
+    def cmd_snapshot(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        return {"tree": self.renderer.call(self.renderer.snapshot())}
+
+    def cmd_control(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        if not self.clock or cmd.get("op") != "advance":  # like a browser adapter opened without
+            raise Unsupported("no clock installed")
+        self.renderer.call(self.renderer.advance(float(cmd["seconds"])))
+        return {}
+
+    def cmd_audit(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        return self.renderer.audit()
+
+    def cmd_close(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        self.renderer.call(self.renderer.close())
+        return {}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bug", action="append", default=[])
-    bugs = set(parser.parse_args().bug)
-    renderer = Renderer(bugs)
-    clock = False
-    for line in sys.stdin:
-        cmd = json.loads(line)
-        reply: dict[str, Any] = {"ok": True}
-        if cmd["cmd"] == "hello":
-            reply.update(role="renderer", fixtures=[],
-                         implementation={"name": "fake-renderer", "version": "0", "language": "python"})
-        elif cmd["cmd"] == "open":
-            clock = cmd.get("clock") is True and "no-clock" not in bugs  # asked for by the runner
-            renderer.call(renderer.open(cmd["url"]))
-        elif cmd["cmd"] == "act" and "type" in cmd["action"]:
-            action = cmd["action"]
-            renderer.call(renderer.type(action["type"], action["text"], bool(action.get("clear")),
-                                        int(action.get("delay_ms", 0))))
-        elif cmd["cmd"] == "act" and "fill" in cmd["action"]:
-            renderer.call(renderer.fill(cmd["action"]["fill"], cmd["action"]["text"]))
-        elif cmd["cmd"] == "act":
-            renderer.call(renderer.click(cmd["action"]["click"]))
-        elif cmd["cmd"] == "snapshot":
-            reply["tree"] = renderer.call(renderer.snapshot())
-        elif cmd["cmd"] == "control" and clock and cmd.get("op") == "advance":
-            renderer.call(renderer.advance(float(cmd["seconds"])))
-        elif cmd["cmd"] == "control":  # no clock installed at open: like a browser adapter
-            reply = {"ok": False, "unsupported": True, "error": "no clock installed"}
-        elif cmd["cmd"] == "audit" and "no-audit" not in bugs:
-            reply.update(renderer.audit())
-        elif cmd["cmd"] == "audit":
-            reply = {"ok": False, "error": "unknown command 'audit'"}
-        elif cmd["cmd"] == "close":
-            renderer.call(renderer.close())
-        print(json.dumps(reply), flush=True)
-        if cmd["cmd"] == "bye":
-            return
+    FakeAdapter(set(parser.parse_args().bug)).serve()
 
 
 if __name__ == "__main__":

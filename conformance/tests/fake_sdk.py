@@ -19,10 +19,11 @@ import asyncio
 import base64
 import contextlib
 import json
-import sys
 import threading
 import time
 from typing import Any
+
+from phloem_conformance.stdio_adapter import StdioAdapter, Unsupported
 
 MAX_FRAME = 65536
 RATE, BURST = 50, 100
@@ -435,71 +436,93 @@ class WsServer:
         return out
 
 
+class FakeAdapter(StdioAdapter):
+    """The fake over the shared stdio helper; ``--bug no-connect`` leaves ``connect`` out of
+    ``supports`` (an adapter without further connections)."""
+
+    def __init__(self, role: str, bugs: set[str]) -> None:
+        self.role = role
+        self.implementation = {"name": "fake", "version": "0", "language": "python"}
+        self.bugs = bugs
+        self.server = WsServer(bugs) if role == "server" else None
+        self.conns: dict[str, FakeConnection] = {}  # sdk role: the case's connections by name
+        self.sessions: dict[str, FakeSession] = {}
+        self.fixture = "counter"
+
+    def fixtures(self) -> list[str]:
+        return list(FIXTURES)
+
+    def supports(self) -> list[str]:
+        return [c for c in super().supports() if not (c == "connect" and "no-connect" in self.bugs)]
+
+    def cmd_open(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        self.sessions = {}
+        self.fixture = cmd.get("fixture") or "counter"
+        self.conns = {"main": FakeConnection(self.fixture, self.bugs, self.sessions)}
+        if self.server is None:
+            return {}
+        port = self.server.port
+        return {
+            "url": f"ws://127.0.0.1:{port}/phloem/ws",
+            "path": FIXTURES[cmd["fixture"]],
+            "origin": f"http://127.0.0.1:{port}",
+        }
+
+    def cmd_connect(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        """A further connection to the app."""
+        self.conns[cmd["connection"]] = FakeConnection(self.fixture, self.bugs, self.sessions)
+        return {}
+
+    def cmd_send(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        conn = self.conns[cmd.get("connection", "main")]
+        frame: str | bytes = cmd["frame"] if "frame" in cmd else base64.b64decode(cmd["binary"])
+        frames, close = conn.receive(frame)
+        reply: dict[str, Any] = {"frames": frames, "close": close}
+        elsewhere = {}
+        for other_name, other in self.conns.items():
+            if other.taken_over:
+                other.taken_over = False
+                elsewhere[other_name] = {"frames": [], "close": 4409}
+        if elsewhere:
+            reply["elsewhere"] = elsewhere
+        return reply
+
+    def cmd_control(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        """sdk: a clock it can move; server: like a real server on the wall clock, none."""
+        if self.role != "sdk" or cmd.get("op") != "advance":
+            raise Unsupported("cannot control time")
+        _ADVANCED[0] += cmd["seconds"]
+        # What the connections did meanwhile: a silent one is closed with 4000, its session
+        # kept (PHL-PING-005); the main one in the reply, others in elsewhere.
+        reply: dict[str, Any] = {}
+        for conn_name, conn in list(self.conns.items()):
+            if conn.silent() and "no-silence" not in self.bugs:
+                if conn.session.owner is conn:
+                    conn.session.owner = None
+                self.conns[conn_name] = FakeConnection(conn.fixture, self.bugs, self.sessions)
+                if conn_name == "main":
+                    reply.update(frames=[], close=4000)
+                else:
+                    reply.setdefault("elsewhere", {})[conn_name] = {"frames": [], "close": 4000}
+        return reply
+
+    def cmd_disconnect(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        """The next send on that connection arrives on a new one."""
+        name = cmd.get("connection", "main")
+        conn = self.conns[name]
+        if conn.session.owner is conn:
+            conn.session.owner = None
+        self.conns[name] = FakeConnection(conn.fixture, self.bugs, self.sessions)
+        return {}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--role", default="sdk", choices=["sdk", "server"])
     parser.add_argument("--bug", action="append", default=[])
     args = parser.parse_args()
-    bugs = set(args.bug)
     _REAL_TIME[0] = args.role == "server"
-    server = WsServer(bugs) if args.role == "server" else None
-    conns: dict[str, FakeConnection] = {}  # sdk role: the case's connections by name
-    sessions: dict[str, FakeSession] = {}
-    fixture = "counter"
-    for line in sys.stdin:
-        cmd = json.loads(line)
-        reply: dict[str, Any] = {"ok": True}
-        name = cmd.get("connection", "main")
-        if cmd["cmd"] == "hello":
-            reply.update(role=args.role, fixtures=list(FIXTURES),
-                         implementation={"name": "fake", "version": "0", "language": "python"})
-        elif cmd["cmd"] == "open":
-            sessions = {}
-            fixture = cmd.get("fixture") or "counter"
-            conns = {"main": FakeConnection(fixture, bugs, sessions)}
-            if server is not None:
-                reply.update(url=f"ws://127.0.0.1:{server.port}/phloem/ws", path=FIXTURES[cmd["fixture"]],
-                             origin=f"http://127.0.0.1:{server.port}")
-        elif cmd["cmd"] == "connect" and "no-connect" not in bugs:  # a further connection to the app
-            conns[name] = FakeConnection(fixture, bugs, sessions)
-        elif cmd["cmd"] == "send":
-            conn = conns[name]
-            frame: str | bytes = cmd["frame"] if "frame" in cmd else base64.b64decode(cmd["binary"])
-            frames, close = conn.receive(frame)
-            reply.update(frames=frames, close=close)
-            elsewhere = {}
-            for other_name, other in conns.items():
-                if other.taken_over:
-                    other.taken_over = False
-                    elsewhere[other_name] = {"frames": [], "close": 4409}
-            if elsewhere:
-                reply["elsewhere"] = elsewhere
-        elif cmd["cmd"] == "control":  # sdk: a clock it can move; server: like a real server, none
-            if args.role == "sdk" and cmd.get("op") == "advance":
-                _ADVANCED[0] += cmd["seconds"]
-                # What the connections did meanwhile: a silent one is closed with 4000, its
-                # session kept (PHL-PING-005); the main one in the reply, others in elsewhere.
-                for conn_name, conn in list(conns.items()):
-                    if conn.silent() and "no-silence" not in bugs:
-                        if conn.session.owner is conn:
-                            conn.session.owner = None
-                        conns[conn_name] = FakeConnection(conn.fixture, bugs, sessions)
-                        if conn_name == "main":
-                            reply.update(frames=[], close=4000)
-                        else:
-                            reply.setdefault("elsewhere", {})[conn_name] = {"frames": [], "close": 4000}
-            else:
-                reply = {"ok": False, "unsupported": True, "error": "cannot control time"}
-        elif cmd["cmd"] == "disconnect":  # the next send on that connection arrives on a new one
-            conn = conns[name]
-            if conn.session.owner is conn:
-                conn.session.owner = None
-            conns[name] = FakeConnection(conn.fixture, bugs, sessions)
-        elif cmd["cmd"] not in ("close", "bye"):
-            reply = {"ok": False, "error": f"unknown command {cmd['cmd']!r}"}
-        print(json.dumps(reply), flush=True)
-        if cmd["cmd"] == "bye":
-            return
+    FakeAdapter(args.role, set(args.bug)).serve()
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ def run(tmp_path: Path, command: str, baseline: Path, *cases: str) -> tuple[int,
     return code, lines
 
 
+@pytest.mark.subprocess
 def test_an_expected_failure_is_xfail_and_does_not_fail_the_run(tmp_path: Path, fake_sdk: Path) -> None:
     # ping-pong is listed too but not run (--case): an entry for a case not run is ignored.
     baseline = write_baseline(tmp_path / "baseline.yaml", entry(), entry("ping-pong"))
@@ -62,6 +63,7 @@ def test_an_expected_failure_is_xfail_and_does_not_fail_the_run(tmp_path: Path, 
     assert "XFAIL" in (tmp_path / "out" / "report.html").read_text()
 
 
+@pytest.mark.subprocess
 def test_a_listed_case_that_passes_is_a_stale_entry(tmp_path: Path, fake_sdk: Path) -> None:
     baseline = write_baseline(tmp_path / "baseline.yaml", entry())
     code, lines = run(tmp_path, python_command(fake_sdk), baseline)
@@ -76,6 +78,7 @@ def test_a_listed_case_that_passes_is_a_stale_entry(tmp_path: Path, fake_sdk: Pa
     assert failure is not None and failure.get("type") == "baseline-stale"
 
 
+@pytest.mark.subprocess
 def test_a_case_changed_since_the_baseline_must_be_retriaged(tmp_path: Path, fake_sdk: Path) -> None:
     baseline = write_baseline(tmp_path / "baseline.yaml", entry(hash="sha256:" + "0" * 64))
     code, lines = run(tmp_path, python_command(fake_sdk, "--bug", "double-count"), baseline)
@@ -86,6 +89,7 @@ def test_a_case_changed_since_the_baseline_must_be_retriaged(tmp_path: Path, fak
     assert problems[0]["message"].startswith("re-triage: case changed since the baseline was written")
 
 
+@pytest.mark.subprocess
 def test_an_entry_for_no_case_is_stale(tmp_path: Path, fake_sdk: Path) -> None:
     baseline = write_baseline(tmp_path / "baseline.yaml", entry(), {**entry("ping-pong"), "case": "gone-case"})
     code, lines = run(tmp_path, python_command(fake_sdk, "--bug", "double-count"), baseline)
@@ -95,6 +99,7 @@ def test_an_entry_for_no_case_is_stale(tmp_path: Path, fake_sdk: Path) -> None:
     assert "gone-case" in names
 
 
+@pytest.mark.subprocess
 def test_another_status_than_expected_is_reported_as_it_is(tmp_path: Path, fake_sdk: Path) -> None:
     baseline = write_baseline(tmp_path / "baseline.yaml", entry(expect="skip"))
     code, lines = run(tmp_path, python_command(fake_sdk, "--bug", "double-count"), baseline)
@@ -118,6 +123,7 @@ def test_a_bad_baseline_is_refused(tmp_path: Path, fake_sdk: Path, data: Any) ->
                  "--baseline", str(path)]) == 2
 
 
+@pytest.mark.subprocess
 def test_baseline_update_writes_the_failures_of_a_report(tmp_path: Path, fake_sdk: Path) -> None:
     command = python_command(fake_sdk, "--bug", "double-count")
     report = tmp_path / "report.ndjson"

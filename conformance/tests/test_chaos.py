@@ -12,6 +12,8 @@ from phloem_conformance.cli import main
 
 from .conftest import python_command
 
+pytestmark = pytest.mark.subprocess  # starts adapters, servers or tools: not in make test-fast
+
 
 def test_a_correct_fake_loses_and_doubles_nothing_and_the_json_says_so(fake_sdk: Path, tmp_path: Path) -> None:
     out = tmp_path / "chaos.json"

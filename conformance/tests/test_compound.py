@@ -17,6 +17,8 @@ from phloem_conformance.schemas import load_protocol
 
 from .conftest import python_command
 
+pytestmark = pytest.mark.subprocess  # starts adapters, servers or tools: not in make test-fast
+
 HELLO: dict[str, Any] = {"c2s": {"type": "hello", "versions": ["1.0"]}}
 WELCOME: dict[str, Any] = {"s2c": {"type": "welcome", "version": "1.0", "token": "$bind:token"}}
 SNAPSHOT: dict[str, Any] = {"s2c": {"type": "ui.snapshot", "root": {

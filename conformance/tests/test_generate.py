@@ -64,12 +64,14 @@ def _run(fake_sdk: Path, tmp_path: Path, *bugs: str, count: int = 12, role: str 
 
 
 @pytest.mark.parametrize("role", ["sdk", "server"])
+@pytest.mark.subprocess
 def test_a_conformant_fake_passes_the_generated_cases(fake_sdk: Path, tmp_path: Path, role: str) -> None:
     generated = _run(fake_sdk, tmp_path, role=role, count=8 if role == "server" else 12)
     assert {g.result.status for g in generated} == {"PASS"}, [(g.script.id, g.result.reason) for g in generated]
     assert not list(tmp_path.glob("*.yaml"))
 
 
+@pytest.mark.subprocess
 def test_a_patch_bug_is_shrunk_to_one_event_with_the_nodes_that_matter(fake_sdk: Path, tmp_path: Path) -> None:
     """The fake drops `disabled` from a Button inside a Column, in patches only."""
     generated = _run(fake_sdk, tmp_path, "echo-drops-disabled", count=40)
@@ -89,6 +91,7 @@ def test_a_patch_bug_is_shrunk_to_one_event_with_the_nodes_that_matter(fake_sdk:
         assert yaml.safe_load(g.written.read_text())["id"] == g.script.id
 
 
+@pytest.mark.subprocess
 def test_the_metamorphic_check_catches_a_resync_that_differs_from_the_patches(fake_sdk: Path,
                                                                                tmp_path: Path) -> None:
     """The fake's resync snapshot reverses the root's children; every patch was right."""
@@ -102,6 +105,7 @@ def test_the_metamorphic_check_catches_a_resync_that_differs_from_the_patches(fa
         assert len(g.script.sets[0]) == 2 and all(not n["children"] for n in g.script.sets[0])
 
 
+@pytest.mark.subprocess
 def test_malformed_frames_get_their_codes(fake_sdk: Path, tmp_path: Path) -> None:
     generated = _run(fake_sdk, tmp_path, count=20)
     kinds = {g.script.kind for g in generated}

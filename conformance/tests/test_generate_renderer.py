@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from phloem_conformance.cases import lint, load_cases
 from phloem_conformance.cli import main
@@ -204,6 +205,7 @@ def _run(fake_renderer: Path, tmp_path: Path, *bugs: str, seed: int, count: int,
     return asyncio.run(go())
 
 
+@pytest.mark.subprocess
 def test_a_conformant_fake_renderer_passes_the_generated_cases(fake_renderer: Path, tmp_path: Path) -> None:
     generated = _run(fake_renderer, tmp_path, seed=5, count=30)
     assert {g.result.status for g in generated} == {"PASS"}, [(g.script.id, g.result.reason) for g in generated]
@@ -214,6 +216,7 @@ def test_a_conformant_fake_renderer_passes_the_generated_cases(fake_renderer: Pa
     assert sum(e["dir"] == "render" for e in transcript) == len(generated[0].script.patches) + 4
 
 
+@pytest.mark.subprocess
 def test_a_renderer_that_ignores_move_is_caught_and_shrunk_to_one_move(fake_renderer: Path,
                                                                       tmp_path: Path) -> None:
     generated = _run(fake_renderer, tmp_path, "ignore-move", seed=1, count=1, shrink_timeout=0.3)

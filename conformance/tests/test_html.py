@@ -5,6 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from phloem_conformance.cases import Case, load_cases
 from phloem_conformance.cli import main
 from phloem_conformance.html_report import html_report
@@ -54,6 +55,7 @@ def test_untrusted_case_data_and_transcripts_are_escaped() -> None:
     assert "&lt;/pre&gt;" in page
 
 
+@pytest.mark.subprocess
 def test_cli_writes_an_html_report_with_the_first_divergence(tmp_path: Path, fake_sdk: Path) -> None:
     out = tmp_path / "report.html"
     code = main(["run", "--target", "sdk", "--adapter", python_command(fake_sdk, "--bug", "double-count"),

@@ -54,17 +54,20 @@ def sdk_report() -> MutationReport:
     return run_mutants("sdk", command, CASES, load_protocol())
 
 
+@pytest.mark.subprocess
 def test_the_unmutated_proxy_passes_every_case_against_the_sdk(sdk_report: MutationReport) -> None:
     assert sdk_report.baseline_ok, sdk_report.text()
     assert sum(r.status == "PASS" for r in sdk_report.baseline) >= 15
 
 
 @pytest.mark.parametrize("mutant", sorted(n for n, kill in EXPECTED.items() if "sdk" in kill))
+@pytest.mark.subprocess
 def test_every_sdk_mutant_is_killed(sdk_report: MutationReport, mutant: str) -> None:
     result = next(m for m in sdk_report.mutants if m.mutant == mutant)
     assert result.killed, f"{mutant} survived: {result.other}"
 
 
+@pytest.mark.subprocess
 def test_the_score_is_printed(sdk_report: MutationReport) -> None:
     killed, total = sdk_report.score
     assert f"mutation score (sdk): {killed}/{total}" in sdk_report.text()
@@ -74,12 +77,14 @@ def _fake_report(target: str, command: str, mutants: list[str]) -> MutationRepor
     return run_mutants(target, command, CASES, load_protocol(), only=mutants)
 
 
+@pytest.mark.subprocess
 def test_the_websocket_proxy_in_front_of_a_server(fake_sdk: Path) -> None:
     report = _fake_report("server", python_command(fake_sdk, "--role", "server"), ["ignore-version"])
     assert report.baseline_ok, report.text()  # including the Origin and subprotocol probes
     assert [(m.mutant, m.killed) for m in report.mutants] == [("ignore-version", True)]
 
 
+@pytest.mark.subprocess
 def test_the_websocket_proxy_in_front_of_a_renderer(fake_renderer: Path) -> None:
     report = _fake_report("renderer", python_command(fake_renderer), [
         "renderer-wrong-node", "corrupt-snapshot-text", "renderer-crash-on-unknown", "renderer-ignore-echo-rule"])

@@ -10,9 +10,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from phloem_conformance.cases import lint, load_cases
-from phloem_conformance.runner import CaseResult, _has_control, run_sync
+from phloem_conformance.registry import open_fields
+from phloem_conformance.runner import CaseResult, run_sync
 from phloem_conformance.schemas import load_protocol
 
 from .conftest import python_command
@@ -64,6 +66,7 @@ def _value_length_for(frame_bytes: int) -> int:
     return frame_bytes - len(json.dumps(empty).encode())
 
 
+@pytest.mark.subprocess
 def test_a_frame_of_exactly_the_announced_limit_is_accepted(tmp_path: Path, fake_renderer: Path) -> None:
     n = _value_length_for(LIMIT)
     steps = [HELLO, WELCOME, field_page("x" * (n - 1)), {"user": {"type": "f", "text": "x"}},
@@ -74,6 +77,7 @@ def test_a_frame_of_exactly_the_announced_limit_is_accepted(tmp_path: Path, fake
     assert [len(json.dumps(f).encode()) for f in frames] == [LIMIT]
 
 
+@pytest.mark.subprocess
 def test_a_frame_one_byte_over_the_limit_fails_with_its_size(tmp_path: Path, fake_renderer: Path) -> None:
     n = _value_length_for(LIMIT + 1)
     steps = [HELLO, WELCOME, field_page("x" * (n - 1)), {"user": {"type": "f", "text": "x"}},
@@ -86,6 +90,7 @@ def test_a_frame_one_byte_over_the_limit_fails_with_its_size(tmp_path: Path, fak
     assert "over the max_frame_bytes 1024 the runner announced (PHL-LIM-001)" in d["reason"]
 
 
+@pytest.mark.subprocess
 def test_every_frame_is_checked_whatever_the_step(tmp_path: Path, fake_renderer: Path) -> None:
     """No step expects the change: the oversized frame arriving before a barrier's pong is
     reported for its size, not as an unexpected message."""
@@ -98,10 +103,12 @@ def test_every_frame_is_checked_whatever_the_step(tmp_path: Path, fake_renderer:
     assert "over the max_frame_bytes" in d["reason"] and d["actual"] > LIMIT
 
 
+@pytest.mark.subprocess
 def test_the_suite_case_passes_a_renderer_that_keeps_to_the_limit(fake_renderer: Path) -> None:
     assert run_case(fake_renderer, suite_case("renderer-frame-within-announced-limit")).status == "PASS"
 
 
+@pytest.mark.subprocess
 def test_a_frame_over_the_limit_during_a_repeat_look_ahead_fails(tmp_path: Path, fake_renderer: Path) -> None:
     steps = [HELLO, WELCOME, field_page("y" * LIMIT), {"user": {"type": "f", "text": "yy"}},
              {"repeat": {"times": {"min": 0, "max": 2}, "steps": [change({"$re": "^y+$", "$stimulus": "y"})]}},
@@ -111,6 +118,7 @@ def test_a_frame_over_the_limit_during_a_repeat_look_ahead_fails(tmp_path: Path,
     assert result.divergence is not None and "over the max_frame_bytes" in result.divergence["reason"]
 
 
+@pytest.mark.subprocess
 def test_the_suite_case_catches_a_renderer_that_sends_text_over_the_limit(fake_renderer: Path) -> None:
     result = run_case(fake_renderer, suite_case("renderer-frame-within-announced-limit"), "no-frame-limit")
     assert result.status == "FAIL" and "PHL-LIM-001" in result.reason
@@ -118,6 +126,7 @@ def test_the_suite_case_catches_a_renderer_that_sends_text_over_the_limit(fake_r
 
 # ---- audit --------------------------------------------------------------------------------
 
+@pytest.mark.subprocess
 def test_audit_finds_the_token_in_the_console(fake_renderer: Path) -> None:
     cases = suite_case("renderer-token-not-leaked")
     result = run_case(fake_renderer, cases, "log-token")
@@ -130,6 +139,7 @@ def test_audit_finds_the_token_in_the_console(fake_renderer: Path) -> None:
     assert audits and set(audits[0]) >= {"url", "console", "local_storage", "session_storage", "cookies"}
 
 
+@pytest.mark.subprocess
 def test_audit_judges_only_the_places_the_step_names(tmp_path: Path, fake_renderer: Path) -> None:
     snapshot = {"s2c": {"type": "ui.snapshot", "rev": 1, "root": {"id": "root", "type": "Column"}}}
     steps = [HELLO, WELCOME, snapshot, {"barrier": {}}]
@@ -142,6 +152,7 @@ def test_audit_judges_only_the_places_the_step_names(tmp_path: Path, fake_render
     assert everywhere.divergence is not None and everywhere.divergence["pointer"] == "/console/0"
 
 
+@pytest.mark.subprocess
 def test_an_adapter_without_audit_makes_the_case_na(fake_renderer: Path) -> None:
     result = run_case(fake_renderer, suite_case("renderer-token-not-leaked"), "no-audit")
     assert (result.status, result.counts_against) == ("N/A", False)
@@ -150,6 +161,7 @@ def test_an_adapter_without_audit_makes_the_case_na(fake_renderer: Path) -> None
 
 # ---- clock control ------------------------------------------------------------------------
 
+@pytest.mark.subprocess
 def test_the_renderer_clock_drives_the_heartbeat(fake_renderer: Path) -> None:
     """The fake answers `control` only when `open` asked for a clock: a PASS shows the runner
     asked for it, and the renderer's heartbeat ran on it (ping, then close 4000, then resume)."""
@@ -161,17 +173,23 @@ def test_the_renderer_clock_drives_the_heartbeat(fake_renderer: Path) -> None:
         ("c2s", "hello"), ("control", None), ("c2s", "ping"), ("control", None), ("close", 4000), ("c2s", "hello")]
 
 
+@pytest.mark.subprocess
 def test_a_renderer_adapter_without_a_clock_makes_the_case_na(fake_renderer: Path) -> None:
     result = run_case(fake_renderer, suite_case("renderer-closes-4000-on-silent-peer"), "no-clock")
     assert (result.status, result.counts_against) == ("N/A", False)
     assert result.reason.startswith("adapter cannot control time")
 
 
+@pytest.mark.subprocess
 def test_a_renderer_without_heartbeat_warns_at_the_ping(fake_renderer: Path) -> None:
     result = run_case(fake_renderer, suite_case("renderer-closes-4000-on-silent-peer"), "no-heartbeat")
     assert result.status == "WARN"  # a SHOULD case
     d = result.divergence
     assert d is not None and (d["step"], d["kind"]) == (5, "c2s")
+
+
+def _has_control(steps: list[dict[str, Any]], role: str) -> bool:
+    return open_fields(steps, role, ["server", "sdk", "renderer"]) == {"clock": True}
 
 
 def test_only_a_control_step_for_the_role_asks_for_a_clock() -> None:
@@ -186,6 +204,7 @@ def test_only_a_control_step_for_the_role_asks_for_a_clock() -> None:
 
 # ---- the type action ----------------------------------------------------------------------
 
+@pytest.mark.subprocess
 def test_type_reaches_the_adapter_concrete_with_clear_and_delay(tmp_path: Path, fake_renderer: Path) -> None:
     page = field_page("old", node="$bind:field")
     steps = [HELLO, WELCOME, page,
@@ -203,6 +222,7 @@ def test_type_reaches_the_adapter_concrete_with_clear_and_delay(tmp_path: Path, 
     assert users == [{"type": "field", "text": "new", "clear": True, "delay_ms": 5}]
 
 
+@pytest.mark.subprocess
 def test_a_renderer_that_ignores_the_echo_rule_fails_where_the_field_shows(fake_renderer: Path) -> None:
     cases = suite_case("echo-rule-older-answer-does-not-overwrite")
     assert run_case(fake_renderer, cases).status == "PASS"

@@ -7,12 +7,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from phloem_conformance.adapter import AdapterError
 from phloem_conformance.cases import load_cases
 from phloem_conformance.cli import main
 from phloem_conformance.runner import CaseResult, run_sync
 from phloem_conformance.schemas import load_protocol, suite_schema
 
 from .conftest import python_command
+
+pytestmark = pytest.mark.subprocess  # starts adapters, servers or tools: not in make test-fast
 
 CASES = load_cases()
 
@@ -48,9 +51,7 @@ def _has_control(result: CaseResult) -> bool:
     return any("control" in step for step in result.case.data["steps"])
 
 
-def test_a_control_step_the_adapter_cannot_do_is_na_and_not_counted(tmp_path: Path) -> None:
-    """An adapter without time control (ok false: unsupported, or an unknown command) makes a
-    case with a control step N/A with the reason; the run still exits 0."""
+def _time_case(tmp_path: Path) -> Path:
     cases = tmp_path / "cases" / "limits"
     cases.mkdir(parents=True)
     (cases / "time-passes.yaml").write_text(
@@ -59,21 +60,64 @@ def test_a_control_step_the_adapter_cannot_do_is_na_and_not_counted(tmp_path: Pa
         "roles: [server, sdk]\nfixture: counter\nsteps:\n"
         "  - control: {advance: 1}\n  - c2s: {type: ping, id: 1}\n  - s2c: {type: pong, id: 1}\n"
     )
-    for answer in ("{'ok': False, 'unsupported': True}", "{'ok': False, 'error': 'unknown command'}"):
-        script = tmp_path / "notime.py"
-        script.write_text(
-            "import json, sys\n"
-            "for line in sys.stdin:\n"
-            "    cmd = json.loads(line)\n"
-            f"    if cmd['cmd'] == 'control': print(json.dumps({answer}), flush=True); continue\n"
-            "    print(json.dumps({'ok': True, 'role': 'sdk', 'fixtures': ['counter'], 'frames': []}),"
-            " flush=True)\n"
-        )
-        _, results = run_sync("sdk", python_command(script), load_cases(tmp_path / "cases"), load_protocol())
-        assert [(r.status, r.counts_against) for r in results] == [("N/A", False)]
-        assert results[0].reason.startswith("adapter cannot control time")
-        assert main(["run", "--target", "sdk", "--adapter", python_command(script),
-                     "--cases", str(tmp_path / "cases")]) == 0
+    return tmp_path / "cases"
+
+
+def _adapter(tmp_path: Path, supports: list[str] | None, control_answer: str) -> str:
+    """A minimal sdk adapter: says ok to everything, answers control with ``control_answer``,
+    and logs every command it gets (to see what the runner asked)."""
+    hello = {"ok": True, "role": "sdk", "fixtures": ["counter"]}
+    if supports is not None:
+        hello["supports"] = supports
+    script = tmp_path / "adapter.py"
+    script.write_text(
+        "import json, sys\n"
+        f"log = open({str(tmp_path / 'log')!r}, 'a')\n"
+        "for line in sys.stdin:\n"
+        "    cmd = json.loads(line)\n"
+        "    log.write(cmd['cmd'] + '\\n'); log.flush()\n"
+        f"    if cmd['cmd'] == 'hello': print(json.dumps({hello!r}), flush=True); continue\n"
+        f"    if cmd['cmd'] == 'control': print(json.dumps({control_answer}), flush=True); continue\n"
+        "    print(json.dumps({'ok': True, 'frames': []}), flush=True)\n"
+    )
+    return python_command(script)
+
+
+@pytest.mark.parametrize(
+    ("supports", "answer", "asked"),
+    [
+        (["control"], "{'ok': False, 'unsupported': True}", True),  # declared, cannot this time
+        ([], "{'ok': True}", False),  # not declared: never asked
+        (None, "{'ok': True}", False),  # an adapter older than supports: declares nothing
+    ],
+)
+def test_a_control_step_the_adapter_cannot_do_is_na_and_not_counted(
+    tmp_path: Path, supports: list[str] | None, answer: str, asked: bool
+) -> None:
+    """A case with a control step is N/A, with the reason, when the adapter does not declare
+    control in its hello's supports or answers unsupported; the run still exits 0."""
+    cases = _time_case(tmp_path)
+    command = _adapter(tmp_path, supports, answer)
+    _, results = run_sync("sdk", command, load_cases(cases), load_protocol())
+    assert [(r.status, r.counts_against) for r in results] == [("N/A", False)]
+    assert results[0].reason.startswith("adapter cannot control time")
+    assert ("control" in (tmp_path / "log").read_text().split()) is asked
+    assert main(["run", "--target", "sdk", "--adapter", command, "--cases", str(cases)]) == 0
+
+
+def test_a_declared_command_that_fails_is_an_adapter_error_not_na(tmp_path: Path) -> None:
+    """Only a declared command answering ``unsupported: true`` makes a case N/A: any other
+    refusal is the adapter's error (the runner reads no error text)."""
+    command = _adapter(tmp_path, ["control"], "{'ok': False, 'error': 'unknown command'}")
+    _, results = run_sync("sdk", command, load_cases(_time_case(tmp_path)), load_protocol())
+    assert results[0].status == "ERROR"
+    assert "refused 'control': unknown command" in results[0].reason
+
+
+def test_a_hello_whose_supports_is_not_a_list_of_names_stops_the_run(tmp_path: Path) -> None:
+    command = _adapter(tmp_path, "control", "{'ok': True}")  # type: ignore[arg-type]
+    with pytest.raises(AdapterError, match="supports is a list of command names"):
+        run_sync("sdk", command, load_cases(_time_case(tmp_path)), load_protocol())
 
 
 def test_a_conformant_fake_renderer_passes_every_renderer_case(fake_renderer: Path) -> None:

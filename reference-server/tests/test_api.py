@@ -159,12 +159,14 @@ def _schemathesis(args: list[str], cwd: Path) -> str:
     return done.stdout
 
 
+@pytest.mark.subprocess
 def test_live_server_conforms_to_the_openapi_document_it_serves(live, tmp_path):
     out = _schemathesis([live.url + "/api/v1/openapi.json"], tmp_path)
     assert "Operations:       3 selected / 3 total" in out
     assert "No issues found" in out
 
 
+@pytest.mark.subprocess
 def test_live_openapi_endpoint_conforms_to_the_document(live, tmp_path):
     args = [str(api.OPENAPI), "--url", live.url, "--include-path", "/api/v1/openapi.json"]
     out = _schemathesis(args, tmp_path)
@@ -172,6 +174,7 @@ def test_live_openapi_endpoint_conforms_to_the_document(live, tmp_path):
     assert "No issues found" in out
 
 
+@pytest.mark.subprocess
 def test_schemathesis_catches_an_answer_the_document_does_not_allow(live, tmp_path):
     document = _document()
     document["components"]["schemas"]["Health"]["properties"]["status"]["const"] = "fine"

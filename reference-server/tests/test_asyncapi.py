@@ -34,6 +34,7 @@ def _doc() -> dict:
     return yaml.safe_load(DOC.read_text(encoding="utf-8"))
 
 
+@pytest.mark.subprocess
 def test_asyncapi_parser_accepts_the_document():
     done = _validate(DOC)
     assert done.returncode == 0, done.stderr
@@ -84,6 +85,7 @@ def _unchanged(doc: dict, schemas: Path) -> None:
         (_unchanged, None),
     ],
 )
+@pytest.mark.subprocess
 def test_asyncapi_parser_refuses_a_broken_copy(tmp_path, breakage, complaint):
     # The copy keeps the repository's layout, so its relative $refs reach the copied schemas.
     schemas = tmp_path / "schemas" / "1.0"

@@ -5,7 +5,10 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 from websockets.asyncio.client import connect
+
+pytestmark = pytest.mark.subprocess  # starts adapters, servers or tools: not in make test-fast
 
 ADAPTER = Path(__file__).resolve().parents[1] / "conformance_adapter.py"
 REPLY_TIMEOUT = 60  # the first open starts a server

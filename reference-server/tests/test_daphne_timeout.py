@@ -5,10 +5,13 @@ import asyncio
 import time
 
 import orjson
+import pytest
 from conftest import FIXTURE_APPS
 from live import phloem_run
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+
+pytestmark = pytest.mark.subprocess  # starts adapters, servers or tools: not in make test-fast
 
 TIMEOUT = 2  # seconds; Daphne checks its timeouts about once a second
 

@@ -35,6 +35,7 @@ def test_phloem_limits_configures_the_served_hub():
     assert hub.limits.max_tree_nodes == 500 and hub.limits.resume_seconds == 30
 
 
+@pytest.mark.subprocess
 def test_phloem_run_stops_at_startup_on_a_bad_limit(tmp_path):
     env = {**os.environ, "PHLOEM_DATA_DIR": str(tmp_path), "PHLOEM_LIMITS": '{"max_tree_nodes": 0}'}
     env.pop("DJANGO_SETTINGS_MODULE", None)

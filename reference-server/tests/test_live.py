@@ -15,6 +15,8 @@ from phloem_server.servers import SERVERS
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+pytestmark = pytest.mark.subprocess  # starts adapters, servers or tools: not in make test-fast
+
 
 @pytest.fixture(scope="module", params=SERVERS)
 def server(request, tmp_path_factory):

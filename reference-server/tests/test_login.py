@@ -107,6 +107,7 @@ async def test_the_app_sees_the_user_name(tmp_path):
         await comm.disconnect()
 
 
+@pytest.mark.subprocess
 async def test_a_signed_in_user_over_live_uvicorn(monkeypatch):
     cookie = (await login("live"))[1].decode()
     # The live server shares this process's database and secret key, so the cookie holds.

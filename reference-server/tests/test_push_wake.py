@@ -3,6 +3,7 @@ an in-memory channel layer that expires messages after 1 s and holds 1 per chann
 or expired wake, or no connection at all, loses nothing."""
 
 import asyncio
+import time
 
 import phloem_server
 import pytest
@@ -24,6 +25,24 @@ TIGHT_LAYER = {
 def tight_layer(served):
     with override_settings(CHANNEL_LAYERS=TIGHT_LAYER):  # channels rebuilds its layers
         yield
+
+
+class LayerClock:
+    """The in-memory layer's clock (channels.layers reads time.time() for expiry), moved on
+    at will: the layer's expiry passes without waiting for it in real time."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+
+@pytest.fixture
+def layer_clock(monkeypatch):
+    clock = LayerClock()
+    monkeypatch.setattr("channels.layers.time", clock)  # only the layer's module sees it
+    return clock
 
 
 def bump(ui):
@@ -72,14 +91,14 @@ async def test_a_lost_wake_is_made_good_by_the_next_frame():
     await session.close()
 
 
-async def test_pushes_while_detached_survive_the_layers_expiry_and_arrive_on_resume():
+async def test_pushes_while_detached_survive_the_layers_expiry_and_arrive_on_resume(layer_clock):
     session, welcome, snapshot = await Session.open()
     await updates.apush(welcome["session"], bump)  # connected
     assert (await session.recv())["seq"] == 3
     await session.close()
     for _ in range(3):
         await updates.apush(welcome["session"], bump)  # detached: nobody to wake
-    await asyncio.sleep(1.2)  # past the layer's expiry
+    layer_clock.offset += 1.2  # past the layer's expiry
     resumed = Session(communicator())
     assert (await resumed.comm.connect())[0]
     await resumed.send({

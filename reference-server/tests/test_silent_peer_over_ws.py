@@ -11,6 +11,8 @@ from live import phloem_run
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+pytestmark = pytest.mark.subprocess  # starts adapters, servers or tools: not in make test-fast
+
 HEARTBEAT = 1  # seconds: fixture fast-heartbeat
 
 

@@ -5,7 +5,10 @@ import sys
 from typing import Any
 
 import orjson
+import pytest
 from sdk_support import REPO, assert_valid
+
+pytestmark = pytest.mark.subprocess  # starts adapters, servers or tools: not in make test-fast
 
 
 def test_generated_wire_types_match_the_schemas() -> None:

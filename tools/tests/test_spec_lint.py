@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.subprocess  # starts adapters, servers or tools: not in make test-fast
+
 ROOT = Path(__file__).resolve().parents[2]
 LINT = ROOT / "tools" / "spec_lint.py"
 

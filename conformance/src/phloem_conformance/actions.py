@@ -7,13 +7,54 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import registry
 from .divergence import ControlUnsupported
 from .matching import CaseError, concretize, match
+from .registry import Doc
 
 if TYPE_CHECKING:
     from .session import Session
 
 
+@registry.step(
+    "user",
+    body={
+        "type": "object",
+        "description": "A user action on the renderer: click a node, type text into a text field keystroke by keystroke (clear: empty it first), or fill a text field with text in one edit.",
+        "oneOf": [
+            {
+                "required": ["click"],
+                "properties": {"click": {"type": "string"}},
+                "additionalProperties": False,
+            },
+            {
+                "required": ["type", "text"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "text": {"type": "string"},
+                    "clear": {"type": "boolean"},
+                    "delay_ms": {"type": "integer", "minimum": 0, "maximum": 1000},
+                },
+                "additionalProperties": False,
+            },
+            {
+                "required": ["fill", "text"],
+                "description": "Replace the text field's whole text with text in one edit (one input event, as a paste over the selected text does); a disabled field takes nothing.",
+                "properties": {"fill": {"type": "string"}, "text": {"type": "string"}},
+                "additionalProperties": False,
+            },
+        ],
+    },
+    roles=("renderer",),
+    docs=[
+        Doc(
+            "`user: {click: NODE}`, `{type: NODE, text, clear?, delay_ms?}` or `{fill: NODE, text}`",
+            "—",
+            "`act`: a click; typing key by key; the field's whole text replaced in one edit (a case "
+            "about a long text fills it, so the browser's work does not grow with the text)",
+        )
+    ],
+)
 async def user(session: Session, step: dict[str, Any]) -> None:
     action = concretize(step["user"], session.bindings)
     if session.act is None:
@@ -22,6 +63,14 @@ async def user(session: Session, step: dict[str, Any]) -> None:
     await session.act(action)
 
 
+@registry.step(
+    "render",
+    body={"$ref": "#/$defs/pattern"},
+    roles=("renderer",),
+    docs=[
+        Doc("`render: PATTERN`", "—", "`snapshot`, retried until it matches or the step times out")
+    ],
+)
 async def render(session: Session, step: dict[str, Any]) -> None:
     if session.snapshot is None:
         raise CaseError("render step without a renderer")
@@ -40,6 +89,25 @@ async def render(session: Session, step: dict[str, Any]) -> None:
         await asyncio.sleep(0.05)
 
 
+@registry.step(
+    "control",
+    body={
+        "type": "object",
+        "required": ["advance"],
+        "properties": {"advance": {"type": "number", "exclusiveMinimum": 0}},
+        "additionalProperties": False,
+    },
+    roles=("server", "sdk"),
+    description="An operation on the implementation itself, through the adapter's control command. advance: move the implementation's clock forward by that many seconds (token-bucket refills, session lifetimes; a renderer's page clock, heartbeats). Default roles server and sdk; a renderer's only with roles: [renderer]. An adapter that cannot do it makes the case N/A (adapter cannot control time), never a pass or a failure.",
+    open_fields={"renderer": {"clock": True}},
+    docs=[
+        Doc(
+            "`control: {advance: SECONDS}`",
+            "server, sdk; a renderer only with `roles: [renderer]` (the page's clock, installed when the case has such a step): the adapter's `control` `advance`: the IUT's clock moves SECONDS on (token-bucket refills, session lifetimes); nothing is received, later steps judge the effect. Unsupported by the adapter: the case is N/A",
+            "—",
+        )
+    ],
+)
 async def control(session: Session, step: dict[str, Any]) -> None:
     """Act on the IUT itself (advance its clock). Nothing is received: a later step judges
     what the IUT does after it. Unsupported: the case cannot run against this adapter."""
@@ -50,6 +118,40 @@ async def control(session: Session, step: dict[str, Any]) -> None:
         raise ControlUnsupported(f"adapter cannot control time (control {what} unsupported)")
 
 
+@registry.step(
+    "audit",
+    body={
+        "type": "object",
+        "required": ["absent"],
+        "properties": {
+            "absent": {
+                "oneOf": [
+                    {"type": "string"},
+                    {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                ]
+            },
+            "in": {
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {
+                    "enum": ["url", "console", "cookies", "local_storage", "session_storage"]
+                },
+                "description": "The parts of the adapter's audit reply judged; all when absent.",
+            },
+        },
+        "additionalProperties": False,
+    },
+    roles=("renderer",),
+    description="Renderer role: the adapter's audit (page URL, console, localStorage, sessionStorage, cookies) contains none of the absent strings (PHL-SEC-006).",
+    docs=[
+        Doc(
+            "`audit: {absent: S \\| [S...], in?: [url, console, cookies, local_storage, session_storage]}`",
+            "—",
+            "the adapter's `audit`; none of the strings appears in the parts named (all by default) (PHL-SEC-006)",
+        )
+    ],
+)
 async def audit(session: Session, step: dict[str, Any]) -> None:
     """Renderer: what the page keeps and logs (URL, console, storage, cookies) holds none of
     the secrets (PHL-SEC-006)."""

@@ -14,6 +14,9 @@ from typing import Any
 from . import ADAPTER_PROTOCOL
 
 _LINE_LIMIT = 64 * 1024 * 1024  # a reply may carry many large frames
+# The commands an adapter may lack; its hello reply's ``supports`` lists those it has. The
+# runner asks for no other optional command (harnesses.py), so a case needing one is N/A.
+OPTIONAL_COMMANDS = frozenset({"control", "connect", "login", "audit"})
 
 
 class AdapterError(Exception):

@@ -16,7 +16,7 @@ import yaml
 
 from .cases import Case
 from .runner import CaseResult
-from .schemas import suite_schema
+from .schemas import SafeLoader, suite_schema
 
 # Which statuses each expectation accepts.
 EXPECTED = {"fail": ("FAIL", "WARN", "INFO", "ERROR"), "skip": ("SKIP",)}
@@ -39,7 +39,7 @@ class BaselineProblem:
 def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
     """The entries of a baseline file by case id."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
     except (OSError, yaml.YAMLError) as exc:
         raise BaselineError(f"{path}: {exc}") from None
     errors = [

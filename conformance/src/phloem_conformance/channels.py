@@ -117,22 +117,6 @@ class SdkChannel(Channel):
         # Nothing is pending unless a send produced it: the SDK is sans-IO.
         return self.queue.popleft() if self.queue else None
 
-    async def open(self, user: str | None = None) -> bool:
-        """A further connection to the same app (``connect`` command), of an authenticated
-        ``user`` (an opaque key) when given; False when the adapter has no such command (an
-        adapter older than named connections) or cannot authenticate."""
-        command: dict[str, Any] = {"cmd": "connect", "connection": self.name}
-        if user is not None:
-            command["user"] = user
-        reply = await self.adapter.exchange(command, self.timeout)
-        if reply.get("ok") is True:
-            return True
-        if reply.get("unsupported") is True or str(reply.get("error", "")).lower().startswith(
-            "unknown command"
-        ):
-            return False
-        raise AdapterError(f"adapter refused 'connect': {reply.get('error')}")
-
     async def reconnect(self, timeout: float) -> None:
         # Frames not yet read were "lost with the connection"; the next send is a new connection.
         await self.adapter.request(self._command({"cmd": "disconnect"}), self.timeout)

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .cases import default_roles, step_kind
+from . import registry
 from .matching import Bindings, CaseError, Mismatch, match
+from .registry import Doc, applies, step_kind
 from .sync import send_barrier_ping
 
 if TYPE_CHECKING:
@@ -35,10 +36,8 @@ def items(session: Session, steps: list[dict[str, Any]], where: str) -> list[Ite
     """The steps that apply to the session's role, on the compound step's connection."""
     out = []
     for index, step in enumerate(steps):
-        kind = step_kind(step)
-        roles = step.get("roles", default_roles(kind, step, session.case.data["roles"]))
-        if session.role in roles:
-            out.append((f"{where}/{index}", kind, {"on": session.link.name, **step}))
+        if applies(step, session.role, session.case.data["roles"]):
+            out.append((f"{where}/{index}", step_kind(step), {"on": session.link.name, **step}))
     return out
 
 
@@ -122,7 +121,7 @@ async def _next_matching(session: Session, waiting: list[Item], name: str) -> It
     )
 
 
-async def any_order(session: Session, steps: list[dict[str, Any]]) -> None:
+async def _any_order(session: Session, steps: list[dict[str, Any]]) -> None:
     prefix = session.within
     link = session.link
     waiting = []
@@ -139,7 +138,7 @@ async def any_order(session: Session, steps: list[dict[str, Any]]) -> None:
     session.within = prefix
 
 
-async def interleave(session: Session, lists: list[list[dict[str, Any]]]) -> None:
+async def _interleave(session: Session, lists: list[list[dict[str, Any]]]) -> None:
     prefix = session.within
     queues = [items(session, steps, f"{prefix}/interleave/{i}") for i, steps in enumerate(lists)]
     link = session.link
@@ -159,7 +158,7 @@ async def interleave(session: Session, lists: list[list[dict[str, Any]]]) -> Non
     session.within = prefix
 
 
-async def repeat(session: Session, spec: dict[str, Any]) -> None:
+async def _repeat(session: Session, spec: dict[str, Any]) -> None:
     prefix = session.within
     times = spec["times"]
     low, high = (
@@ -196,3 +195,79 @@ async def _another_round(session: Session, first: Item, top_level: bool) -> bool
         session.present_barrier = await send_barrier_ping(session)
     message = await session.peek(kind, [pattern_of(session, step)])
     return message is not None and attempt(session, step, message, session.bindings.copy()) is None
+
+
+@registry.step(
+    "any_order",
+    body={"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
+    description="The listed expectations in any order (stimuli among them run first, in order).",
+    nested=lambda body: [body],
+    docs=[
+        Doc(
+            "`any_order: [STEPS]`",
+            "the expected messages in any order: each that arrives must match one not yet matched (the first listed that does); stimuli among the steps are sent first, in order",
+            "same, the other way",
+        )
+    ],
+)
+async def any_order(session: Session, step: dict[str, Any]) -> None:
+    await _any_order(session, step["any_order"])
+
+
+@registry.step(
+    "interleave",
+    body={
+        "type": "array",
+        "minItems": 2,
+        "items": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
+    },
+    description="Each list in order, the lists interleaved.",
+    nested=lambda body: list(body),
+    docs=[
+        Doc(
+            "`interleave: [[STEPS], [STEPS]]`",
+            "each list in order, the lists interleaved; a list whose next step is not an expectation runs it at once",
+            "same",
+        )
+    ],
+)
+async def interleave(session: Session, step: dict[str, Any]) -> None:
+    await _interleave(session, step["interleave"])
+
+
+@registry.step(
+    "repeat",
+    body={
+        "type": "object",
+        "required": ["times", "steps"],
+        "additionalProperties": False,
+        "properties": {
+            "times": {
+                "oneOf": [
+                    {"type": "integer", "minimum": 1, "maximum": 10000},
+                    {
+                        "type": "object",
+                        "required": ["max"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "min": {"type": "integer", "minimum": 0},
+                            "max": {"type": "integer", "minimum": 1, "maximum": 10000},
+                        },
+                    },
+                ]
+            },
+            "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
+        },
+    },
+    description="The steps `times` times, or between min and max times (a range: further rounds while the next message matches the first step, an expectation).",
+    nested=lambda body: [body["steps"]],
+    docs=[
+        Doc(
+            "`repeat: {times: N \\| {min?, max}, steps}`",
+            "the steps N times; with a range, after `min` rounds another round while the next message matches the first step (then an expectation), up to `max`. When the next step is a `barrier` its ping goes out before the runner looks, so the range ends without a timeout",
+            "same",
+        )
+    ],
+)
+async def repeat(session: Session, step: dict[str, Any]) -> None:
+    await _repeat(session, step["repeat"])

@@ -71,6 +71,16 @@ FIELDS = (
 )  # a semantic node's optional fields
 MAX_NODES = 25
 MAX_PATCHES = 8
+REQUIREMENTS = [
+    "PHL-PATCH-001",
+    "PHL-PATCH-003",
+    "PHL-PATCH-004",
+    "PHL-PATCH-005",
+    "PHL-PATCH-006",
+    "PHL-PATCH-007",
+    "PHL-PATCH-010",
+    "PHL-COMP-005",
+]
 WELCOME = {
     "type": "welcome",
     "version": "1.0",

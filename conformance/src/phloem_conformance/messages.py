@@ -10,13 +10,25 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-from . import expectations
+from . import expectations, registry
 from .matching import CaseError, concretize
+from .registry import Doc
 
 if TYPE_CHECKING:
     from .session import Session
 
 
+@registry.step(
+    "c2s",
+    body={"$ref": "#/$defs/pattern"},
+    docs=[
+        Doc(
+            "`c2s: MSG`",
+            "stimulus: sent after substitution, must validate",
+            "expectation: the next client message",
+        )
+    ],
+)
 async def c2s(session: Session, step: dict[str, Any]) -> None:
     if session.plays_server:
         await expectations.expect(session, step["c2s"], "c2s")
@@ -32,6 +44,19 @@ async def c2s(session: Session, step: dict[str, Any]) -> None:
     await session.send(message)
 
 
+@registry.step(
+    "c2s_raw",
+    body={"type": ["string", "object"]},
+    roles=("server", "sdk"),
+    description="A raw frame stimulus (never validated): a string sent verbatim, an object serialised as JSON, {$binary: base64}, or {$pad_to_bytes: {message, bytes, plus?}}.",
+    docs=[
+        Doc(
+            "`c2s_raw: X`",
+            "stimulus, never validated: a string sent verbatim, an object sent as JSON, `{$binary: BASE64}`, `{$pad_to_bytes: {message, bytes, plus}}` (the message padded to `bytes + plus` UTF-8 bytes)",
+            "—",
+        )
+    ],
+)
 async def c2s_raw(session: Session, step: dict[str, Any]) -> None:
     raw = step["c2s_raw"]
     if isinstance(raw, str):
@@ -46,6 +71,23 @@ async def c2s_raw(session: Session, step: dict[str, Any]) -> None:
         await session.send_text(json.dumps(concretize(raw, session.bindings)))
 
 
+@registry.step(
+    "s2c",
+    body={"$ref": "#/$defs/pattern"},
+    extra={
+        "stimulus": {
+            "$ref": "#/$defs/pattern",
+            "description": "What the runner sends when it plays the server; default: s2c made concrete.",
+        }
+    },
+    docs=[
+        Doc(
+            "`s2c: MSG` (+ `stimulus:`)",
+            "expectation: the next server message",
+            "stimulus: `stimulus` if given, else `s2c` made concrete; `seq` is filled in",
+        )
+    ],
+)
 async def s2c(session: Session, step: dict[str, Any]) -> None:
     if not session.plays_server:
         pattern = step["s2c"]
@@ -66,6 +108,19 @@ async def s2c(session: Session, step: dict[str, Any]) -> None:
     await session.send(message)
 
 
+@registry.step(
+    "s2c_raw",
+    body={"type": ["string", "object"]},
+    roles=("renderer",),
+    description="Renderer role: a raw server frame stimulus (never validated): a string sent verbatim, an object serialised as JSON after its seq is filled in, or {$pad_to_bytes: {message, bytes, plus?}} (the message, seq filled in, padded to bytes + plus UTF-8 bytes).",
+    docs=[
+        Doc(
+            "`s2c_raw: X`",
+            "—",
+            "stimulus, never validated (an unknown type or error code, a huge frame): a string sent verbatim, an object sent as JSON with `seq` filled in, `{$pad_to_bytes: {message, bytes, plus}}` (the message, `seq` filled in, padded to `bytes + plus` UTF-8 bytes)",
+        )
+    ],
+)
 async def s2c_raw(session: Session, step: dict[str, Any]) -> None:
     """Renderer role: a server frame the schema need not accept (an unknown type or error
     code, a padded frame). A string goes verbatim; an object gets its ``seq`` like ``s2c``."""

@@ -18,7 +18,7 @@ import yaml
 
 from .cases import Case
 from .runner import CaseResult, run_sync
-from .schemas import ProtocolSchemas, suite_dir
+from .schemas import ProtocolSchemas, SafeLoader, suite_dir
 
 
 def expected_path() -> Path:
@@ -27,7 +27,7 @@ def expected_path() -> Path:
 
 def load_expected(path: Path | None = None) -> dict[str, dict[str, list[str]]]:
     """mutant name -> role -> ids of the cases that must catch it."""
-    data = yaml.safe_load((path or expected_path()).read_text(encoding="utf-8"))
+    data = yaml.load((path or expected_path()).read_text(encoding="utf-8"), Loader=SafeLoader)
     return {name: dict(entry["kill"]) for name, entry in data["mutants"].items()}
 
 

@@ -11,10 +11,10 @@ from typing import Any
 from . import PROTOCOL_VERSION
 from .adapter import Adapter, AdapterError
 from .cases import Case
-from .channels import SUBPROTOCOL, Channel, ClientSocketChannel, SdkChannel, ServerSocketChannel
+from .harnesses import HARNESSES
 from .matching import CaseError
 from .schemas import ProtocolSchemas
-from .session import MAIN, ControlUnsupported, Divergence, Session
+from .session import ControlUnsupported, Divergence, Session
 
 STEP_TIMEOUT = 5.0  # seconds per expectation; multiplied by --timeout-factor
 ADAPTER_TIMEOUT = 30.0  # opening a fixture may start a browser or an app
@@ -93,16 +93,21 @@ class Runner:
         self.adapter: Adapter | None = None
         self.session: Session | None = None  # the case being run, for its transcript
         self.implementation: dict[str, Any] = {}
+        self.supports: frozenset[str] = frozenset()  # optional commands the adapter declared
+        if target not in HARNESSES:
+            raise ValueError(f"no harness for target {target!r} (one of {sorted(HARNESSES)})")
 
     async def start(self) -> None:
         self.adapter = Adapter(
             self.adapter_command, verbose=self.verbose, timeout_factor=self.timeout_factor
         )
         hello = await self.adapter.start()
-        if hello.get("role") != self.target:
+        problem = _hello_problem(hello, self.target)
+        if problem is not None:
             await self.adapter.stop()
-            raise AdapterError(f"adapter role is {hello.get('role')!r}, not {self.target!r}")
+            raise AdapterError(problem)
         self.implementation = hello
+        self.supports = frozenset(hello.get("supports", ()))
 
     async def stop(self) -> None:
         if self.adapter is not None:
@@ -120,7 +125,7 @@ class Runner:
             return CaseResult(case, "N/A", why_not)
         needed = [f for f in [case.data.get("fixture"), *case.data.get("fixtures", [])] if f]
         missing = [f for f in needed if f not in self.implementation.get("fixtures", [])]
-        if self.target != "renderer" and missing:
+        if HARNESSES[self.target].needs_fixtures and missing:
             return CaseResult(case, "SKIP", f"adapter does not provide fixture {missing[0]!r}")
         started = time.monotonic()
         self.session = None
@@ -165,177 +170,17 @@ class Runner:
             await self.start()
 
     async def _run_session(self, case: Case) -> Divergence | None:
-        assert self.adapter is not None
-        open_cmd: dict[str, Any] = {"cmd": "open", "case": case.id}
-        if self.target == "sdk":
-            open_cmd["fixture"] = case.data.get("fixture")
-            await self.adapter.request(open_cmd, self.adapter_timeout)
-            main = SdkChannel(self.adapter, self.adapter_timeout)
-
-            async def open_sdk(name: str, spec: dict[str, Any]) -> Channel:
-                channel = SdkChannel(main.adapter, self.adapter_timeout, name, main.peers)
-                if not await channel.open(spec.get("user")):
-                    what = f"as user {spec['user']!r}" if "user" in spec else "(no connect command)"
-                    raise ControlUnsupported(f"adapter cannot open another connection {what}")
-                return channel
-
-            return await self._session(case, main, open_connection=open_sdk).run()
-        if self.target == "server":
-            open_cmd["fixture"] = case.data.get("fixture")
-            reply = await self.adapter.request(open_cmd, self.adapter_timeout)
-            client = await ClientSocketChannel.open(
-                reply["url"], reply.get("origin"), self.step_timeout
-            )
-            others: list[ClientSocketChannel] = []
-
-            async def open_socket(name: str, spec: dict[str, Any]) -> Channel:
-                headers = await self._login(spec["user"]) if "user" in spec else None
-                channel = await ClientSocketChannel.open(
-                    reply["url"],
-                    spec.get("origin", reply.get("origin")),
-                    self.step_timeout,
-                    headers,
-                )
-                others.append(channel)
-                return channel
-
-            session = self._session(
-                case,
-                client,
-                hello_path=reply.get("path"),
-                endpoint=(reply["url"], reply.get("origin")),
-                open_connection=open_socket,
-            )
-            try:
-                if client.subprotocol != SUBPROTOCOL:
-                    return Divergence(
-                        -1,
-                        "connect",
-                        "",
-                        SUBPROTOCOL,
-                        client.subprotocol,
-                        f"server did not select the {SUBPROTOCOL} subprotocol",
-                    )
-                return await session.run()
-            finally:
-                for channel in [client, *others]:
-                    await channel.close()
-        server = await ServerSocketChannel.start()
-        try:
-            open_cmd["url"] = server.url
-            if _has_control(case.data["steps"], "renderer"):
-                open_cmd["clock"] = (
-                    True  # the adapter installs a controllable clock before the page loads
-                )
-            await self.adapter.request(open_cmd, self.adapter_timeout)
-            session = self._session(
-                case, server, act=self._act, snapshot=self._snapshot, audit=self._audit
-            )
-            if not await server.wait_connected(self.step_timeout):
-                return Divergence(
-                    -1,
-                    "connect",
-                    "",
-                    "a WebSocket connection",
-                    None,
-                    f"renderer did not connect within {self.step_timeout:g} s",
-                )
-            if server.subprotocol != SUBPROTOCOL:
-                return Divergence(
-                    -1,
-                    "connect",
-                    "",
-                    SUBPROTOCOL,
-                    server.subprotocol,
-                    f"renderer did not offer the {SUBPROTOCOL} subprotocol",
-                )
-            return await session.run()
-        finally:
-            await server.close()
-
-    def _session(self, case: Case, channel: Any, **kwargs: Any) -> Session:
-        session = Session(
-            case,
-            self.target,
-            channel,
-            self.schemas,
-            self.step_timeout,
-            control=self._control,
-            **kwargs,
-        )
-        self.session = session
-        return session
-
-    async def _control(self, operation: dict[str, Any]) -> bool:
-        """``control`` steps: ``{advance: S}`` -> ``{"cmd":"control","op":"advance","seconds":S}``.
-        False when the adapter does not support it: ``unsupported: true``, or the answer to an
-        unknown command of an adapter older than ``control`` (``error: "unknown command ..."``)."""
-        assert self.adapter is not None
-        ((op, value),) = operation.items()
-        command = {"cmd": "control", "op": op, "seconds": value}
-        reply = await self.adapter.exchange(command, self.adapter_timeout)
-        if reply.get("ok") is True:
-            # A sans-IO SDK reports what its connections did while the clock moved (a silent
-            # one closed with 4000, PHL-PING-005): delivered as if received meanwhile.
-            main = self.session.links[MAIN].channel if self.session is not None else None
-            if isinstance(main, SdkChannel):
-                main.deliver_all(reply)
-            return True
-        error = str(reply.get("error", ""))
-        if reply.get("unsupported") is True or error.lower().startswith("unknown command"):
-            return False
-        raise AdapterError(f"adapter refused 'control' {op}: {error}")
-
-    async def _act(self, action: dict[str, Any]) -> None:
-        assert self.adapter is not None
-        await self.adapter.request({"cmd": "act", "action": action}, self.adapter_timeout)
-
-    async def _login(self, user: str) -> dict[str, str]:
-        """Server adapters: ``{"cmd":"login","user":KEY}`` -> the headers (a session cookie) that
-        make an upgrade request one of that user. Unsupported: the case is N/A."""
-        assert self.adapter is not None
-        reply = await self.adapter.exchange({"cmd": "login", "user": user}, self.adapter_timeout)
-        if reply.get("ok") is not True:
-            error = str(reply.get("error", ""))
-            if reply.get("unsupported") is True or error.lower().startswith("unknown command"):
-                raise ControlUnsupported(
-                    f"adapter cannot open a connection as user {user!r} (no login command)"
-                )
-            raise AdapterError(f"adapter refused 'login': {error}")
-        return {str(k): str(v) for k, v in (reply.get("headers") or {}).items()}
-
-    async def _audit(self) -> dict[str, Any]:
-        """The renderer adapter's ``audit``: page URL, console, storage, cookies (PHL-SEC-006)."""
-        assert self.adapter is not None
-        reply = await self.adapter.exchange({"cmd": "audit"}, self.adapter_timeout)
-        if reply.get("ok") is not True:
-            error = str(reply.get("error", ""))
-            if reply.get("unsupported") is True or error.lower().startswith("unknown command"):
-                raise ControlUnsupported("adapter cannot audit the page (no audit command)")
-            raise AdapterError(f"adapter refused 'audit': {error}")
-        return {k: v for k, v in reply.items() if k != "ok"}
-
-    async def _snapshot(self) -> Any:
-        assert self.adapter is not None
-        reply = await self.adapter.request({"cmd": "snapshot"}, self.adapter_timeout)
-        return reply.get("tree")
+        return await HARNESSES[self.target](self).run(case)
 
 
-def _has_control(steps: list[dict[str, Any]], role: str) -> bool:
-    """A control step (at any depth) that applies to ``role``."""
-    for step in steps:
-        if "control" in step and role in step.get("roles", ()):
-            return True
-        nested = (
-            step.get("any_order")
-            or step.get("interleave")
-            or (step.get("repeat") or {}).get("steps")
-        )
-        if isinstance(nested, list) and nested and isinstance(nested[0], list):
-            nested = [s for group in nested for s in group]
-        if isinstance(nested, list) and _has_control(nested, role):
-            return True
-    return False
+def _hello_problem(hello: dict[str, Any], target: str) -> str | None:
+    """What is wrong with an adapter's hello reply for ``target``, or None."""
+    if hello.get("role") != target:
+        return f"adapter role is {hello.get('role')!r}, not {target!r}"
+    supports = hello.get("supports", [])
+    if not isinstance(supports, list) or not all(isinstance(c, str) for c in supports):
+        return f"adapter hello: supports is a list of command names, not {supports!r}"
+    return None  # names this runner does not know (a newer adapter's) are ignored
 
 
 async def run_all(

@@ -7,9 +7,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+# libyaml's loader when PyYAML has it: the same safe subset, several times faster over the suite.
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _HERE = Path(__file__).resolve().parent
 
 

@@ -5,10 +5,11 @@ renderer. Direction in a case is absolute, so the same steps swap between stimul
 expectation by role.
 
 The session holds the state the steps share (bindings, transcript, connections) and the
-send/receive path; the steps themselves are in one module per family: messages.py
-(``c2s``, ``s2c`` and their raw forms), expectations.py, sync.py (``barrier``, ``burst``),
-connections.py (``connect``, ``reconnect``, ``close``, ``c2s_close``), actions.py (``user``,
-``render``, ``control``, ``audit``) and compound.py (``any_order``, ``interleave``, ``repeat``).
+send/receive path; the steps themselves are in one module per family, each kind a function
+registered with ``@registry.step`` (registry.py): messages.py (``c2s``, ``s2c`` and their raw
+forms), sync.py (``barrier``, ``burst``), connections.py (``connect``, ``reconnect``,
+``close``, ``c2s_close``), actions.py (``user``, ``render``, ``control``, ``audit``) and
+compound.py (``any_order``, ``interleave``, ``repeat``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import actions, compound, connections, inbound, messages, sync
+from . import inbound, registry
 from .cases import Case
 from .channels import Channel
 from .divergence import ControlUnsupported, Diverged, Divergence, Silence
@@ -163,7 +164,7 @@ class Session:
         else:
             self.link = self.links[name]
         self.transcript.on = name
-        await STEPS[kind](self, step)
+        await registry.run(self, kind, step)
 
     def diverge(
         self,
@@ -239,27 +240,3 @@ class Session:
     async def send_text(self, text: str) -> None:
         self.transcript.add("s2c" if self.plays_server else "c2s", text)
         await self.channel.send_text(text)
-
-
-Step = Callable[[Session, dict[str, Any]], Awaitable[None]]
-
-# Every kind in cases.STEP_KINDS, to the function that runs it.
-STEPS: dict[str, Step] = {
-    "c2s": messages.c2s,
-    "c2s_raw": messages.c2s_raw,
-    "s2c": messages.s2c,
-    "s2c_raw": messages.s2c_raw,
-    "user": actions.user,
-    "render": actions.render,
-    "barrier": sync.barrier,
-    "close": connections.close,
-    "reconnect": connections.reconnect,
-    "connect": connections.connect,
-    "burst": sync.burst,
-    "control": actions.control,
-    "c2s_close": connections.c2s_close,
-    "audit": actions.audit,
-    "any_order": lambda session, step: compound.any_order(session, step["any_order"]),
-    "interleave": lambda session, step: compound.interleave(session, step["interleave"]),
-    "repeat": lambda session, step: compound.repeat(session, step["repeat"]),
-}

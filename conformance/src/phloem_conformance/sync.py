@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from . import registry
 from .matching import CaseError, concretize, match
+from .registry import Doc
 
 if TYPE_CHECKING:
     from .session import Session
@@ -23,6 +25,17 @@ async def send_barrier_ping(session: Session) -> str:
     return token
 
 
+@registry.step(
+    "barrier",
+    body={"type": "object", "maxProperties": 0},
+    docs=[
+        Doc(
+            "`barrier: {}`",
+            "sends `ping {id}`; everything before the `pong` must have been matched",
+            "same, the other way",
+        )
+    ],
+)
 async def barrier(session: Session, step: dict[str, Any]) -> None:
     # A repeat's look-ahead may have sent the ping already.
     token, session.present_barrier = (
@@ -41,6 +54,47 @@ async def barrier(session: Session, step: dict[str, Any]) -> None:
         )
 
 
+@registry.step(
+    "burst",
+    body={
+        "type": "object",
+        "required": ["event", "first_id", "count", "some"],
+        "properties": {
+            "event": {
+                "$ref": "#/$defs/pattern",
+                "description": "The event's fields besides type and id (node, name...).",
+            },
+            "first_id": {"type": "integer", "minimum": 0},
+            "count": {
+                "description": "An integer, or {of, times, plus?}: times × a (bound) number, rounded up, plus plus.",
+                "oneOf": [
+                    {"type": "integer", "minimum": 1, "maximum": 10000},
+                    {
+                        "type": "object",
+                        "required": ["of", "times"],
+                        "properties": {
+                            "of": {},
+                            "times": {"type": "number", "exclusiveMinimum": 0},
+                            "plus": {"type": "integer", "minimum": 0},
+                        },
+                        "additionalProperties": False,
+                    },
+                ],
+            },
+            "some": {"$ref": "#/$defs/pattern"},
+        },
+        "additionalProperties": False,
+    },
+    roles=("server", "sdk"),
+    description="Server/SDK role: count events sent back to back, ids from first_id on, then a ping. Every answer up to the pong must be valid; an answer naming an event names one of the burst, no event is answered twice, and at least one answer matches some.",
+    docs=[
+        Doc(
+            "`burst: {event, first_id, count, some}`",
+            "server, sdk: `count` events `{type: event, id, ...event}` back to back, ids from `first_id` on, then a ping; every answer up to its pong must be valid (seq, tree), no event is answered twice, an answer naming an event names one of the burst, and at least one answer matches `some`. `count` is an integer or `{of: VALUE, times: N, plus?: M}` (e.g. `{of: $ref:rate, times: 3}`: three times the announced rate)",
+            "—",
+        )
+    ],
+)
 async def burst(session: Session, step: dict[str, Any]) -> None:
     spec = step["burst"]
     count = spec["count"]

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from .cases import Case
-from .schemas import suite_dir
+from .schemas import SafeLoader, suite_dir
 
 
 def default_requirements_path() -> Path:
@@ -18,7 +18,9 @@ def default_requirements_path() -> Path:
 
 
 def load_requirements(path: Path | None = None) -> list[dict[str, Any]]:
-    data = yaml.safe_load((path or default_requirements_path()).read_text(encoding="utf-8"))
+    data = yaml.load(
+        (path or default_requirements_path()).read_text(encoding="utf-8"), Loader=SafeLoader
+    )
     return list(data if isinstance(data, list) else data.get("requirements", []))
 
 
