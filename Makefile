@@ -44,11 +44,13 @@ lint: $(VENV_STAMP) $(NODE_STAMP) $(ASYNCAPI_STAMP)
 gen: $(VENV_STAMP) $(NODE_STAMP)
 	$(PY) tools/gen_python_types.py
 	$(PY) tools/gen_catalog.py
+	$(PY) -m phloem_conformance.registry_gen --write
 	cd renderer-react && npm run --silent gen
 
 gen-check: $(VENV_STAMP) $(NODE_STAMP)
 	$(PY) tools/gen_python_types.py --check
 	$(PY) tools/gen_catalog.py --check
+	$(PY) -m phloem_conformance.registry_gen --check
 	cd renderer-react && npm run --silent gen:check
 
 test-python: build $(ASYNCAPI_STAMP)

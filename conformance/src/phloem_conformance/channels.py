@@ -19,7 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from .adapter import Adapter, AdapterError
+from .adapter import Adapter
 from .catalog_gen import SUBPROTOCOL as SUBPROTOCOL  # names the MAJOR version (PHL-TRANSPORT-003)
 
 _MAX_FRAME = 4 * 1024 * 1024
