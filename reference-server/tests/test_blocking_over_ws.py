@@ -9,6 +9,9 @@ import pytest
 from blocking import APP, idle, while_blocked
 from live import phloem_run
 
+pytestmark = [pytest.mark.socket, pytest.mark.subprocess]  # not in make test-fast
+
+
 BURN = 2.0  # seconds of pure-Python CPU in A's handler (the figure)
 WAIT = 3.0  # seconds A's handler sleeps or waits on a socket: past A's 3 s silence deadline
 

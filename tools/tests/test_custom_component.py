@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from packaging_support import REPO, chromium, npm, serve
 
+pytestmark = [pytest.mark.subprocess]  # not in make test-fast
+
+
 EXAMPLE = REPO / "examples" / "custom-component"
 
 

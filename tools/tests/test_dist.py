@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from packaging_support import REPO, chromium, scaled, serve
 
+pytestmark = [pytest.mark.subprocess]  # not in make test-fast
+
 COUNTER = REPO / "sdk-python" / "examples" / "counter.py"
 WHEELHOUSE = REPO / "out" / "wheelhouse"  # third-party wheels, kept between runs
 

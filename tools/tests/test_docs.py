@@ -7,10 +7,14 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import docs
+
+pytestmark = [pytest.mark.subprocess]  # not in make test-fast
+
 
 REPO = Path(__file__).resolve().parents[2]
 

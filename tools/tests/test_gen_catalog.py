@@ -19,6 +19,9 @@ sys.path.insert(0, str(TOOLS))
 import gen_catalog  # noqa: E402
 from value_schema import Unsupported, check  # noqa: E402
 
+pytestmark = [pytest.mark.subprocess]  # not in make test-fast
+
+
 
 def test_every_generated_output_is_up_to_date() -> None:
     stale = [

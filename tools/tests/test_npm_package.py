@@ -14,12 +14,15 @@ from pathlib import Path
 import pytest
 from packaging_support import REPO, chromium, npm, scaled, serve
 
+pytestmark = [pytest.mark.subprocess]  # not in make test-fast
+
 RENDERER = REPO / "renderer-react"
 COUNTER = REPO / "sdk-python" / "examples" / "counter.py"
 APP_MAIN = """\
 import "@phloem/react/styles.css";
 import { PhloemClient, defaultRegistry, mount } from "@phloem/react";
 import { WS_PATH } from "@phloem/react/core";
+
 
 // The Phloem server to use, e.g. ?server=127.0.0.1:8000 (this page is served elsewhere).
 const server = new URLSearchParams(location.search).get("server") ?? location.host;

@@ -17,6 +17,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT.parents[1] / "tools" / "tests"))
 from packaging_support import chromium, scaled, serve  # noqa: E402
 
+pytestmark = [pytest.mark.subprocess]  # not in make test-fast
+
+
 UVICORN_READY = re.compile(r"Uvicorn running on (?P<url>http://\S+)")
 USER, PASSWORD = "alice", "wonderland-42"
 
