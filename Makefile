@@ -7,7 +7,7 @@ ASYNCAPI_STAMP := tools/asyncapi/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-python test-ts test-conformance test-mutants lint gen gen-check bench build clean
+.PHONY: demo test test-python test-ts test-conformance test-mutants mutation lint gen gen-check bench build clean
 
 $(VENV_STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -84,6 +84,16 @@ test-conformance: build
 test-mutants: build
 	.venv/bin/phloem-conformance mutants --target server --adapter "$(PY) reference-server/conformance_adapter.py"
 	.venv/bin/phloem-conformance mutants --target renderer --adapter "$(PY) conformance/adapters/react.py"
+
+# Source-level mutation of the SDK core and the server shell (Cosmic Ray), each mutant judged by
+# the conformance suite alone; a seeded sample bounds the cost (~20 s a mutant on a busy 2-core
+# machine, ~35 s for the server). Writes tools/mutation/results-*.json and score.md.
+MUTATION_SDK ?= 100
+MUTATION_SERVER ?= 40
+MUTATION_SEED ?= 1
+mutation: $(VENV_STAMP)
+	$(PY) tools/mutation/mutate.py run --target sdk --sample $(MUTATION_SDK) --seed $(MUTATION_SEED)
+	$(PY) tools/mutation/mutate.py run --target server --sample $(MUTATION_SERVER) --seed $(MUTATION_SEED)
 
 test: lint gen-check test-ts test-python test-conformance test-mutants
 	@echo "make test: all green"

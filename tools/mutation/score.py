@@ -1,0 +1,101 @@
+"""Write tools/mutation/score.md from the recorded results and the hand-kept triage.
+
+A mutant is *killed* when the conformance suite (the target's `phloem-conformance run`) exits
+non-zero with it: a MUST case failed or errored, the adapter crashed, or the run timed out.
+Every survivor is triaged in triage.yaml, keyed like the results:
+
+- ``equivalent``: no client can tell it from the original (a log line, a placeholder the
+  code overwrites, a check made twice): left out of the score;
+- ``out-of-scope``: code the target's wire never reaches (the SDK's client-side patch
+  application, used by ``phloem.testing``, while the sdk target plays the server): left out
+  of the score and listed, so the choice stays visible;
+- ``blind-spot``: a real difference the suite missed; ``case`` names the case written for it,
+  and the verdict it gets when judged again (rejudged-<target>.json, ``mutate.py rejudge``)
+  shows whether that case kills it. Without ``case`` it is still open.
+
+score = killed / (judged - equivalent - out-of-scope), before the new cases (each mutant's
+first verdict) and now.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+EXCLUDED = ("equivalent", "out-of-scope")
+
+
+def _score(rows: list[dict[str, Any]], field: str, triage: dict[str, Any]) -> tuple[int, int]:
+    counted = [r for r in rows if triage.get(r["key"], {}).get("verdict") not in EXCLUDED]
+    killed = sum(1 for r in counted if r[field] == "killed")
+    return killed, len(counted)
+
+
+def _pct(killed: int, total: int) -> str:
+    return f"{killed}/{total} = {100 * killed / total:.1f} %" if total else "n/a"
+
+
+def write_score(here: Path) -> None:
+    triage: dict[str, Any] = yaml.safe_load((here / "triage.yaml").read_text()) or {}
+    triage = triage.get("survivors") or {}
+    lines = [
+        "# Source-level mutation score",
+        "",
+        "Written by `make mutation` (tools/mutation/mutate.py, score.py); do not edit by hand.",
+        "Each sampled mutant of the SDK core or the server shell is judged by the conformance",
+        "suite alone. The survivors' triage is in triage.yaml.",
+        "",
+    ]
+    untriaged: list[str] = []
+    for target in ("sdk", "server"):
+        path = here / f"results-{target}.json"
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text())
+        again = here / f"rejudged-{target}.json"
+        rejudged = json.loads(again.read_text()) if again.exists() else {}
+        rows = [
+            {**r, "first": r["outcome"], "now": rejudged.get(r["key"], r["outcome"])}
+            for r in data["mutants"]
+            if r["outcome"] in ("killed", "survived")
+        ]
+        before, now = _score(rows, "first", triage), _score(rows, "now", triage)
+        verdicts = [triage.get(r["key"], {}).get("verdict") for r in rows if r["now"] == "survived"]
+        lines += [
+            f"## {target}: {len(rows)} mutants judged (seed {data['seed']})",
+            "",
+            "| | |",
+            "|---|---|",
+            f"| killed before the new cases | {_pct(*before)} |",
+            f"| killed now | {_pct(*now)} |",
+            f"| survivors: equivalent | {verdicts.count('equivalent')} |",
+            f"| survivors: out of scope | {verdicts.count('out-of-scope')} |",
+            f"| survivors: blind spots still open | {verdicts.count('blind-spot')} |",
+            f"| survivors: not triaged | {verdicts.count(None)} |",
+            "",
+            "| mutant | first | now | triage |",
+            "|---|---|---|---|",
+        ]
+        for r in rows:
+            t = triage.get(r["key"], {})
+            if r["first"] == "killed" and r["now"] == "killed":
+                continue
+            note = t.get("verdict", "**not triaged**")
+            if t.get("case"):
+                note += f" → `{t['case']}`"
+            if t.get("reason"):
+                note += f": {t['reason']}"
+            diff = r["diff"].replace("|", "\\|").replace("\n", " ⟶ ")
+            lines.append(
+                f"| `{r['module']}:{r['line']}` `{diff[:160]}` | {r['first']} "
+                f"| {r['now']} | {note} |"
+            )
+            if r["now"] == "survived" and not t:
+                untriaged.append(r["key"])
+        lines.append("")
+    (here / "score.md").write_text("\n".join(lines))
+    if untriaged:
+        print("survivors not triaged in tools/mutation/triage.yaml:\n  " + "\n  ".join(untriaged))
