@@ -59,6 +59,7 @@ def test_the_conformance_adapter_speaks_the_adapter_protocol() -> None:
         "input",
         "input-upper",
         "ledger",
+        "long-input",
         "private",
         "small-buffer",
         "tree-echo",
