@@ -61,6 +61,7 @@ def test_the_conformance_adapter_speaks_the_adapter_protocol() -> None:
         "ledger",
         "long-input",
         "private",
+        "server-push",
         "small-buffer",
         "tree-echo",
         "unknown-component",

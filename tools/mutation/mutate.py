@@ -19,6 +19,7 @@ this script bounds the cost and keeps the score:
 
     python tools/mutation/mutate.py run --target sdk --sample 100 --seed 1
     python tools/mutation/mutate.py rejudge --target sdk   # open survivors, with today's cases
+    python tools/mutation/mutate.py targeted [--cases DIR --label before]  # issue 8's mutants
     python tools/mutation/mutate.py score                  # write score.md
 """
 
@@ -239,6 +240,47 @@ def rejudged_path(target: str) -> Path:
     return HERE / f"rejudged-{target}.json"
 
 
+def targeted(cases: Path | None, label: str) -> None:
+    """Judge the hand-written mutants of targeted.yaml (the blind spots issue 8 reported) on
+    each target they list; verdicts go to targeted-results.json under ``label`` (``before``:
+    judged with the cases of main, via ``--cases``; ``now``: with today's)."""
+    from cosmic_ray.config import load_config
+
+    mutants = yaml.safe_load((HERE / "targeted.yaml").read_text())["mutants"]
+    path = HERE / "targeted-results.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    verdicts = results[label] = {}
+    for target in TARGETS:
+        work = prepare(target, "targeted")
+        command = load_config(str(work / "config.toml")).test_command
+        if cases is not None:
+            command += f" --cases {shlex.quote(str(cases.resolve()))}"
+        for name, m in mutants.items():
+            if target not in m["targets"]:
+                continue
+            source = work / m["file"]
+            original = source.read_text(encoding="utf-8")
+            if m["old"] not in original:
+                sys.exit(f"{name}: {m['old']!r} is not in {m['file']}; update targeted.yaml")
+            source.write_text(original.replace(m["old"], m["new"]), encoding="utf-8")
+            try:
+                judged = subprocess.run(
+                    shlex.split(command),
+                    cwd=work,
+                    env=judge_env(work),
+                    capture_output=True,
+                    timeout=load_config(str(work / "config.toml")).timeout,
+                )
+                verdict = "survived" if judged.returncode == 0 else "killed"
+            except subprocess.TimeoutExpired:
+                verdict = "killed"
+            finally:
+                source.write_text(original, encoding="utf-8")
+            verdicts.setdefault(name, {})[target] = verdict
+            print(f"{label} {target} {name}: {verdict}", flush=True)
+            path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+
+
 def score() -> None:
     from score import write_score  # tools/mutation/score.py
 
@@ -255,10 +297,15 @@ def main() -> None:
     j = sub.add_parser("rejudge")
     j.add_argument("--target", choices=[*TARGETS, "all"], default="all")
     j.add_argument("--cases", type=Path, help="cases directory (default: the suite's)")
+    g = sub.add_parser("targeted")
+    g.add_argument("--cases", type=Path, help="cases directory (default: the suite's)")
+    g.add_argument("--label", default="now", help="where the verdicts go in the results")
     sub.add_parser("score")
     args = parser.parse_args()
+    if args.cmd == "targeted":
+        targeted(args.cases, args.label)
     targets = TARGETS if getattr(args, "target", "all") == "all" else (args.target,)
-    for t in targets if args.cmd != "score" else ():
+    for t in targets if args.cmd in ("run", "rejudge") else ():
         run(t, args.sample, args.seed) if args.cmd == "run" else rejudge(t, args.cases)
     score()
 

@@ -96,6 +96,31 @@ def write_score(here: Path) -> None:
             if r["now"] == "survived" and not t:
                 untriaged.append(r["key"])
         lines.append("")
+    lines += _targeted(here)
     (here / "score.md").write_text("\n".join(lines))
     if untriaged:
         print("survivors not triaged in tools/mutation/triage.yaml:\n  " + "\n  ".join(untriaged))
+
+
+def _targeted(here: Path) -> list[str]:
+    """The hand-written mutants of targeted.yaml: issue 8's blind spots, before and now."""
+    path = here / "targeted-results.json"
+    if not path.exists():
+        return []
+    results = json.loads(path.read_text())
+    mutants = yaml.safe_load((here / "targeted.yaml").read_text())["mutants"]
+    lines = [
+        "## The blind spots issue 8 reported (targeted.yaml)",
+        "",
+        "Each a hand-written mutant judged like the sampled ones; `before`: with the cases of",
+        "main before this work, `now`: with today's.",
+        "",
+        "| mutant | target | before | now | case |",
+        "|---|---|---|---|---|",
+    ]
+    for name, m in mutants.items():
+        for target in m["targets"]:
+            before = results.get("before", {}).get(name, {}).get(target, "—")
+            now = results.get("now", {}).get(name, {}).get(target, "—")
+            lines.append(f"| {name} | {target} | {before} | {now} | `{m['case']}` |")
+    return [*lines, ""]

@@ -267,12 +267,13 @@ class Runner:
         return session
 
     async def _control(self, operation: dict[str, Any]) -> bool:
-        """``control`` steps: ``{advance: S}`` -> ``{"cmd":"control","op":"advance","seconds":S}``.
+        """``control`` steps: ``{advance: S}`` -> ``{"cmd":"control","op":"advance","seconds":S}``,
+        ``{push: NAME}`` -> ``{"cmd":"control","op":"push","name":NAME}``.
         False when the adapter does not support it: ``unsupported: true``, or the answer to an
         unknown command of an adapter older than ``control`` (``error: "unknown command ..."``)."""
         assert self.adapter is not None
         ((op, value),) = operation.items()
-        command = {"cmd": "control", "op": op, "seconds": value}
+        command = {"cmd": "control", "op": op, "seconds" if op == "advance" else "name": value}
         reply = await self.adapter.exchange(command, self.adapter_timeout)
         if reply.get("ok") is True:
             # A sans-IO SDK reports what its connections did while the clock moved (a silent
