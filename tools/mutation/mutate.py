@@ -220,7 +220,7 @@ def rejudge(target: str, cases: Path | None) -> None:
     todo = [
         (item, k)
         for item, k in survivors
-        if triage.get(k, {}).get("verdict") not in ("equivalent", "out-of-scope")
+        if triage.get(k, {}).get("verdict") not in ("equivalent", "out-of-scope", "should-level")
     ]
     work = prepare(target, "rejudge")
     cfg = load_config(str(work / "config.toml"))

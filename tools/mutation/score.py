@@ -9,6 +9,8 @@ Every survivor is triaged in triage.yaml, keyed like the results:
 - ``out-of-scope``: code the target's wire never reaches (the SDK's client-side patch
   application, used by ``phloem.testing``, while the sdk target plays the server): left out
   of the score and listed, so the choice stays visible;
+- ``should-level``: a real difference only a SHOULD case reports (WARN); the judge counts MUST
+  cases only, so it counts as a survivor;
 - ``blind-spot``: a real difference the suite missed; ``case`` names the case written for it,
   and the verdict it gets when judged again (rejudged-<target>.json, ``mutate.py rejudge``)
   shows whether that case kills it. Without ``case`` it is still open.
@@ -73,6 +75,7 @@ def write_score(here: Path) -> None:
             f"| killed now | {_pct(*now)} |",
             f"| survivors: equivalent | {verdicts.count('equivalent')} |",
             f"| survivors: out of scope | {verdicts.count('out-of-scope')} |",
+            f"| survivors: only a SHOULD case reports them (WARN) | {verdicts.count('should-level')} |",
             f"| survivors: blind spots still open | {verdicts.count('blind-spot')} |",
             f"| survivors: not triaged | {verdicts.count(None)} |",
             "",
