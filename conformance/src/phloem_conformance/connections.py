@@ -86,11 +86,12 @@ async def connect(session: Session, step: dict[str, Any]) -> None:
     url, own_origin = session.endpoint
     origin = spec.get("origin", own_origin)
     offered = list(spec.get("subprotocols", [SUBPROTOCOL]))
-    answer = await probe_upgrade(url, origin, offered, session.timeout)
+    answer = await probe_upgrade(url, origin, offered, session.timeout, spec.get("host"))
     session.transcript.add(
         "connect",
         {
             "origin": origin,
+            **({"host": spec["host"]} if "host" in spec else {}),
             "subprotocols": offered,
             "status": answer.status,
             "subprotocol": answer.headers.get("sec-websocket-protocol"),
