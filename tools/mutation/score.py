@@ -48,7 +48,10 @@ def write_score(here: Path) -> None:
         "",
         "Written by `make mutation` (tools/mutation/mutate.py, score.py); do not edit by hand.",
         "Each sampled mutant of the SDK core or the server shell is judged by the conformance",
-        "suite alone. The survivors' triage is in triage.yaml.",
+        "suite alone (`phloem-conformance run`, killed = exit status not 0: a MUST case failed or",
+        "errored, or the adapter crashed or timed out). `first`: the verdict of the sampled run;",
+        "`now`: after `mutate.py rejudge` with the cases of today. score = killed / (judged -",
+        "equivalent - out-of-scope); the survivors' triage is in triage.yaml.",
         "",
     ]
     untriaged: list[str] = []
@@ -73,6 +76,8 @@ def write_score(here: Path) -> None:
             "|---|---|",
             f"| killed before the new cases | {_pct(*before)} |",
             f"| killed now | {_pct(*now)} |",
+            f"| killed now, counting out-of-scope survivors as missed | "
+            f"{_pct(now[0], now[1] + verdicts.count('out-of-scope'))} |",
             f"| survivors: equivalent | {verdicts.count('equivalent')} |",
             f"| survivors: out of scope | {verdicts.count('out-of-scope')} |",
             f"| survivors: only a SHOULD case reports them (WARN) | {verdicts.count('should-level')} |",
