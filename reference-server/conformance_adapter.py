@@ -84,6 +84,8 @@ class Server:
             return self.port
         if self.data_dir is None:  # kept across restarts: the adapter's Django points at it
             self.data_dir = tempfile.mkdtemp(prefix="phloem-conformance-")
+        if os.path.exists(self.updates_socket()):  # left by a server that died: bind anew
+            os.unlink(self.updates_socket())
         cmd = [sys.executable, "-m", "phloem_server.cli", "run", str(FIXTURE_APPS)]
         cmd += ["--host", "127.0.0.1", "--port", "0"]
         if self.server:
