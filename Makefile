@@ -7,7 +7,7 @@ ASYNCAPI_STAMP := tools/asyncapi/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-fast test-python test-ts test-conformance test-mutants lint gen gen-check bench build clean dist docs
+.PHONY: demo test test-fast test-python test-ts test-conformance test-mutants lint gen gen-check bench build clean dist docs mutation
 
 $(VENV_STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -94,6 +94,19 @@ test-conformance: build
 test-mutants: build
 	.venv/bin/phloem-conformance mutants --target server --adapter "$(PY) reference-server/conformance_adapter.py"
 	.venv/bin/phloem-conformance mutants --target renderer --adapter "$(PY) conformance/adapters/react.py"
+
+# Source-level mutation of the SDK core and the server shell (Cosmic Ray), each mutant judged by
+# the conformance suite alone; a seeded sample bounds the cost (~5-20 s a mutant for the SDK,
+# ~30-35 s for the server, on an idle to busy 2-core machine: about an hour in all when busy),
+# then issue 8's hand-written mutants (targeted.yaml). Writes tools/mutation/results-*.json,
+# targeted-results.json and score.md; triage new survivors in tools/mutation/triage.yaml.
+MUTATION_SDK ?= 100
+MUTATION_SERVER ?= 40
+MUTATION_SEED ?= 1
+mutation: $(VENV_STAMP)
+	$(PY) tools/mutation/mutate.py run --target sdk --sample $(MUTATION_SDK) --seed $(MUTATION_SEED)
+	$(PY) tools/mutation/mutate.py run --target server --sample $(MUTATION_SERVER) --seed $(MUTATION_SEED)
+	$(PY) tools/mutation/mutate.py targeted
 
 test: lint gen-check test-ts test-python test-conformance test-mutants docs
 	@echo "make test: all green"

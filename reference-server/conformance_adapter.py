@@ -12,6 +12,8 @@ Django session straight into the server's database, sharing its SECRET_KEY.
 
 `{"cmd": "control", "op": "advance", "seconds": S}` waits S seconds (at most 5): the server's
 clock is the wall clock. A longer advance is answered unsupported (the case is N/A).
+`{"cmd": "control", "op": "push", "name": N}` runs the fixture apps' server-side update N on the
+server's newest session, through a Unix socket they listen on inside the server process.
 
     python reference-server/conformance_adapter.py [--server daphne|uvicorn]
 """
@@ -61,17 +63,37 @@ class Server:
         self.secret_key = secrets.token_urlsafe(50)  # shared with the server, for logins
         self.django_ready = False
 
+    def updates_socket(self) -> str:
+        assert self.data_dir is not None
+        return os.path.join(self.data_dir, "updates.sock")
+
+    def push(self, name: str) -> dict[str, Any]:
+        """Run the fixture's server-side update `name` on the server's newest session (the
+        case's), through the socket the fixture apps listen on inside the server process."""
+        import socket
+
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(15)
+            sock.connect(self.updates_socket())
+            sock.sendall(name.encode() + b"\n")
+            answer = sock.makefile("rb").readline().decode().strip()
+        return {"ok": True} if answer == "ok" else {"ok": False, "error": answer or "no answer"}
+
     def ensure_started(self) -> int:
         if self.proc is not None and self.proc.poll() is None and self.port is not None:
             return self.port
         if self.data_dir is None:  # kept across restarts: the adapter's Django points at it
             self.data_dir = tempfile.mkdtemp(prefix="phloem-conformance-")
+        if os.path.exists(self.updates_socket()):  # left by a server that died: bind anew
+            os.unlink(self.updates_socket())
         cmd = [sys.executable, "-m", "phloem_server.cli", "run", str(FIXTURE_APPS)]
         cmd += ["--host", "127.0.0.1", "--port", "0", "--no-reload"]  # production behaviour
         if self.server:
             cmd += ["--server", self.server]
         env = {
             **os.environ,
+            # The fixture apps listen here for `control: {push: NAME}` (fixture server-push).
+            "PHLOEM_CONFORMANCE_UPDATES": self.updates_socket(),
             "PHLOEM_DATA_DIR": self.data_dir,
             "PHLOEM_SECRET_KEY": self.secret_key,
         }
@@ -174,6 +196,9 @@ def handle(server: Server, command: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(user, str) or not user:
             return {"ok": False, "error": "login needs a user key (a non-empty string)"}
         return {"ok": True, "headers": server.login(user)}
+    if cmd == "control" and command.get("op") == "push":
+        server.ensure_started()
+        return server.push(str(command.get("name")))
     if cmd == "control":
         # The server runs on the wall clock, so moving its clock on means waiting. Short waits
         # only (a heartbeat case's few seconds); longer ones are N/A, not minutes of sleep.

@@ -6,7 +6,8 @@ the hello's ``path`` names; a hello without a path gets the opened fixture's pag
 sends none to an SDK target), as if the fixture were served at "/". Time is the suite's clock:
 it stands still between commands (a burst of events arrives at one instant, as the adapter
 protocol says) and only the ``control`` command ``{"op": "advance", "seconds": S}`` moves it, S
-seconds on. Tokens are deterministic here, in the adapter only (the runtime's own tokens stay
+seconds on; ``{"op": "push", "name": N}`` runs the fixture's server-side update N (its
+``SERVER_UPDATES``) on the main connection's session outside any event. Tokens are deterministic here, in the adapter only (the runtime's own tokens stay
 random, PHL-SEC-004), so every run of a case produces the same frames.
 
 A case may hold several connections to one app (takeover, isolation): ``connect`` opens a
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import runpy
 import sys
 from importlib import metadata
 from itertools import count
@@ -46,6 +48,9 @@ def _version() -> str:
 class Adapter:
     def __init__(self) -> None:
         self.app = ph.load_app(FIXTURES)
+        # Server-side updates the fixtures define (`control: {push: NAME}`), e.g. server-push's.
+        self.updates: dict[str, Any] = runpy.run_path(str(FIXTURES)).get("SERVER_UPDATES", {})
+        self.main_session: str | None = None  # the session `main` last had
         # Each fixture is the page at /<fixture name> (conformance/fixtures/<name>.md).
         self.fixtures = {path.lstrip("/"): path for path in self.app.pages}
         self.now = 1000.0
@@ -69,6 +74,15 @@ class Adapter:
                     if conn is effect.connection:
                         self.elsewhere[other] = {"frames": [], "close": 4409}
                         self._connect(other)
+    def _push(self, update: str) -> dict[str, Any]:
+        """`control: {push: NAME}`: the fixture's server-side update NAME runs on the session of
+        the `main` connection (attached or detached), outside any event (Hub.push); the reply
+        holds what the attached connection is sent, as for `send`."""
+        fn = self.updates.get(update)
+        if self.hub is None or fn is None or self.main_session is None:
+            return {"ok": False, "error": f"no server-side update {update!r} for this case"}
+        out = self.hub.post(self.main_session, fn, self.now)  # Hub.push, then its frames
+        return self._reply("main", {"ok": True, "frames": out.frames, "close": None})
 
     def _reply(self, name: str, reply: dict[str, Any]) -> dict[str, Any]:
         others = {k: v for k, v in self.elsewhere.items() if k != name}
@@ -101,6 +115,7 @@ class Adapter:
             tokens = count(1)
             self.hub = Hub(app, new_token=lambda: f"conformance-token-{next(tokens):06d}")
             self.conns, self.users, self.elsewhere = {}, {}, {}
+            self.main_session = None
             self._connect("main")
             return {"ok": True, "path": path}
         conn_name = cmd.get("connection", "main")
@@ -121,6 +136,8 @@ class Adapter:
                 base64.b64decode(cmd["binary"]) if "binary" in cmd else cmd["frame"]
             )
             out = conn.receive(frame, self.now)
+            if conn_name == "main" and conn.session is not None:
+                self.main_session = conn.session.id
             self._superseded(out.effects)
             if out.close is not None:
                 # The transport closes after these frames; a later send is a new connection.
@@ -134,6 +151,8 @@ class Adapter:
             conn.disconnect(self.now)
             self._connect(conn_name)  # the next send arrives on a new connection
             return {"ok": True}
+        if name == "control" and cmd.get("op") == "push":
+            return self._push(str(cmd.get("name")))
         if name == "control":
             # Time control: the conformance case's `control: {advance: S}` moves the fake clock.
             seconds = cmd.get("seconds")

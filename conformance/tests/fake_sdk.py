@@ -19,6 +19,8 @@ import asyncio
 import base64
 import contextlib
 import json
+import re
+import sys
 import threading
 import time
 from typing import Any
@@ -29,6 +31,12 @@ MAX_FRAME = 65536
 RATE, BURST = 50, 100
 HEARTBEAT = 20
 CLIENT_TYPES = {"hello", "event", "ack", "ping", "pong", "resync", "error"}
+EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")  # event.schema.json: pattern and maxLength 64
+MAX_EVENT_ID = 2**53 - 1
+
+
+def _uint(value: Any) -> bool:
+    return type(value) is int and value >= 0
 FIXTURES = {
     "counter": "/counter",
     "unknown-component": "/unknown-component",
@@ -289,6 +297,9 @@ class FakeConnection:
     def on_event(self, m: dict[str, Any]) -> tuple[list[str], int | None]:
         if not (isinstance(m.get("id"), int) and isinstance(m.get("node"), str) and isinstance(m.get("name"), str)):
             return [self.error("invalid_message")], None
+        if not (_uint(m["id"]) and m["id"] <= MAX_EVENT_ID and EVENT_NAME.fullmatch(m["name"])
+                and all(_uint(m[k]) for k in ("ack", "rev") if k in m)):
+            return [self.error("invalid_message")], None  # the event schema (PHL-MSG-004)
         if m["id"] <= self.highest_event and "reapply-duplicate" not in self.bugs:
             return [self.msg({"type": "ack", "event": m["id"]})], None  # no token (PHL-LIM-012)
         if not self.take_token():

@@ -93,14 +93,27 @@ async def render(session: Session, step: dict[str, Any]) -> None:
     "control",
     body={
         "type": "object",
-        "required": ["advance"],
-        "properties": {"advance": {"type": "number", "exclusiveMinimum": 0}},
+        "minProperties": 1,
+        "maxProperties": 1,
+        "properties": {
+            "advance": {"type": "number", "exclusiveMinimum": 0},
+            "push": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9-]*$",
+                "description": "Run the fixture's server-side update of that name on the session of the case's first connection, outside any event (a job, a timer): the adapter's control push. Server and sdk only.",
+            },
+        },
         "additionalProperties": False,
     },
     roles=("server", "sdk"),
     description="An operation on the implementation itself, through the adapter's control command. advance: move the implementation's clock forward by that many seconds (token-bucket refills, session lifetimes; a renderer's page clock, heartbeats). Default roles server and sdk; a renderer's only with roles: [renderer]. An adapter that cannot do it makes the case N/A (adapter cannot control time), never a pass or a failure.",
     open_fields={"renderer": {"clock": True}},
     docs=[
+        Doc(
+            "`control: {push: NAME}`",
+            "server, sdk: the adapter's `control` `push`: the fixture's server-side update NAME runs on the session of the case's first connection, outside any event (`Hub.push`); later steps judge what it sends",
+            "—",
+        ),
         Doc(
             "`control: {advance: SECONDS}`",
             "server, sdk; a renderer only with `roles: [renderer]` (the page's clock, installed when the case has such a step): the adapter's `control` `advance`: the IUT's clock moves SECONDS on (token-bucket refills, session lifetimes); nothing is received, later steps judge the effect. Unsupported by the adapter: the case is N/A",

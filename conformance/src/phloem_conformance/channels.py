@@ -308,7 +308,7 @@ class UpgradeAnswer:
 
 
 async def probe_upgrade(
-    url: str, origin: str | None, subprotocols: list[str], timeout: float
+    url: str, origin: str | None, subprotocols: list[str], timeout: float, host: str | None = None
 ) -> UpgradeAnswer:
     """Send one WebSocket upgrade request by hand and return the HTTP status line's code.
 
@@ -320,7 +320,7 @@ async def probe_upgrade(
     ssl = parts.scheme == "wss"
     lines = [
         f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
-        f"Host: {parts.hostname}:{port}",
+        f"Host: {host or f'{parts.hostname}:{port}'}",
         "Upgrade: websocket",
         "Connection: Upgrade",
         f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}",

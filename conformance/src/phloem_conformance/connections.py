@@ -133,6 +133,11 @@ async def reconnect(session: Session, step: dict[str, Any]) -> None:
         "properties": {
             "as": {"$ref": "#/$defs/connection", "not": {"const": "main"}},
             "origin": {"type": ["string", "null"]},
+            "host": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The probe's Host header (default: the server's own host and port), e.g. a name the server does not serve, as a DNS-rebinding page would send.",
+            },
             "subprotocols": {"type": "array", "items": {"type": "string"}},
             "status": {},
             "user": {
@@ -147,7 +152,7 @@ async def reconnect(session: Session, step: dict[str, Any]) -> None:
     description="Server role: a WebSocket upgrade request that probes the server's handshake, outside the session (origin, subprotocols, status). Or, with `as`: a further connection of the case named NAME (server and sdk), on which later steps say `on: NAME`; origin as for the probe.",
     docs=[
         Doc(
-            "`connect: {origin?, subprotocols?, status: PATTERN}`",
+            "`connect: {origin?, host?, subprotocols?, status: PATTERN}`",
             "server only: one raw WebSocket upgrade request to the server's `url`, outside the session; `origin` defaults to the adapter's (`null`: no header), `subprotocols` to `[phloem.v1]` (`[]`: no header); `status` matches the HTTP status of the answer",
             "—",
         ),
@@ -168,11 +173,12 @@ async def connect(session: Session, step: dict[str, Any]) -> None:
     url, own_origin = session.endpoint
     origin = spec.get("origin", own_origin)
     offered = list(spec.get("subprotocols", [SUBPROTOCOL]))
-    answer = await probe_upgrade(url, origin, offered, session.timeout)
+    answer = await probe_upgrade(url, origin, offered, session.timeout, spec.get("host"))
     session.transcript.add(
         "connect",
         {
             "origin": origin,
+            **({"host": spec["host"]} if "host" in spec else {}),
             "subprotocols": offered,
             "status": answer.status,
             "subprotocol": answer.headers.get("sec-websocket-protocol"),

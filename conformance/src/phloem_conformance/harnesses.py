@@ -98,10 +98,11 @@ class Harness:
         raise AdapterError(f"adapter refused {command['cmd']!r}: {reply.get('error')}")
 
     async def control(self, operation: dict[str, Any]) -> bool:
-        """``control`` steps: ``{advance: S}`` -> ``{"cmd":"control","op":"advance","seconds":S}``;
-        False when the adapter cannot (the case is N/A)."""
+        """``control`` steps: ``{advance: S}`` -> ``{"cmd":"control","op":"advance","seconds":S}``,
+        ``{push: NAME}`` -> ``{"cmd":"control","op":"push","name":NAME}``; False when the adapter
+        cannot (the case is N/A)."""
         ((op, value),) = operation.items()
-        command = {"cmd": "control", "op": op, "seconds": value}
+        command = {"cmd": "control", "op": op, "seconds" if op == "advance" else "name": value}
         if "control" not in self.runner.supports:
             return False
         reply = await self.optional(command, "control time")
