@@ -20,7 +20,6 @@ import base64
 import contextlib
 import json
 import re
-import sys
 import threading
 import time
 from typing import Any
