@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import PROTOCOL_VERSION
 from .adapter import AdapterError
 from .baseline import (
     BaselineError,
@@ -21,7 +22,6 @@ from .cases import CaseFileError, lint, load_cases
 from .html_report import html_report
 from .report import case_line, footer, header, junit_xml, summary_markdown, write_ndjson
 from .runner import run_sync
-from . import PROTOCOL_VERSION
 from .schemas import load_protocol
 from .traceability import load_requirements, trace
 

@@ -62,7 +62,7 @@ class JobScript:
                 with self._cond:
                     gate.waiting = True
                     self._cond.notify_all()
-                    self._cond.wait_for(lambda g=gate: bool(g.commands or g.wakes), WAIT)
+                    self._cond.wait_for(lambda: bool(gate.commands or gate.wakes), WAIT)
                     gate.waiting = False
                     command = gate.commands.popleft() if gate.commands else {}
                     gate.wakes = 0
