@@ -43,7 +43,7 @@ def jobs_app() -> ph.App:
     app = ph.App("Jobs")
 
     @app.job
-    def crunch(params: Any, progress: ph.jobs.Reporter) -> Any:
+    def crunch(params: Any, progress: ph.jobs.Progress) -> Any:
         for i in range(params["steps"]):
             progress(i / params["steps"], stage=f"step {i}")
             progress.log(f"did {i}")
@@ -52,7 +52,7 @@ def jobs_app() -> ph.App:
         return params["steps"] * 10
 
     @app.job(supersede=True)
-    def latest_only(params: Any, progress: ph.jobs.Reporter) -> Any:
+    def latest_only(params: Any, progress: ph.jobs.Progress) -> Any:
         return params
 
     @app.page("/")

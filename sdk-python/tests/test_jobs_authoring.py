@@ -9,7 +9,8 @@ from typing import Any
 import phloem as ph
 import pytest
 from jobs_support import assert_valid, jobs_app
-from phloem.jobs import JobCancelled, JobSpec, JobUpdate, Reporter, execute
+from phloem.jobs import JobCancelled, JobSpec, JobUpdate, Progress, Reporter, execute
+from phloem.jobs.reporter import CHECK_EVERY
 from phloem.jobs.backends import ThreadBackend
 from phloem.testing import ServerError, TestClient
 
@@ -29,14 +30,32 @@ def reporter(clock: Clock) -> tuple[Reporter, list[JobUpdate]]:
     return Reporter("j1", sent.append, clock), sent
 
 
-def test_progress_reports_at_once_then_at_most_once_per_interval() -> None:
+def test_progress_reports_at_once_then_about_once_per_interval() -> None:
     clock = Clock()
     progress, sent = reporter(clock)
     for i in range(1000):
         clock.now = i * 0.001  # 1,000 calls over one second
         progress(i / 1000)
-    assert len(sent) == 20  # the first, then one per 50 ms
-    assert sent[0].fraction == 0.0 and sent[1].fraction == 0.05
+    assert sent[0].fraction == 0.0  # the first call reports at once
+    times = [round((u.fraction or 0) * 1000) for u in sent]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    # 50 ms apart, late by at most the calls between two looks at the clock (CHECK_EVERY).
+    assert all(50 <= gap <= 50 + CHECK_EVERY for gap in gaps), gaps
+    assert 1000 // (50 + CHECK_EVERY) <= len(sent) <= 20
+
+
+def test_progress_reads_the_clock_only_every_few_calls() -> None:
+    reads = 0
+
+    def clock() -> float:
+        nonlocal reads
+        reads += 1
+        return reads * 1e-6  # a very fast loop: 1 us per call
+
+    progress = Reporter("j1", lambda u: None, clock).progress
+    for _ in range(10_000):
+        progress(0.5)
+    assert reads <= 10_000 // CHECK_EVERY + 10
 
 
 def test_a_stage_change_reports_at_once() -> None:
@@ -68,16 +87,15 @@ def test_a_fraction_outside_0_1_is_the_jobs_error(bad: float) -> None:
 def test_execute_reports_running_then_returns_the_outcome() -> None:
     clock = Clock()
 
-    def ok(params: Any, progress: Reporter) -> Any:
+    def ok(params: Any, progress: Progress) -> Any:
         progress.log("a", "b\nc")
         return params + 1
 
-    def bad(params: Any, progress: Reporter) -> Any:
+    def bad(params: Any, progress: Progress) -> Any:
         raise KeyError("k")
 
-    def stops(params: Any, progress: Reporter) -> Any:
-        progress.cancel()
-        progress(0.5)
+    def stops(params: Any, progress: Progress) -> Any:
+        progress(0.5)  # raises: the backend cancelled it before it ran
 
     progress, sent = reporter(clock)
     final = execute(ok, 1, progress)
@@ -86,7 +104,10 @@ def test_execute_reports_running_then_returns_the_outcome() -> None:
     failed = execute(bad, None, reporter(clock)[0])
     assert failed.kind == "failed" and failed.error is not None
     assert failed.error.message == "KeyError: 'k'" and "Traceback" in failed.error.traceback
-    assert execute(stops, None, reporter(clock)[0]).kind == "cancelled"
+    cancelled = reporter(clock)[0]
+    cancelled.cancel()
+    assert cancelled.progress.cancelled is True
+    assert execute(stops, None, cancelled).kind == "cancelled"
 
 
 def test_a_job_update_survives_json() -> None:
@@ -137,13 +158,13 @@ def test_the_thread_backend_cancels_cooperatively_and_stops_hard_after_the_grace
     inside, release = threading.Event(), threading.Event()
 
     @app.job
-    def polite(params: Any, progress: Reporter) -> None:
+    def polite(params: Any, progress: Progress) -> None:
         inside.set()
         release.wait(WAIT)
         progress(0.5)  # raises: the cancel came meanwhile
 
     @app.job
-    def stubborn(params: Any, progress: Reporter) -> None:
+    def stubborn(params: Any, progress: Progress) -> None:
         inside.set()
         release.wait(WAIT)  # never calls progress()
 
@@ -174,7 +195,7 @@ def test_a_job_cancelled_before_it_starts_never_runs() -> None:
     gate = threading.Event()
 
     @app.job
-    def blocker(params: Any, progress: Reporter) -> None:
+    def blocker(params: Any, progress: Progress) -> None:
         gate.wait(WAIT)
 
     backend.submit(JobSpec("b", "blocker", None, "o"))
@@ -236,4 +257,4 @@ def test_a_job_name_is_registered_once() -> None:
     with pytest.raises(ValueError, match="already has a job"):
 
         @app.job(name="crunch")
-        def other(params: Any, progress: Reporter) -> None: ...
+        def other(params: Any, progress: Progress) -> None: ...

@@ -16,7 +16,7 @@ from phloem.jobs.model import (
     JobUpdate,
     State,
 )
-from phloem.jobs.reporter import JobCancelled, Reporter, Sink, execute
+from phloem.jobs.reporter import JobCancelled, Progress, Reporter, Sink, execute
 
 __all__ = [
     "STATES",
@@ -31,6 +31,7 @@ __all__ = [
     "JobSpec",
     "JobUpdate",
     "JobsUnavailable",
+    "Progress",
     "Reporter",
     "Scope",
     "Sink",

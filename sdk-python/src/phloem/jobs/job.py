@@ -16,10 +16,10 @@ from phloem.jobs.model import TERMINAL, JobError, JobOptions, State
 from phloem.protocol.errors import PhloemError
 
 if TYPE_CHECKING:
-    from phloem.jobs.reporter import Reporter
+    from phloem.jobs.reporter import Progress
     from phloem.ui.state import UI
 
-JobFunction = Callable[[Any, "Reporter"], Any]
+JobFunction = Callable[[Any, "Progress"], Any]
 
 
 class JobsUnavailable(PhloemError):
@@ -110,7 +110,7 @@ class Job:
         self.options = options
         self.__doc__ = fn.__doc__
 
-    def __call__(self, params: Any, progress: Reporter) -> Any:
+    def __call__(self, params: Any, progress: Progress) -> Any:
         return self.fn(params, progress)
 
     def start(self, ui: UI, params: Any = None, *, supersede: bool | None = None) -> JobHandle:

@@ -1,9 +1,9 @@
 """The job's side: the ``progress`` object a job function receives, and :func:`execute`, which
 every backend uses to run a job body so that all backends report alike.
 
-``progress(...)`` is meant for inner loops: it stores the values and reads the clock, and sends
-an update only when ``interval`` has passed since the last one (tqdm's shape; PHL-JOB-025 is
-then kept by the runtime). A stage change and the job's end always report at once. The clock is
+``progress(...)`` is meant for inner loops: it stores the values, counts down, and only every
+few calls reads the clock; it sends an update only when ``interval`` has passed since the last
+one (tqdm's shape: counter first, then clock; PHL-JOB-025 is then kept by the runtime). A stage change and the job's end always report at once. The clock is
 injected (``time.perf_counter`` in a worker, a fake clock in tests): this module reads none.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, cast
 
 from phloem.jobs.model import MAX_LINE, MAX_TEXT, JobError, JobUpdate
 from phloem.protocol.errors import PhloemError
@@ -25,12 +25,42 @@ class JobCancelled(PhloemError):
     catches it to clean up should re-raise it)."""
 
 
+class Progress(Protocol):
+    """What a job function receives as ``progress``: call it with where the job is; read
+    ``cancelled``; append to the log with ``log(...)``."""
+
+    job_id: str
+    cancelled: bool
+
+    def __call__(
+        self,
+        fraction: float | None = None,
+        stage: str | None = None,
+        message: str | None = None,
+        *,
+        done: int | None = None,
+        total: int | None = None,
+    ) -> None: ...
+
+    def log(self, *lines: str) -> None: ...
+    def flush(self) -> None: ...
+
+
+# The clock is read at most every CHECK_EVERY calls, so a job that suddenly slows down is
+# heard within that many of its (slow) steps; in between a call costs a counter decrement.
+CHECK_EVERY = 16
+CHECKS_PER_INTERVAL = 8
+
+
 class Reporter:
-    """The ``progress`` callable of one run of a job."""
+    """One run of a job, seen from its backend: :attr:`progress` is the callable the job gets
+    (a plain function: calling an instance's ``__call__`` costs ~4x a function call, and this
+    runs in inner loops); :meth:`cancel`, :meth:`flush` and :meth:`final` are the backend's."""
 
     __slots__ = (
-        "_cancel", "_clock", "_dirty", "_done", "_fraction", "_lines", "_message", "_next",
-        "_sink", "_stage", "_total", "attempt", "interval", "job_id",
+        "_cancel", "_checked", "_clock", "_countdown", "_dirty", "_done", "_every",
+        "_fraction", "_lines", "_message", "_next", "_sink", "_stage", "_total", "attempt",
+        "interval", "job_id", "progress",
     )  # fmt: skip
 
     def __init__(
@@ -49,12 +79,51 @@ class Reporter:
         self._cancel = False
         self._dirty = False
         self._next = 0.0  # the first report goes at once
+        self._checked = 0.0
+        self._every = self._countdown = 1
         self._fraction: float | None = None
         self._done: int | None = None
         self._total: int | None = None
         self._stage: str | None = None
         self._message: str | None = None
         self._lines: list[str] = []
+        self.progress: Progress = self._make_progress()
+
+    def _make_progress(self) -> Progress:
+        r = self
+
+        def progress(
+            fraction: float | None = None,
+            stage: str | None = None,
+            message: str | None = None,
+            *,
+            done: int | None = None,
+            total: int | None = None,
+        ) -> None:
+            """Report where the job is: ``fraction`` in [0, 1], or ``done`` of ``total``;
+            neither is indeterminate. Raises :class:`JobCancelled` once asked to stop."""
+            if r._cancel:
+                raise JobCancelled(f"job {r.job_id} was cancelled")
+            if stage is None and message is None and done is None:  # the inner-loop path
+                if fraction is not None:
+                    if not 0.0 <= fraction <= 1.0:  # also NaN (PHL-JOB-020)
+                        raise ValueError(
+                            f"progress fraction must be within [0, 1], not {fraction!r}"
+                        )
+                    r._fraction = fraction
+                r._dirty = True
+                r._countdown -= 1
+                if r._countdown <= 0:
+                    r._tick()
+                return
+            r._report(fraction, stage, message, done, total)
+
+        fn: Any = progress
+        fn.job_id = self.job_id
+        fn.cancelled = False
+        fn.log = self.log
+        fn.flush = self.flush
+        return cast(Progress, fn)
 
     def __call__(
         self,
@@ -65,12 +134,18 @@ class Reporter:
         done: int | None = None,
         total: int | None = None,
     ) -> None:
-        """Report where the job is: ``fraction`` in [0, 1], or ``done`` of ``total``; neither is
-        indeterminate. Raises :class:`JobCancelled` once the job was asked to stop."""
-        if self._cancel:
-            raise JobCancelled(f"job {self.job_id} was cancelled")
+        self.progress(fraction, stage, message, done=done, total=total)
+
+    def _report(
+        self,
+        fraction: float | None,
+        stage: str | None,
+        message: str | None,
+        done: int | None,
+        total: int | None,
+    ) -> None:
         if fraction is not None:
-            if not 0.0 <= fraction <= 1.0:  # also NaN (PHL-JOB-020)
+            if not 0.0 <= fraction <= 1.0:
                 raise ValueError(f"progress fraction must be within [0, 1], not {fraction!r}")
             self._fraction = fraction
         if done is not None:
@@ -84,7 +159,18 @@ class Reporter:
             self._stage = stage[:MAX_TEXT]
             self.flush()  # a new stage is news: no waiting for the next slot
             return
+        self._tick()
+
+    def _tick(self) -> None:
+        """Read the clock, report if the interval has passed, and choose how many calls to
+        wait before the next look: about CHECKS_PER_INTERVAL looks per interval at the
+        current call rate, and at most CHECK_EVERY calls apart."""
         now = self._clock()
+        elapsed = now - self._checked
+        calls = self._every
+        self._checked = now
+        every = int(calls * self.interval / (CHECKS_PER_INTERVAL * elapsed)) if elapsed > 0 else 1
+        self._every = self._countdown = max(1, min(CHECK_EVERY, every))
         if now >= self._next:
             self.flush(now)
 
@@ -94,9 +180,10 @@ class Reporter:
         return self._cancel
 
     def cancel(self) -> None:
-        """Ask the job to stop: its next ``progress()`` raises. A plain attribute write, so a
+        """Ask the job to stop: its next ``progress()`` raises. Plain attribute writes, so a
         backend may call it from another thread or a signal handler."""
         self._cancel = True
+        self.progress.cancelled = True
 
     def log(self, *lines: str) -> None:
         """Append lines to the job's log; sent with the next report (never dropped)."""
@@ -139,14 +226,14 @@ class Reporter:
         return self._progress(kind, **extra)
 
 
-def execute(fn: Callable[[Any, Reporter], Any], params: Any, reporter: Reporter) -> JobUpdate:
+def execute(fn: Callable[[Any, Progress], Any], params: Any, reporter: Reporter) -> JobUpdate:
     """Run one job body: report ``running``, call ``fn(params, progress)``, and return the
     terminal update (the backend sends it, after storing the result if it persists one):
     ``succeeded`` with the return value, ``cancelled`` if it raised :class:`JobCancelled`,
     ``failed`` with the error (message for the user, traceback for the log) otherwise."""
     reporter._sink(JobUpdate(reporter.job_id, "running", reporter.attempt))
     try:
-        result = fn(params, reporter)
+        result = fn(params, reporter.progress)
     except JobCancelled:
         return reporter.final("cancelled")
     except Exception as exc:

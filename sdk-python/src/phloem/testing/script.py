@@ -22,7 +22,7 @@ import threading
 from collections import deque
 from typing import Any
 
-from phloem.jobs.reporter import Reporter
+from phloem.jobs.reporter import Progress
 from phloem.protocol.errors import PhloemError
 
 WAIT = 30.0  # seconds: a bound on a job thread answering, never a sleep
@@ -53,7 +53,7 @@ class JobScript:
             gate = self._gates[job_id] = _Gate()
         return gate
 
-    def follow(self, progress: Reporter) -> Any:
+    def follow(self, progress: Progress) -> Any:
         """The job body: act on each command until one ends the job."""
         with self._cond:
             gate = self._gate(progress.job_id)
@@ -78,7 +78,7 @@ class JobScript:
                 self._cond.notify_all()
 
     @staticmethod
-    def _act(command: dict[str, Any], progress: Reporter) -> tuple[bool, Any]:
+    def _act(command: dict[str, Any], progress: Progress) -> tuple[bool, Any]:
         if "advance" in command:
             step = command["advance"]
             progress(
