@@ -58,7 +58,7 @@ def _call_cost(n: int = 1_000_000) -> float:
     sent: deque[JobUpdate] = deque()
     progress = Reporter("bench", sent.append, time.perf_counter).progress
     t0 = time.perf_counter()
-    for i in range(n):
+    for _i in range(n):
         progress(0.5)
     loop = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -81,7 +81,9 @@ def run() -> list[Row]:
     rate = STEPS / r
     per_call = _call_cost()
     print(f"bare body: {b * 1e3:.1f} ms for {STEPS} steps ({STEPS / b:,.0f} steps/s)")
-    print(f"with progress() each step: {r * 1e3:.1f} ms ({rate:,.0f} calls/s), {reports} reports in {wall[-1]:.2f} s")
+    print(
+        f"with progress() each step: {r * 1e3:.1f} ms ({rate:,.0f} calls/s), {reports} reports in {wall[-1]:.2f} s"
+    )
     print(f"overhead: {overhead * 100:.2f} % (target <= {TARGET_OVERHEAD * 100:.0f} %)")
     print(f"one progress() call alone: {per_call:.0f} ns")
     return [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -10,8 +11,8 @@ import phloem as ph
 import pytest
 from jobs_support import assert_valid, jobs_app
 from phloem.jobs import JobCancelled, JobSpec, JobUpdate, Progress, Reporter, execute
-from phloem.jobs.reporter import CHECK_EVERY
 from phloem.jobs.backends import ThreadBackend
+from phloem.jobs.reporter import CHECK_EVERY
 from phloem.testing import ServerError, TestClient
 
 WAIT = 30.0  # seconds: a bound on waiting for a pool thread, never a sleep
@@ -38,7 +39,7 @@ def test_progress_reports_at_once_then_about_once_per_interval() -> None:
         progress(i / 1000)
     assert sent[0].fraction == 0.0  # the first call reports at once
     times = [round((u.fraction or 0) * 1000) for u in sent]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     # 50 ms apart, late by at most the calls between two looks at the clock (CHECK_EVERY).
     assert all(50 <= gap <= 50 + CHECK_EVERY for gap in gaps), gaps
     assert 1000 // (50 + CHECK_EVERY) <= len(sent) <= 20
