@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { JobStore, LOG_KEEP, parseServerFrame } from "../../src/core";
 
@@ -96,5 +98,20 @@ describe("job message checks", () => {
       expect(parsed.ok).toBe(false);
       if (!parsed.ok) expect(parsed.code).toBe("invalid_message");
     }
+  });
+});
+
+describe("job message checks agree with schemas/1.1", () => {
+  // The hand checks (JOB_CHECKS) and the schema are two statements of one fact: every example
+  // the schema accepts is accepted, every one it rejects is rejected.
+  const examples = resolve(__dirname, "../../../schemas/1.1/examples");
+  const cases = ["job.state", "job.progress", "job.log"].flatMap((type) =>
+    readdirSync(join(examples, type)).map((file) => [type, file] as const),
+  );
+  it.each(cases)("%s example %s", (type, file) => {
+    const example = JSON.parse(readFileSync(join(examples, type, file), "utf8")) as Record<string, unknown>;
+    const parsed = parseServerFrame(JSON.stringify(example));
+    expect(parsed.ok).toBe(file.startsWith("valid-"));
+    if (!parsed.ok) expect(parsed.code).toBe("invalid_message");
   });
 });
