@@ -294,3 +294,23 @@ def test_an_adopted_job_is_synced_and_fed() -> None:
     assert bench.commands() == []
     bench.report("jobX", "interrupted")
     assert of_type(client.drain(), "job.state")[0]["state"] == "interrupted"
+
+
+def test_the_job_cancel_check_agrees_with_the_schema_examples() -> None:
+    import json
+    from pathlib import Path
+
+    from phloem.protocol import inbound
+    from phloem.protocol.errors import RemoteProtocolError
+
+    examples = Path(__file__).resolve().parents[2] / "schemas" / "1.1" / "examples" / "job.cancel"
+    files = sorted(examples.glob("*.json"))
+    assert files
+    for path in files:
+        frame = path.read_text(encoding="utf-8")
+        if path.name.startswith("valid-"):
+            assert inbound.parse(frame) == json.loads(frame)
+        else:
+            with pytest.raises(RemoteProtocolError) as refused:
+                inbound.parse(frame)
+            assert refused.value.code == "invalid_message"
