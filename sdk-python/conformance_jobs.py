@@ -6,6 +6,7 @@ frame the command caused and a run is deterministic without sleeping.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from typing import Any
 
@@ -14,7 +15,7 @@ from phloem.jobs import JobUpdate
 from phloem.jobs.backends import ThreadBackend
 from phloem.runtime import Hub
 from phloem.runtime.jobs import Cancel, Submit
-from phloem.testing.script import SCRIPT
+from phloem.testing.script import SCRIPT, WAIT
 
 TERMINAL = {"succeeded", "failed", "cancelled", "interrupted"}
 
@@ -22,9 +23,18 @@ TERMINAL = {"succeeded", "failed", "cancelled", "interrupted"}
 class JobDriver:
     def __init__(self, app: App) -> None:
         self.updates: deque[JobUpdate] = deque()  # appended by pool threads
-        self.backend = ThreadBackend(app.jobs, self.updates.append, workers=4)
+        self._cond = threading.Condition()
+        self._reported_end: set[str] = set()  # jobs whose terminal update has arrived
+        self.backend = ThreadBackend(app.jobs, self._sink, workers=4)
         self.live: list[str] = []  # submitted, not ended, oldest first
         self.newest: str | None = None
+
+    def _sink(self, update: JobUpdate) -> None:
+        with self._cond:
+            self.updates.append(update)
+            if update.kind in TERMINAL:
+                self._reported_end.add(update.job_id)
+            self._cond.notify_all()
 
     def settle(self, hub: Hub, now: float) -> None:
         """Hand the runtime's commands to the backend, wait for every live job to be idle,
@@ -40,6 +50,10 @@ class JobDriver:
             for job_id in self.live:
                 if not SCRIPT.settle(job_id):
                     raise TimeoutError(f"job {job_id} did not settle")
+                if SCRIPT.ended(job_id):  # its body is over: wait for the backend's report
+                    with self._cond:
+                        if not self._cond.wait_for(lambda j=job_id: j in self._reported_end, WAIT):
+                            raise TimeoutError(f"job {job_id} ended but was never reported")
             if not self.updates:
                 return
             while self.updates:

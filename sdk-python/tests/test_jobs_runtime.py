@@ -59,7 +59,7 @@ def test_lifecycle_runs_queued_running_succeeded_and_the_page_shows_the_result()
     running = client.drain()
     assert [m["type"] for m in running] == ["job.state", "ui.patch"]
     assert running[0]["state"] == "running"
-    bench.report(job, "succeeded", fraction=1.0, result=30)
+    bench.report(job, "succeeded", fraction=0.5, result=30)
     done = client.drain()
     assert done[0]["state"] == "succeeded" and done[0]["progress"] == {"fraction": 1.0}
     assert done[1]["ops"] == [{"id": "out", "set": {"text": "succeeded: 30"}}]
@@ -111,9 +111,9 @@ def test_the_final_progress_is_folded_into_the_terminal_state() -> None:
     job = started(bench, client)
     bench.report(job, "progress", fraction=0.1)
     bench.report(job, "progress", fraction=0.9)  # held: same instant
-    bench.report(job, "succeeded")
+    bench.report(job, "failed", error=JobError("E", "E"))
     states = of_type(client.drain(), "job.state")
-    assert states[-1]["state"] == "succeeded" and states[-1]["progress"]["fraction"] == 0.9
+    assert states[-1]["state"] == "failed" and states[-1]["progress"]["fraction"] == 0.9
     assert bench.hub.jobs.deadline() is None
 
 
@@ -274,12 +274,32 @@ def test_supersede_cancels_the_owners_unfinished_run_first() -> None:
     assert bench.hub.jobs.records[first].cancel_requested
 
 
-def test_a_stale_attempt_cannot_write() -> None:
+def test_a_new_attempt_starts_over_and_an_older_attempt_cannot_write() -> None:
     bench = Bench()
     client = bench.client()
     job = started(bench, client)
-    assert bench.report(job, "running", attempt=2) == set()
-    assert bench.hub.jobs.records[job].state == "queued"
+    bench.report(job, "progress", fraction=0.7, stage="fit")
+    client.drain()
+    bench.report(job, "running", advance=1, attempt=2)  # run again after a crash
+    queued, _, running, _ = client.drain()
+    assert (queued["state"], queued["attempt"]) == ("queued", 2)
+    assert (running["state"], running["attempt"]) == ("running", 2)
+    bench.report(job, "progress", advance=1, attempt=2, fraction=0.1)
+    (progress,) = of_type(client.drain(), "job.progress")
+    assert progress["fraction"] == 0.1  # the new attempt's progress, not clamped to 0.7
+    assert bench.report(job, "progress", advance=1, attempt=1, fraction=0.9) == set()
+    assert bench.report(job, "succeeded", attempt=1) == set()
+    assert bench.hub.jobs.records[job].state == "running"
+
+
+def test_a_succeeded_job_is_complete() -> None:
+    bench = Bench()
+    client = bench.client()
+    job = started(bench, client)
+    bench.report(job, "progress", done=8, total=9)
+    bench.report(job, "succeeded", advance=1)
+    state = of_type(client.drain(), "job.state")[-1]
+    assert state["progress"]["fraction"] == 1.0 and state["progress"]["done"] == 9
 
 
 def test_an_adopted_job_is_synced_and_fed() -> None:

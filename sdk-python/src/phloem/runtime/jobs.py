@@ -189,10 +189,12 @@ class JobTable:
         after the terminal state are dropped (PHL-JOB-013)."""
         self.now = now
         record = self.records.get(update.job_id)
-        if record is None or record.state in TERMINAL or update.attempt != record.attempt:
-            return set()
+        if record is None or record.state in TERMINAL or update.attempt < record.attempt:
+            return set()  # late, or from an attempt that was superseded (a fencing token)
         kind = update.kind
         touched: set[str] = set()
+        if update.attempt > record.attempt:
+            touched |= self._retry(record, update.attempt)
         # A job that reports anything but an end ran; it may also fail, be cancelled or be
         # interrupted before it ran (PHL-JOB-010).
         if record.state == "queued" and kind in ("running", "progress", "log", "succeeded"):
@@ -279,7 +281,23 @@ class JobTable:
             record.log.popleft()
         return self._send(record, msg)
 
+    def _retry(self, record: JobRecord, attempt: int) -> set[str]:
+        """A backend runs the job again after a crash (the app declared it safe): announced
+        queued with the new attempt; its progress starts over, its log goes on."""
+        record.attempt = attempt
+        record.state = "queued"
+        record.started = None
+        record.fraction = record.done = record.total = record.eta = None
+        record.stage = record.message = None
+        for pending in (self._due, self._next):
+            pending.pop(record.id, None)
+        return self._send(record, job_state(record), lifecycle=True)
+
     def _end(self, record: JobRecord, state: Any) -> set[str]:
+        if state == "succeeded":  # done is done, whatever the job last reported
+            record.fraction = 1.0
+            if record.total is not None:
+                record.done = record.total
         record.state = state
         record.eta = None
         for pending in (self._due, self._next, self._cancel_by):

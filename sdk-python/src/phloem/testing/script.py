@@ -121,6 +121,11 @@ class JobScript:
                 timeout,
             )
 
+    def ended(self, job_id: str) -> bool:
+        """The job's body returned or raised (its terminal update is the backend's to send)."""
+        with self._cond:
+            return self._gate(job_id).ended
+
     def forget(self) -> None:
         with self._cond:
             self._gates.clear()
