@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import phloem as ph
 import pytest
 from jobs_support import Bench, Client, of_type
 from phloem.jobs import JobError
@@ -334,3 +337,41 @@ def test_the_job_cancel_check_agrees_with_the_schema_examples() -> None:
             with pytest.raises(RemoteProtocolError) as refused:
                 inbound.parse(frame)
             assert refused.value.code == "invalid_message"
+
+
+def test_a_handler_cancels_through_the_handle_and_a_failing_one_cancels_nothing() -> None:
+    app = ph.App("Cancel")
+
+    @app.job
+    def work(params: Any, progress: ph.jobs.Progress) -> None: ...
+
+    @app.page("/")
+    def home(ui: ph.UI) -> ph.Element:
+        def stop(fail: bool) -> None:
+            job = work.latest(ui)
+            assert job is not None
+            job.cancel()
+            if fail:
+                raise RuntimeError("after cancelling")
+
+        return ph.Column(
+            ph.Button("Run", id="run", on_click=lambda e: work.start(ui)),
+            ph.Button("Stop", id="stop", on_click=lambda e: stop(False)),
+            ph.Button("Oops", id="oops", on_click=lambda e: stop(True)),
+            id="root",
+        )
+
+    bench = Bench(app)
+    client = bench.client()
+    client.hello()
+    client.click("run")
+    (job,) = bench.submitted()
+    bench.report(job, "running")
+    client.drain()
+    (error,) = client.click("oops")
+    assert error["code"] == "handler_error"
+    assert bench.cancels() == [] and not bench.hub.jobs.records[job].cancel_requested
+    replies = client.click("stop")
+    assert [m["type"] for m in replies] == ["ack", "job.state"]
+    assert replies[1]["cancel_requested"] is True
+    assert [c.job_id for c in bench.cancels()] == [job]
