@@ -259,3 +259,23 @@ def test_a_job_name_is_registered_once() -> None:
 
         @app.job(name="crunch")
         def other(params: Any, progress: Progress) -> None: ...
+
+
+def test_shutting_the_thread_backend_down_reports_unfinished_jobs_interrupted() -> None:
+    app = ph.App("Shutdown")
+    inside, release = threading.Event(), threading.Event()
+
+    @app.job
+    def waits(params: Any, progress: Progress) -> None:
+        inside.set()
+        release.wait(WAIT)
+
+    backend, updates, _, _ = thread_backend(app)
+    backend.submit(JobSpec("run", "waits", None, "o"))
+    assert inside.wait(WAIT)
+    backend.submit(JobSpec("queued", "waits", None, "o"))  # waits for the one worker
+    backend.shutdown()
+    release.set()
+    backend._pool.shutdown(wait=True)
+    ends = {u.job_id: u.kind for u in updates if u.kind != "running"}
+    assert ends == {"run": "interrupted", "queued": "interrupted"}

@@ -375,3 +375,17 @@ def test_a_handler_cancels_through_the_handle_and_a_failing_one_cancels_nothing(
     assert [m["type"] for m in replies] == ["ack", "job.state"]
     assert replies[1]["cancel_requested"] is True
     assert [c.job_id for c in bench.cancels()] == [job]
+
+
+def test_an_owner_without_sessions_has_its_finished_jobs_forgotten() -> None:
+    bench = Bench()
+    client = bench.client(owner="anon:gone")
+    done = started(bench, client)
+    client.click("run")
+    (running,) = bench.submitted()
+    bench.report(done, "succeeded")
+    bench.report(running, "running")
+    client.conn.disconnect(bench.now)
+    bench.hub.expire(bench.now + 10_000)
+    assert done not in bench.hub.jobs.records
+    assert running in bench.hub.jobs.records  # still running: its owner may come back

@@ -116,11 +116,18 @@ class ThreadBackend:
         self._report(job_id, JobUpdate(job_id, "cancelled", attempt))
 
     def shutdown(self) -> None:
+        """Jobs that have not ended are reported ``interrupted`` (queued ones never start,
+        running ones are asked to stop and whatever they report later is dropped)."""
         with self._lock:
             running = list(self._reporters.values())
+            unended = [spec for job_id, spec in self._specs.items() if job_id not in self._ended]
+            self._ended.update(spec.job_id for spec in unended)
+            self._cancelled.update(spec.job_id for spec in unended)
         for reporter in running:
             reporter.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        for spec in unended:
+            self._sink(JobUpdate(spec.job_id, "interrupted", spec.attempt))
 
 
 def _start_timer(delay: float, fn: Callable[[], None]) -> threading.Timer:

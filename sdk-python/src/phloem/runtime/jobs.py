@@ -77,11 +77,23 @@ class JobTable:
         self._sessions.setdefault(session.owner, set()).add(session)
 
     def detach(self, session: Session) -> None:
+        """A session is gone for good (expired). When its owner has no session left, the
+        owner's finished jobs are forgotten: nobody can see them (a server that persists
+        jobs adopts them again when the owner returns)."""
         sessions = self._sessions.get(session.owner)
         if sessions is not None:
             sessions.discard(session)
             if not sessions:
                 del self._sessions[session.owner]
+                self._forget_finished(session.owner)
+
+    def _forget_finished(self, owner: str) -> None:
+        ids = self._owned.get(owner, [])
+        for job_id in [i for i in ids if self.records[i].state in TERMINAL]:
+            ids.remove(job_id)
+            del self.records[job_id]
+        if not ids:
+            self._owned.pop(owner, None)
 
     def sync(self, session: Session) -> list[str]:
         """Frames giving a session the current state of every job it may see (PHL-JOB-041):
