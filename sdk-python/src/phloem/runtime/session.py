@@ -20,7 +20,8 @@ from phloem.protocol.catalog import CORE
 from phloem.protocol.errors import PhloemError, RemoteProtocolError
 from phloem.protocol.tree import Node, diff
 from phloem.runtime.bucket import TokenBucket
-from phloem.runtime.jobs import JobTable, SessionJobs
+from phloem.runtime.jobs import JobTable
+from phloem.runtime.jobscope import SessionJobs
 from phloem.runtime.limits import Limits
 from phloem.ui.components import Column, Element, Event, Text
 from phloem.ui.render import Handlers, Index, render

@@ -1,0 +1,53 @@
+"""A session's scope on the job table: what ``ui.jobs`` is, and where a handler's job effects
+wait until the handler has succeeded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from phloem.jobs.job import Job, JobRecord
+from phloem.runtime.jobs import JobTable
+
+
+class SessionJobs:
+    """A session's scope on the table (``ui.jobs``). A handler's start takes its id at once
+    (the page it renders may name it) but reaches the table only when the handler succeeded:
+    a failed handler changes nothing and starts no job (PHL-EVT-010)."""
+
+    __slots__ = ("_pending", "owner", "table")
+
+    def __init__(self, table: JobTable, owner: str) -> None:
+        self.table = table
+        self.owner = owner
+        self._pending: list[tuple[JobRecord, bool | None]] = []  # None: a cancel
+
+    def start(self, job: Job, params: Any, supersede: bool) -> JobRecord:
+        record = JobRecord(self.table.new_id(), job.name, self.owner, params, job.options)
+        self._pending.append((record, supersede))
+        return record
+
+    def commit(self) -> None:
+        pending, self._pending = self._pending, []
+        for record, supersede in pending:
+            if supersede is None:
+                self.table.cancel(record)
+            else:
+                self.table.add(record, supersede)
+
+    def rollback(self) -> None:
+        self._pending.clear()
+
+    def get(self, job_id: str) -> JobRecord | None:
+        record = self.table.records.get(job_id)
+        if record is not None and record.owner == self.owner:  # PHL-JOB-050
+            return record
+        return next((r for r, s in self._pending if r.id == job_id and s is not None), None)
+
+    def of(self, name: str) -> list[JobRecord]:
+        mine = [r for r in self.table._visible(self.owner) if r.name == name]
+        return mine + [r for r, s in self._pending if r.name == name and s is not None]
+
+    def cancel(self, job_id: str) -> None:
+        record = self.get(job_id)
+        if record is not None:
+            self._pending.append((record, None))
