@@ -93,13 +93,17 @@ class Connection:
         queued since the shell last drained (they come first: their seqs are lower)."""
         self._heard = now
         self._hub.jobs.now = now
-        before, self._outbox = self._outbox, []
+        # Frames queued earlier (lower seqs) go first, then the answer, then what handling it
+        # caused (job messages). The common case, nothing queued either side, allocates nothing.
+        pending = self._outbox
+        if not pending:
+            out = self._receive(frame, now)
+            if not self._outbox:
+                return out
+            return Output(out.frames + self.drain().frames, out.close)
+        self._outbox = []
         out = self._receive(frame, now)
-        if before or self._outbox:
-            # Queued earlier (lower seqs), the answer, then what handling it caused.
-            after = self.drain().frames
-            return Output(before + out.frames + after, out.close)
-        return out
+        return Output(pending + out.frames + self.drain().frames, out.close)
 
     def drain(self) -> Output:
         """The frames of server-initiated updates (:meth:`Hub.push`) queued for this
@@ -352,6 +356,10 @@ class Connection:
 def _features(version: str, offered: Any) -> frozenset[str]:
     """Features both sides support (PHL-HS-006); ``jobs`` only from protocol 1.1 on
     (PHL-JOB-001)."""
-    if version == "1.0" or not offered:
-        return frozenset()
-    return frozenset(offered) & {JOBS}
+    if version == "1.0" or not offered or JOBS not in offered:
+        return _NO_FEATURES
+    return _JOBS_ONLY  # shared: a frozenset per session would cost ~200 bytes
+
+
+_NO_FEATURES: frozenset[str] = frozenset()
+_JOBS_ONLY = frozenset({JOBS})

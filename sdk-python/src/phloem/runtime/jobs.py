@@ -64,7 +64,9 @@ class JobTable:
         self.app_ref = app_ref
         self.records: dict[str, JobRecord] = {}
         self._owned: dict[str, list[str]] = {}  # owner -> job ids, oldest first
-        self._sessions: dict[str, set[Session]] = {}  # owner -> live or detached sessions
+        # owner -> live or detached sessions (a list: most owners have one, and a one-item
+        # list is a quarter of a one-item set)
+        self._sessions: dict[str, list[Session]] = {}
         self._commands: list[Command] = []
         self._due: dict[str, float] = {}  # job id -> when its held progress may go
         self._next: dict[str, float] = {}  # job id -> when its next progress may go
@@ -74,15 +76,15 @@ class JobTable:
     # --- sessions -------------------------------------------------------------------------
 
     def attach(self, session: Session) -> None:
-        self._sessions.setdefault(session.owner, set()).add(session)
+        self._sessions.setdefault(session.owner, []).append(session)
 
     def detach(self, session: Session) -> None:
         """A session is gone for good (expired). When its owner has no session left, the
         owner's finished jobs are forgotten: nobody can see them (a server that persists
         jobs adopts them again when the owner returns)."""
         sessions = self._sessions.get(session.owner)
-        if sessions is not None:
-            sessions.discard(session)
+        if sessions is not None and session in sessions:
+            sessions.remove(session)
             if not sessions:
                 del self._sessions[session.owner]
                 self._forget_finished(session.owner)

@@ -19,15 +19,23 @@ class SessionJobs:
     def __init__(self, table: JobTable, owner: str) -> None:
         self.table = table
         self.owner = owner
-        self._pending: list[tuple[JobRecord, bool | None]] = []  # None: a cancel
+        # Job effects of the running handler (None in the flag: a cancel); None: nothing yet.
+        self._pending: list[tuple[JobRecord, bool | None]] | None = None
 
     def start(self, job: Job, params: Any, supersede: bool) -> JobRecord:
         record = JobRecord(self.table.new_id(), job.name, self.owner, params, job.options)
-        self._pending.append((record, supersede))
+        self._add(record, supersede)
         return record
 
+    def _add(self, record: JobRecord, supersede: bool | None) -> None:
+        if self._pending is None:
+            self._pending = []
+        self._pending.append((record, supersede))
+
     def commit(self) -> None:
-        pending, self._pending = self._pending, []
+        if not self._pending:  # every event passes here: no work, no allocation
+            return
+        pending, self._pending = self._pending, None
         for record, supersede in pending:
             if supersede is None:
                 self.table.cancel(record)
@@ -35,19 +43,21 @@ class SessionJobs:
                 self.table.add(record, supersede)
 
     def rollback(self) -> None:
-        self._pending.clear()
+        self._pending = None
 
     def get(self, job_id: str) -> JobRecord | None:
         record = self.table.records.get(job_id)
         if record is not None and record.owner == self.owner:  # PHL-JOB-050
             return record
-        return next((r for r, s in self._pending if r.id == job_id and s is not None), None)
+        pending = self._pending or ()
+        return next((r for r, s in pending if r.id == job_id and s is not None), None)
 
     def of(self, name: str) -> list[JobRecord]:
         mine = [r for r in self.table._visible(self.owner) if r.name == name]
-        return mine + [r for r, s in self._pending if r.name == name and s is not None]
+        pending = self._pending or ()
+        return mine + [r for r, s in pending if r.name == name and s is not None]
 
     def cancel(self, job_id: str) -> None:
         record = self.get(job_id)
         if record is not None:
-            self._pending.append((record, None))
+            self._add(record, None)

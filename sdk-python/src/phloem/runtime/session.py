@@ -89,10 +89,12 @@ class Session:
         self.inputs: dict[str, str] = {}  # node id -> text of an unbound TextInput
         # Jobs belong to the owner, not the session (PHL-JOB-050): the shell names it (a user,
         # an anonymous browser); without one the session is its own owner.
-        self.owner = owner if owner is not None else f"session:{sid}"
+        # A shell's owner keys carry a prefix ("user:…", "anon:…"); a bare session id cannot
+        # collide with them, and costs no string of its own.
+        self.owner = owner if owner is not None else sid
         self.features = features  # welcome.features (PHL-HS-006)
         self.jobs = SessionJobs(jobs, self.owner) if jobs is not None else None
-        self.compact: dict[str, int] = {}  # replay key -> seq of the newest such message
+        self.compact: dict[str, int] | None = None  # replay key -> seq of the newest such message
         # A first tree over the limit raises: the page cannot open (PHL-LIM-009).
         self.tree, self.handlers, self.index = self._render()
         self.rev = 1  # PHL-HS-008: a new session's first snapshot is revision 1
@@ -136,6 +138,8 @@ class Session:
         return frame
 
     def _supersede(self, key: str) -> None:
+        if self.compact is None:
+            self.compact = {}
         old = self.compact.get(key)
         self.compact[key] = self.seq
         if old is None or old <= self.trimmed:
@@ -148,7 +152,8 @@ class Session:
                 return
 
     def forget_compact(self, key: str) -> None:
-        self.compact.pop(key, None)
+        if self.compact is not None:
+            self.compact.pop(key, None)
 
     def _drop_oldest(self) -> None:
         seq, frame = self.sent.popleft()
