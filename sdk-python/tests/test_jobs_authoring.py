@@ -59,13 +59,21 @@ def test_progress_reads_the_clock_only_every_few_calls() -> None:
     assert reads <= 10_000 // CHECK_EVERY + 10
 
 
-def test_a_stage_change_reports_at_once() -> None:
+def test_a_stage_change_waits_for_its_slot_and_a_new_stage_per_step_stays_cheap() -> None:
     clock = Clock()
     progress, sent = reporter(clock)
     progress(0.1, stage="load")
-    progress(0.2, stage="load")
+    clock.now = 0.01
     progress(0.3, stage="fit")
-    assert [(u.fraction, u.stage) for u in sent] == [(0.1, "load"), (0.3, "fit")]
+    assert [(u.fraction, u.stage) for u in sent] == [(0.1, "load")]
+    clock.now = 0.06
+    progress(0.35)
+    assert [(u.fraction, u.stage) for u in sent] == [(0.1, "load"), (0.35, "fit")]
+    busy, many = reporter(clock)
+    for i in range(10_000):  # a new stage on every step, over one second
+        clock.now = 1 + i * 1e-4
+        busy(i / 10_000, stage=f"step {i}")
+    assert len(many) <= 21
 
 
 def test_progress_raises_once_cancelled() -> None:

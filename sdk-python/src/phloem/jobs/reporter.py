@@ -3,8 +3,9 @@ every backend uses to run a job body so that all backends report alike.
 
 ``progress(...)`` is meant for inner loops: it stores the values, counts down, and only every
 few calls reads the clock; it sends an update only when ``interval`` has passed since the last
-one (tqdm's shape: counter first, then clock; PHL-JOB-025 is then kept by the runtime). A stage change and the job's end always report at once. The clock is
-injected (``time.perf_counter`` in a worker, a fake clock in tests): this module reads none.
+one (tqdm's shape: counter first, then clock; PHL-JOB-025 is then kept by the runtime). The
+first call and the job's end always report at once. The clock is injected
+(``time.perf_counter`` in a worker, a fake clock in tests): this module reads none.
 """
 
 from __future__ import annotations
@@ -154,11 +155,12 @@ class Reporter:
                 self._total = total
         if message is not None:
             self._message = message[:MAX_TEXT]
-        self._dirty = True
-        if stage is not None and stage != self._stage:
+        if stage is not None:
             self._stage = stage[:MAX_TEXT]
-            self.flush()  # a new stage is news: no waiting for the next slot
-            return
+        self._dirty = True
+        # A stage change waits for its slot like any value: the wire gets at most one report
+        # per interval anyway (PHL-JOB-025), and a loop that names a new stage on every step
+        # must stay cheap. The clock is read at once, not after the countdown.
         self._tick()
 
     def _tick(self) -> None:
