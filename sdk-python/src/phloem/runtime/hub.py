@@ -104,7 +104,7 @@ class Hub:
         if frame is not None and session.conn is not None:
             session.conn._outbox.append(frame)
         if session.jobs is not None:
-            session.jobs.commit()  # jobs fn started, after its patch (PHL-JOB-011)
+            session.jobs.commit()  # jobs fn started, after its patch (PHL-JOB-010)
 
     def post(self, session_id: str, fn: Callable[[UI], object], now: float) -> Output:
         """:meth:`push`, then the frames for the attached connection (none when detached):

@@ -133,7 +133,7 @@ class JobTable:
                 )
             )
         )
-        self._send(record, job_state(record), lifecycle=True)  # PHL-JOB-011: first, queued
+        self._send(record, job_state(record), lifecycle=True)  # PHL-JOB-010: first, queued
         self._prune(owner)
         return record
 
