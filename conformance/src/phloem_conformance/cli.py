@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         "--baseline", type=Path, help="expected failures (schemas/baseline.schema.json)"
     )
     run.add_argument("--timeout-factor", type=float, default=1.0, help="multiply every timeout")
+    run.add_argument(
+        "--protocol",
+        type=_protocol_version,
+        default=PROTOCOL_VERSION,
+        help=f"the protocol version the implementation claims (default {PROTOCOL_VERSION}); "
+        "cases for later versions are N/A, e.g. the 1.1 jobs cases for a 1.0 renderer",
+    )
     run.add_argument(
         "-v", "--verbose", action="store_true", help="print results and adapter stderr"
     )
@@ -257,6 +265,12 @@ def _mutants(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _protocol_version(text: str) -> str:
+    if not re.fullmatch(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a protocol version MAJOR.MINOR")
+    return text
+
+
 def _run(args: argparse.Namespace) -> int:
     cases = load_cases(args.cases)
     problems = lint(cases)
@@ -276,6 +290,7 @@ def _run(args: argparse.Namespace) -> int:
             schemas,
             timeout_factor=args.timeout_factor,
             verbose=args.verbose,
+            protocol=args.protocol,
         )
     except AdapterError as exc:
         print(f"adapter failed to start: {exc}", file=sys.stderr)
