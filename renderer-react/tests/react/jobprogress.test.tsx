@@ -75,7 +75,7 @@ describe("JobProgress", () => {
     expect(bar?.getAttribute("aria-valuenow")).toBe("42");
     expect(bar?.querySelector(".ph-job__text")?.textContent).toBe("running · k = 3 · fitting");
     expect(bar?.querySelector(".ph-job__eta")?.getAttribute("data-eta")).toBe("1 min left");
-    expect(byId("jp/log")?.textContent).toBe("b\nc"); // the newest props.log lines
+    expect(byId("jp/log")?.textContent).toBe("b c"); // the newest props.log lines, joined by a space
     expect(byId("jp/cancel")?.textContent).toBe("Cancel");
   });
 

@@ -64,9 +64,11 @@ export function JobProgress({ id, props, attrs }: NodeProps<JobProgressProps>) {
         </button>
       ) : null}
       {logLines.length > 0 ? (
-        <pre className="ph-job__log" data-node-id={`${id}/log`} data-node-type="Text">
-          {logLines.join("\n")}
-        </pre>
+        // The log node's text is the lines joined by a space (spec/1.1/components/JobProgress.md);
+        // what is displayed is what counts (PHL-CLIENT-014), so they are shown that way too.
+        <p className="ph-job__log" data-node-id={`${id}/log`} data-node-type="Text">
+          {logLines.join(" ")}
+        </p>
       ) : null}
     </div>
   );

@@ -333,7 +333,7 @@ class Connection:
             self.user,
             self.user_name,
             self.owner,
-            _features(version, msg.get("features")),
+            _features(version, msg.get("features") if self._hub.jobs_feature else None),
         )
         session.conn = self  # a new session starts attached (phloem.runtime.lifecycle)
         self.session = session

@@ -62,8 +62,12 @@ class Hub:
         offload: bool = False,
         new_job_id: Callable[[], str] = default_job_id,
         app_ref: str = "",
+        jobs: bool = True,
     ) -> None:
         self.app = app
+        # Whether the shell runs the table's commands on a job backend: a shell without one
+        # does not offer the jobs feature (PHL-HS-006), so no client waits on a job forever.
+        self.jobs_feature = jobs
         self.offload = offload
         self.on_app_error = on_app_error
         self.on_error = on_error
