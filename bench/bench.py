@@ -22,6 +22,7 @@ import time
 import bench_blocking
 import bench_click
 import bench_diff
+import bench_job_progress
 import bench_rtt
 import bench_sessions
 import bench_wire
@@ -74,6 +75,7 @@ def main() -> None:
     steps = [
         ("diff", bench_diff.run),
         ("sans-IO runtime", bench_wire.run),
+        ("job progress() in a tight loop", bench_job_progress.run),
         (
             "a Python client against phloem run",
             lambda: bench_rtt.run(*((100,) if args.quick else ())),

@@ -44,7 +44,13 @@ def _fixtures() -> tuple[str, ...]:
     """Each fixture is the page at /<fixture name> of the fixture app."""
     import phloem as ph
 
-    return tuple(sorted(path.lstrip("/") for path in ph.load_app(FIXTURE_APPS).pages))
+    pages = ph.load_app(FIXTURE_APPS).pages
+    # jobs-long needs a job backend, which the reference server does not run yet: its cases
+    # are N/A here, not failures (conformance/README.md, "A fixture you do not port yet").
+    return tuple(sorted(p.lstrip("/") for p in pages if p.lstrip("/") not in _NO_BACKEND))
+
+
+_NO_BACKEND = {"jobs-long"}
 
 
 FIXTURES = _fixtures()

@@ -10,6 +10,10 @@ seconds on; ``{"op": "push", "name": N}`` runs the fixture's server-side update 
 ``SERVER_UPDATES``) on the main connection's session outside any event. Tokens are deterministic here, in the adapter only (the runtime's own tokens stay
 random, PHL-SEC-004), so every run of a case produces the same frames.
 
+Jobs (protocol 1.1, fixture ``jobs-long``) run on the SDK's thread backend; after every command
+the adapter settles them (conformance_jobs.py), so a reply holds every frame the command caused.
+``{"cmd": "control", "op": "job", "job": {...}}`` drives the fixture's newest run.
+
 A case may hold several connections to one app (takeover, isolation): ``connect`` opens a
 named one (``{"cmd": "connect", "connection": NAME, "user": KEY?}``; ``user`` is an opaque
 key of an authenticated user, absent for anonymous); ``send`` and ``disconnect`` name theirs
@@ -33,6 +37,7 @@ from typing import Any
 
 import orjson
 import phloem as ph
+from conformance_jobs import JobDriver
 from phloem.runtime import Connection, Hub, Superseded
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "apps.py"
@@ -58,6 +63,7 @@ class Adapter:
         self.conns: dict[str, Connection] = {}
         self.users: dict[str, str | None] = {}  # connection name -> user key
         self.elsewhere: dict[str, dict[str, Any]] = {}
+        self.jobs: JobDriver | None = None
 
     def _connect(self, name: str) -> Connection:
         assert self.hub is not None
@@ -74,6 +80,7 @@ class Adapter:
                     if conn is effect.connection:
                         self.elsewhere[other] = {"frames": [], "close": 4409}
                         self._connect(other)
+
     def _push(self, update: str) -> dict[str, Any]:
         """`control: {push: NAME}`: the fixture's server-side update NAME runs on the session of
         the `main` connection (attached or detached), outside any event (Hub.push); the reply
@@ -85,6 +92,16 @@ class Adapter:
         return self._reply("main", {"ok": True, "frames": out.frames, "close": None})
 
     def _reply(self, name: str, reply: dict[str, Any]) -> dict[str, Any]:
+        if self.hub is not None and self.jobs is not None:
+            # What the command caused in jobs, then the frames every connection got from it.
+            self.jobs.settle(self.hub, self.now)
+            for other, conn in self.conns.items():
+                frames = conn.drain().frames
+                if other == name:
+                    reply["frames"] = [*reply.get("frames", []), *frames]
+                elif frames:
+                    entry = self.elsewhere.setdefault(other, {"frames": [], "close": None})
+                    entry["frames"] = [*entry["frames"], *frames]
         others = {k: v for k, v in self.elsewhere.items() if k != name}
         self.elsewhere.clear()
         if others:
@@ -112,8 +129,16 @@ class Adapter:
             app = ph.App(self.app.name)
             app.pages = {**self.app.pages, "/": self.app.pages[path]}
             app.options = {**self.app.options, "/": self.app.page_options(path)}
-            tokens = count(1)
-            self.hub = Hub(app, new_token=lambda: f"conformance-token-{next(tokens):06d}")
+            app.jobs = self.app.jobs
+            tokens, job_ids = count(1), count(1)
+            self.hub = Hub(
+                app,
+                new_token=lambda: f"conformance-token-{next(tokens):06d}",
+                new_job_id=lambda: f"job{next(job_ids)}",
+            )
+            if self.jobs is not None:
+                self.jobs.close()
+            self.jobs = JobDriver(app)
             self.conns, self.users, self.elsewhere = {}, {}, {}
             self.main_session = None
             self._connect("main")
@@ -153,6 +178,13 @@ class Adapter:
             return {"ok": True}
         if name == "control" and cmd.get("op") == "push":
             return self._push(str(cmd.get("name")))
+        if name == "control" and cmd.get("op") == "job":
+            if self.hub is None or self.jobs is None:
+                return {"ok": False, "error": "control before open"}
+            problem = self.jobs.command(self.hub, self.now, cmd.get("job") or {})
+            if problem is not None:
+                return {"ok": False, "error": problem}
+            return self._reply("main", {"ok": True, "frames": [], "close": None})
         if name == "control":
             # Time control: the conformance case's `control: {advance: S}` moves the fake clock.
             seconds = cmd.get("seconds")
@@ -161,6 +193,8 @@ class Adapter:
             if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
                 return {"ok": False, "error": f"advance needs seconds >= 0, not {seconds!r}"}
             self.now += seconds
+            if self.hub is not None:
+                self.hub.jobs.poll(self.now)  # held job progress whose slot came (PHL-JOB-025)
             # What the connections do meanwhile: one silent for three heartbeat intervals is
             # closed with 4000 (PHL-PING-005); its name then opens a new connection.
             closed: dict[str, dict[str, Any]] = {}
@@ -173,6 +207,9 @@ class Adapter:
             self.elsewhere.update(closed)
             return self._reply("main", {"ok": True, **main})
         if name == "close":
+            if self.jobs is not None:
+                self.jobs.close()
+                self.jobs = None
             self.hub = None
             self.conns, self.users, self.elsewhere = {}, {}, {}
             return {"ok": True}

@@ -74,6 +74,12 @@ class Source:
         errors = _load(SCHEMAS / "defs" / "error-code.schema.json")
         self.codes: list[str] = errors["enum"]
         self.errors: dict[str, dict[str, Any]] = errors["x-phloem"]["errors"]
+        # A later minor version adds codes (1.1: unknown_job) as consts beside a $ref to 1.0,
+        # each with its row; the runtime speaks every version, so it knows every code.
+        for later in sorted(SCHEMAS.parent.glob("1.[1-9]*/defs/error-code.schema.json")):
+            added = _load(later)
+            self.codes += [b["const"] for b in added["anyOf"] if "const" in b]
+            self.errors.update(added["x-phloem"]["errors"])
         if sorted(self.errors) != sorted(self.codes):
             raise SystemExit("error-code.schema.json: x-phloem.errors must have one row per code")
         self.subprotocol: str = _load(SCHEMAS / "defs" / "version.schema.json")["x-phloem"][
@@ -131,7 +137,9 @@ def prop_literal(schema: Any) -> str | None:
         and isinstance(schema.get("maximum"), int)
         and 0 <= schema["maximum"] - schema["minimum"] < _SHORT_RANGE
     ):
-        return "Literal[" + ", ".join(map(str, range(schema["minimum"], schema["maximum"] + 1))) + "]"
+        return (
+            "Literal[" + ", ".join(map(str, range(schema["minimum"], schema["maximum"] + 1))) + "]"
+        )
     return None
 
 
@@ -211,7 +219,10 @@ def hand_written() -> set[str]:
 
 
 def py_props(src: Source) -> str:
-    out = [PY_HEADER, '"""Types of the core components\' enumerated props, for authoring helpers."""\n']
+    out = [
+        PY_HEADER,
+        '"""Types of the core components\' enumerated props, for authoring helpers."""\n',
+    ]
     out.append("from typing import Literal\n")
     names = []
     for kind, schema in src.components.items():
@@ -226,9 +237,14 @@ def py_props(src: Source) -> str:
 
 def py_helpers(src: Source) -> str:
     hand = hand_written()
-    out = [PY_HEADER, '"""Authoring helpers for the core components that have no hand-written one in']
+    out = [
+        PY_HEADER,
+        '"""Authoring helpers for the core components that have no hand-written one in',
+    ]
     out.append(":mod:`phloem.ui.components`: required props positional, the rest keyword-only,")
-    out.append('``on_<event>`` for each event. Props are checked against the schema when called."""\n')
+    out.append(
+        '``on_<event>`` for each event. Props are checked against the schema when called."""\n'
+    )
     out.append("from __future__ import annotations\n")
     imports = len(out)  # what the helpers use is imported once they are written
     names = []
@@ -296,7 +312,7 @@ def ts_catalog(src: Source) -> str:
     )
     return (
         TS_HEADER
-        + f'\n/** The WebSocket subprotocol; it names the MAJOR version (PHL-TRANSPORT-003). */\n'
+        + f"\n/** The WebSocket subprotocol; it names the MAJOR version (PHL-TRANSPORT-003). */\n"
         f'export const SUBPROTOCOL = "{src.subprotocol}";\n'
         f"\n/** A node id (PHL-TREE-002, node-id schema). */\n"
         f"export const NODE_ID = /^{src.node_id}$/;\n"
@@ -335,10 +351,13 @@ def conformance_catalog(src: Source) -> str:
                 p: {k: v for k, v in sub.items() if k != "description"}
                 for p, sub in schema["properties"].items()
             },
-            "bound": {k: v for k, v in meta.get("bound", {}).items() if k != "description"}
-            or None,
+            "bound": {k: v for k, v in meta.get("bound", {}).items() if k != "description"} or None,
             "projection": {
-                f: ({k: v for k, v in rule.items() if k != "description"} if isinstance(rule, dict) else rule)
+                f: (
+                    {k: v for k, v in rule.items() if k != "description"}
+                    if isinstance(rule, dict)
+                    else rule
+                )
                 for f, rule in meta["projection"].items()
             },
         }
@@ -399,11 +418,14 @@ def spec_table(src: Source) -> str:
     for kind, schema in src.components.items():
         meta = schema["x-phloem"]
         required = schema.get("required", [])
-        props = ", ".join(
-            f"`{p}`" if p in required else f"`{p}?`"
-            for p in schema["properties"]
-            if p != "fallback"  # set by servers only (PHL-HS-016), not by authors
-        ) or "—"
+        props = (
+            ", ".join(
+                f"`{p}`" if p in required else f"`{p}?`"
+                for p in schema["properties"]
+                if p != "fallback"  # set by servers only (PHL-HS-016), not by authors
+            )
+            or "—"
+        )
         events = ", ".join(f"`{e}`" for e in meta["events"]) or "—"
         projection = ", ".join(
             _rule_words(f, r, meta.get("bound"))
@@ -431,8 +453,12 @@ def outputs() -> dict[Path, str]:
         SDK / "ui" / "_helpers.py": py_helpers(src),
         ROOT / "renderer-react" / "src" / "core" / "catalog.gen.ts": ts_catalog(src),
         ROOT / "renderer-react" / "src" / "components" / "index.ts": ts_views(src),
-        ROOT / "conformance" / "src" / "phloem_conformance" / "catalog_gen.py": conformance_catalog(src),
-        ROOT / "conformance" / "tests" / "browser_page" / "catalog.gen.js": browser_page_catalog(src),
+        ROOT / "conformance" / "src" / "phloem_conformance" / "catalog_gen.py": conformance_catalog(
+            src
+        ),
+        ROOT / "conformance" / "tests" / "browser_page" / "catalog.gen.js": browser_page_catalog(
+            src
+        ),
         SPEC_INDEX: spec_index(src),
     }
 

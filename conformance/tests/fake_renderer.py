@@ -39,7 +39,8 @@ from phloem_conformance.stdio_adapter import StdioAdapter, Unsupported
 from phloem_conformance.tree import PatchError, Tree
 from websockets.asyncio.client import connect
 
-KNOWN = set(TYPES)  # the core catalog, generated from the schemas
+KNOWN = set(TYPES) | {"JobProgress"}  # the core catalog, generated from the schemas; 1.1's job bar
+TERMINAL = {"succeeded", "failed", "cancelled", "interrupted"}
 PAGE = "http://127.0.0.1/app/"  # the page's address, which relative Link URLs resolve against
 SAFE_SCHEMES = {"http", "https", "mailto"}  # PHL-SEC-003
 COMPONENT_TYPE = re.compile(COMPONENT_TYPE_PATTERN)  # a valid Column `fallback`
@@ -77,7 +78,26 @@ def normal_form(text: str) -> str:
     return "\n".join(lines).strip("\n")
 
 
-def project(node: dict[str, Any], bugs: set[str], shown: dict[str, str]) -> dict[str, Any]:
+def project_job(node: dict[str, Any], job: dict[str, Any] | None) -> dict[str, Any]:
+    """JobProgress (spec/1.1/components/JobProgress.md): from the job store, not the props."""
+    props, job = node.get("props", {}), job or {}
+    state = job.get("state", "queued")
+    parts = [state, job.get("stage"), job.get("message"), (job.get("error") or {}).get("message") if state == "failed" else None]
+    out: dict[str, Any] = {"role": "progressbar", "name": props.get("label", "Job"), "text": " · ".join(p for p in parts if p)}
+    if "fraction" in job:
+        out["value"] = f"{int(job['fraction'] * 100)}%"
+    kids = []
+    if job and state not in TERMINAL and not job.get("cancel_requested") and props.get("cancel") is not False:
+        kids.append({"id": f"{node['id']}/cancel", "type": "Button", "role": "button", "name": "Cancel", "enabled": True, "children": []})
+    lines = job.get("lines", [])[-props["log"]:] if isinstance(props.get("log"), int) and props["log"] > 0 else []
+    if lines:
+        kids.append({"id": f"{node['id']}/log", "type": "Text", "role": "text", "text": " ".join(lines), "children": []})
+    out["children"] = kids
+    return out
+
+
+def project(node: dict[str, Any], bugs: set[str], shown: dict[str, str],
+            jobs: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The semantic node; ``shown``: what each text field displays instead of its ``value``."""
     kind, props = node["type"], node.get("props", {})
     out: dict[str, Any] = {"id": node["id"], "type": kind}
@@ -104,11 +124,13 @@ def project(node: dict[str, Any], bugs: set[str], shown: dict[str, str]) -> dict
         href = safe_href(props.get("href"))
         if href is not None:
             out["href"] = href
+    elif kind == "JobProgress":
+        return {**out, **project_job(node, (jobs or {}).get(str(props.get("job"))))}
     elif kind in KNOWN:  # a core component with no hand-written branch: its projection rules
         out.update(fields(kind, props, shown.get(node["id"]), safe_href))
     elif "no-fallback" not in bugs:
         out.update(role="group", fallback=True, text=f"Unsupported component: {kind}")
-    out["children"] = [project(c, bugs, shown) for c in node.get("children", [])]
+    out["children"] = [project(c, bugs, shown, jobs) for c in node.get("children", [])]
     return out
 
 
@@ -147,6 +169,7 @@ class Renderer:
         self.resync_pending = False
         self.unanswered: dict[int, dict[str, Any]] = {}  # resent after a resume (PHL-DELIV-009)
         self.edits: dict[str, Edit] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}  # the job store (PHL-JOB-070)
         self.owners: dict[int, str] = {}  # unanswered change id -> node
         self.sent_at: dict[str, float] = {}  # when each field last sent a change
         self.limits: dict[str, Any] = {}
@@ -175,7 +198,8 @@ class Renderer:
                                 max_size=2**25)  # PHL-LIM-007: 16 MiB frames
         self.welcomed, self.ping_at = False, None
         self.last_sent = self.last_received = self.now()
-        hello: dict[str, Any] = {"type": "hello", "versions": ["1.0"], "path": "/",  # PHL-CLIENT-010
+        hello: dict[str, Any] = {"type": "hello", "versions": ["1.1", "1.0"], "features": ["jobs"],
+                                 "path": "/",  # PHL-CLIENT-010
                                  "components": dict.fromkeys(sorted(KNOWN), 1)}
         if self.token is not None and "no-resume" not in self.bugs:
             hello["resume"] = {"token": self.token, "seq": self.last_seq}
@@ -198,7 +222,7 @@ class Renderer:
             self.last_received, self.ping_at = self.now(), None
             m = json.loads(frame)
             if m["type"] == "welcome":
-                if m.get("version") != "1.0":  # not offered (PHL-HS-015)
+                if m.get("version") not in ("1.0", "1.1"):  # not offered (PHL-HS-015)
                     self.closing = True
                     await ws.close(4002)
                     return
@@ -209,6 +233,7 @@ class Renderer:
                 self.limits = m.get("limits") or {}
                 if not resumed:  # a new session (PHL-DELIV-010): what belonged to the old one goes
                     self.tree, self.resync_pending, self.unanswered = Tree(), False, {}
+                    self.jobs = {}
                     self.reset_edits()
                 self.last_seq, self.welcomed = m["seq"] - 1, True
                 for event in self.unanswered.values():
@@ -240,6 +265,8 @@ class Renderer:
                 except PatchError:
                     self.resync_pending = True
                     await self.send({"type": "resync", "rev": self.tree.rev})
+            elif m["type"].startswith("job."):
+                self.job_message(m)
             elif m["type"] == "ping":
                 await self.send({"type": "pong", **({"id": m["id"]} if "id" in m else {})})
             if isinstance(m.get("event"), int):  # a patch, ack or error answering an event
@@ -247,6 +274,21 @@ class Renderer:
                 self.answered(m["event"], m.get("code") if m["type"] == "error" else None)
             if "seq" in m:
                 await self.send({"type": "ack", "seq": m["seq"]})
+
+    def job_message(self, m: dict[str, Any]) -> None:
+        job = self.jobs.setdefault(m["job"], {"lines": []})
+        if job.get("state") in TERMINAL and m["type"] != "job.state":
+            return  # nothing after a terminal state (PHL-JOB-073)
+        if m["type"] == "job.log":
+            job["lines"] = job["lines"][: m["offset"]] + m["lines"]
+            return
+        fields = {**m.get("progress", {}), **{k: v for k, v in m.items() if k in
+                  ("state", "fraction", "stage", "message", "error", "cancel_requested")}}
+        if "fraction" in fields:
+            fields["fraction"] = max(fields["fraction"], job.get("fraction", 0.0))
+        job.update(fields)
+        if m["type"] == "job.progress" and job.get("state", "queued") == "queued":
+            job["state"] = "running"
 
     # ---- user actions --------------------------------------------------------------------
 
@@ -258,6 +300,16 @@ class Renderer:
             await asyncio.sleep(0.02)
 
     async def click(self, node: str) -> None:
+        if node.endswith("/cancel"):  # a JobProgress node's cancel control (PHL-JOB-072)
+            target = find(self.tree.root, node.removesuffix("/cancel"))
+            job_id = str((target or {}).get("props", {}).get("job"))
+            job = self.jobs.get(job_id)
+            if target is not None and job and job.get("state") not in TERMINAL and not job.get("cancel_requested"):
+                job["cancel_requested"] = True
+                self.event_id += 1
+                self.unanswered[self.event_id] = {"type": "job.cancel", "id": self.event_id, "job": job_id}
+                await self.send(self.unanswered[self.event_id])
+            return
         await self.appear(node)
         target = find(self.tree.root, node)
         if target is None or target["type"] != "Button" or target.get("props", {}).get("disabled") is True:
@@ -351,7 +403,7 @@ class Renderer:
         """Computed on the loop, where the tree and the edits change."""
         shown = {node: entry.text for node, entry in self.edits.items()}
         root = self.tree.root
-        return None if root is None else project(root, self.bugs, shown)
+        return None if root is None else project(root, self.bugs, shown, self.jobs)
 
     # ---- the clock and the heartbeat -----------------------------------------------------
 

@@ -1,3 +1,4 @@
+import asyncio
 import logging
 
 import orjson
@@ -187,3 +188,40 @@ async def test_handler_exception_gets_handler_error_logged_as_a_server_fault(tmp
         logged and logged[0].levelno == logging.ERROR and "handler_error" in logged[0].getMessage()
     )
     await session.close()
+
+
+async def test_a_wake_effect_wakes_each_named_session(served, monkeypatch):
+    # Job frames a handler queued for its owner's other sessions (phloem.runtime.Wake).
+    from phloem.runtime import Wake
+    from phloem_server import updates
+
+    woken = []
+
+    async def wake(app_key, session_id):
+        woken.append(session_id)
+
+    class Waking:
+        session = None
+        closed = False
+
+        def deadline(self):
+            return 1e9  # never silent
+
+        def receive(self, frame, now):
+            return Output(["{}"], None, (Wake(frozenset({"s8", "s9"})),))
+
+        def disconnect(self, now):
+            pass
+
+    monkeypatch.setattr(updates, "wake", wake)
+    monkeypatch.setattr(served.hub, "connect", lambda now: Waking())
+    comm = communicator()
+    assert (await comm.connect())[0]
+    await comm.send_to(text_data='{"type":"hello","versions":["1.1"]}')
+    assert await comm.receive_output() == {"type": "websocket.send", "text": "{}"}
+    for _ in range(1000):  # the consumer carries out effects after sending: let it run on
+        if len(woken) == 2:
+            break
+        await asyncio.sleep(0)
+    assert woken == ["s8", "s9"]
+    await comm.disconnect()

@@ -2,6 +2,7 @@
 export * from "./core";
 export * from "./react";
 export * from "./components";
+export { JobProgress } from "./components/JobProgress/JobProgress"; // since 1.1: the jobs feature
 export {
   createRegistry,
   defaultRegistry,

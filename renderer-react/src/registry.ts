@@ -1,6 +1,7 @@
 import type { ComponentType, ReactNode } from "react";
 import * as views from "./components";
 import { COMPONENT_TYPE, CORE_VERSIONS, type CoreType } from "./core/catalog.gen";
+import { JobProgress } from "./components/JobProgress/JobProgress";
 
 /** Attributes every rendered node's outermost element carries (conformance and tests find nodes by them). */
 export interface NodeAttrs {
@@ -65,7 +66,8 @@ export function createRegistry(): Registry {
   for (const type of Object.keys(CORE_VERSIONS) as CoreType[]) {
     registry.register(type, CORE_VIEWS[type], { version: CORE_VERSIONS[type], builtin: true });
   }
-  return registry;
+  // Since 1.1 (schemas/1.1/components): the jobs feature's progress bar.
+  return registry.register("JobProgress", JobProgress, { version: 1, builtin: true });
 }
 
 /** The registry the app entry uses. */

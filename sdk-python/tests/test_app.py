@@ -16,8 +16,22 @@ FIXTURES = REPO / "sdk-python" / "fixtures"
 def test_the_public_surface_is_exactly_what_we_mean() -> None:
     # Every core component has a helper: hand-written or generated from its schema.
     assert sorted(ph.__all__) == sorted(
-        ["App", "Component", "Element", "Event", "State", "UI", "load_app", "runtime", "testing",
-         *CORE]
+        [
+            "App",
+            "Component",
+            "Element",
+            "Event",
+            "JobCancelled",
+            "JobHandle",
+            "JobProgress",
+            "State",
+            "UI",
+            "jobs",
+            "load_app",
+            "runtime",
+            "testing",
+            *CORE,
+        ]
     )
     for name in ph.__all__:
         assert getattr(ph, name) is not None
@@ -37,6 +51,7 @@ def test_the_public_surface_is_exactly_what_we_mean() -> None:
         "Superseded",
         "TreeTooLarge",
         "UnknownSession",
+        "Wake",
         "default_token",
         "settle",
     ]

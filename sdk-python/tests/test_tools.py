@@ -61,6 +61,7 @@ def test_the_conformance_adapter_speaks_the_adapter_protocol() -> None:
         "fast-heartbeat",
         "input",
         "input-upper",
+        "jobs-long",
         "ledger",
         "long-input",
         "private",

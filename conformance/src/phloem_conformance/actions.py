@@ -97,6 +97,19 @@ async def render(session: Session, step: dict[str, Any]) -> None:
         "maxProperties": 1,
         "properties": {
             "advance": {"type": "number", "exclusiveMinimum": 0},
+            "job": {
+                "type": "object",
+                "description": "Since 1.1: a step of the fixture's newest job (conformance/fixtures/jobs-long.md).",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "properties": {
+                    "advance": {"type": "object"},
+                    "log": {"type": "array", "items": {"type": "string"}},
+                    "complete": {},
+                    "fail": {"type": "string"},
+                },
+                "additionalProperties": False,
+            },
             "push": {
                 "type": "string",
                 "pattern": "^[a-z][a-z0-9-]*$",
@@ -109,6 +122,11 @@ async def render(session: Session, step: dict[str, Any]) -> None:
     description="An operation on the implementation itself, through the adapter's control command. advance: move the implementation's clock forward by that many seconds (token-bucket refills, session lifetimes; a renderer's page clock, heartbeats). Default roles server and sdk; a renderer's only with roles: [renderer]. An adapter that cannot do it makes the case N/A (adapter cannot control time), never a pass or a failure.",
     open_fields={"renderer": {"clock": True}},
     docs=[
+        Doc(
+            "`control: {job: {advance: {...}} | {log: [...]} | {complete: V} | {fail: M}}`",
+            "server, sdk, since 1.1: the adapter's `control` `job`: the fixture's newest job ([`jobs-long`](fixtures/jobs-long.md)) takes that step; the messages it reports are expected by the next steps. Unsupported by the adapter: the case is N/A",
+            "—",
+        ),
         Doc(
             "`control: {push: NAME}`",
             "server, sdk: the adapter's `control` `push`: the fixture's server-side update NAME runs on the session of the case's first connection, outside any event (`Hub.push`); later steps judge what it sends",

@@ -132,4 +132,5 @@ ERRORS: dict[str, dict[str, Any]] = {
     "internal_error": {"fault": "server", "survives": False, "close": 1011, "reconnect": True},
     "tree_too_large": {"fault": "server", "survives": True},
     "unauthorized": {"fault": "client", "survives": False, "close": 4401, "reconnect": False},
+    "unknown_job": {"fault": "client", "survives": True},
 }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
+from . import PROTOCOL_VERSION
 from .adapter import AdapterError
 from .baseline import (
     BaselineError,
@@ -45,6 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         "--baseline", type=Path, help="expected failures (schemas/baseline.schema.json)"
     )
     run.add_argument("--timeout-factor", type=float, default=1.0, help="multiply every timeout")
+    run.add_argument(
+        "--protocol",
+        type=_protocol_version,
+        default=PROTOCOL_VERSION,
+        help=f"the protocol version the implementation claims (default {PROTOCOL_VERSION}); "
+        "cases for later versions are N/A, e.g. the 1.1 jobs cases for a 1.0 renderer",
+    )
     run.add_argument(
         "-v", "--verbose", action="store_true", help="print results and adapter stderr"
     )
@@ -175,7 +184,10 @@ def _generate(args: argparse.Namespace) -> int:
 
     async def go() -> tuple[dict[str, Any], list[Any]]:
         runner = Runner(
-            args.target, args.adapter, load_protocol("1.0"), timeout_factor=args.timeout_factor
+            args.target,
+            args.adapter,
+            load_protocol(PROTOCOL_VERSION),
+            timeout_factor=args.timeout_factor,
         )
         await runner.start()
         try:
@@ -241,7 +253,7 @@ def _mutants(args: argparse.Namespace) -> int:
             args.target,
             args.adapter,
             cases,
-            load_protocol("1.0"),
+            load_protocol(PROTOCOL_VERSION),
             expected=load_expected(args.expected),
             only=args.mutant,
             timeout_factor=args.timeout_factor,
@@ -251,6 +263,12 @@ def _mutants(args: argparse.Namespace) -> int:
         return 2
     print(report.text())
     return 0 if report.ok else 1
+
+
+def _protocol_version(text: str) -> str:
+    if not re.fullmatch(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a protocol version MAJOR.MINOR")
+    return text
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -263,7 +281,7 @@ def _run(args: argparse.Namespace) -> int:
     known = cases
     if args.case:
         cases = [c for c in cases if c.id in set(args.case)]
-    schemas = load_protocol("1.0", args.schemas)
+    schemas = load_protocol(PROTOCOL_VERSION, args.schemas)
     try:
         implementation, results = run_sync(
             args.target,
@@ -272,6 +290,7 @@ def _run(args: argparse.Namespace) -> int:
             schemas,
             timeout_factor=args.timeout_factor,
             verbose=args.verbose,
+            protocol=args.protocol,
         )
     except AdapterError as exc:
         print(f"adapter failed to start: {exc}", file=sys.stderr)

@@ -103,6 +103,8 @@ class Harness:
         cannot (the case is N/A)."""
         ((op, value),) = operation.items()
         command = {"cmd": "control", "op": op, "seconds" if op == "advance" else "name": value}
+        if op == "job":  # a fixture job's step (conformance/fixtures/jobs-long.md)
+            command = {"cmd": "control", "op": "job", "job": value}
         if "control" not in self.runner.supports:
             return False
         reply = await self.optional(command, "control time")

@@ -262,6 +262,19 @@ MUTANTS: dict[str, Mutant] = {
             s2c=_keep("welcome", _set("version", lambda v: "1.1")),
         ),
         Mutant(
+            "drop-job-end",
+            "a job's terminal job.state is lost (later seqs renumbered)",
+            s2c=_drop(
+                lambda m: m.get("type") == "job.state"
+                and m.get("state") in ("succeeded", "failed", "cancelled", "interrupted")
+            ),
+        ),
+        Mutant(
+            "job-progress-halved",
+            "every job.progress reports half its fraction",
+            s2c=_keep("job.progress", _set("fraction", lambda f: f / 2)),
+        ),
+        Mutant(
             "forget-resume",
             "a resumed session's welcome says resumed false",
             s2c=_keep("welcome", _set("resumed", lambda r: False)),

@@ -282,7 +282,8 @@ class Proxy:
                     **impl,
                     "name": f"{impl.get('name', '?')} [mutant {self.mutator.mutant.name}]",
                 }
-        elif name == "send" and reply.get("ok"):
+        elif name in ("send", "control") and reply.get("ok") and "frames" in reply:
+            # A control reply carries what the SDK sent meanwhile (a fixture job's messages).
             reply["frames"] = [
                 out for frame in reply.get("frames", []) for out in self.mutator.server_text(frame)
             ]

@@ -82,8 +82,10 @@ class Runner:
         *,
         timeout_factor: float = 1.0,
         verbose: bool = False,
+        protocol: str = PROTOCOL_VERSION,
     ) -> None:
         self.target = target
+        self.protocol = protocol  # the version the implementation claims: later cases are N/A
         self.adapter_command = adapter_command
         self.schemas = schemas
         self.step_timeout = STEP_TIMEOUT * timeout_factor
@@ -120,7 +122,7 @@ class Runner:
         return results
 
     async def run_case(self, case: Case) -> CaseResult:
-        why_not = applicability(case, self.target)
+        why_not = applicability(case, self.target, self.protocol)
         if why_not is not None:
             return CaseResult(case, "N/A", why_not)
         needed = [f for f in [case.data.get("fixture"), *case.data.get("fixtures", [])] if f]

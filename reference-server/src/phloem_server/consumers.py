@@ -16,7 +16,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from phloem.protocol.version import SUBPROTOCOL  # names the MAJOR version only
-from phloem.runtime import Closed, Opened, Output, Resumed, Run, Superseded, settle
+from phloem.runtime import Closed, Opened, Output, Resumed, Run, Superseded, Wake, settle
 
 from . import errors, lanes, records, registry, updates
 
@@ -156,6 +156,9 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                     await self._join_group()
             elif type(effect) is Superseded:
                 _supersede(effect.connection)
+            elif type(effect) is Wake:  # job frames queued for the owner's other sessions
+                for session_id in sorted(effect.sessions):
+                    await updates.wake(self.app_key, session_id)
             elif type(effect) is Closed and not self.ended:
                 self.ended = True  # recorded once, here rather than at the disconnect
                 records.closed(effect.session)

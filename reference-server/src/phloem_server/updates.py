@@ -68,7 +68,16 @@ async def apush(
     """:func:`push`, on the serving loop. ``fn`` is app code: it runs in the session's lane
     (`lanes`), off the loop and in turn with the session's events."""
     hub, now = registry.get(app_key).hub, time.monotonic()
-    await lanes.run(app_key, session_id, lambda: hub.push(session_id, fn, now))
+    others = await lanes.run(app_key, session_id, lambda: hub.push(session_id, fn, now))
+    # Jobs ``fn`` started or cancelled also reach the owner's other sessions (PHL-JOB-042).
+    for other in sorted(others):
+        await wake(app_key, other)
+    await wake(app_key, session_id)
+
+
+async def wake(app_key: str, session_id: str) -> None:
+    """Tell the session's consumer that frames are queued for it (a push, a job message): it
+    drains them. Best-effort, like every wake: a missed one is made up by the next answer."""
     layer = get_channel_layer()
     if layer is None:
         return  # no layer: the consumer sends the update with its next answer, or the resume

@@ -1,4 +1,5 @@
 import { Edits } from "./edits";
+import { JobStore, jobMessages } from "./jobs";
 import { Store } from "./store";
 import { realTimers, type Environment, type SocketFactory, type Timers } from "./socket";
 import { Transport, type Status } from "./transport";
@@ -46,6 +47,8 @@ export class PhloemClient {
   readonly transport: Transport;
   /** Text fields' unsent and unanswered edits: the echo rule (PHL-COMP-021). */
   readonly edits: Edits;
+  /** Jobs the server told us of (jobs feature), apart from the tree (PHL-JOB-070). */
+  readonly jobs = new JobStore();
   private lastError: ErrorMessage | null = null;
   private lastNotice: Notice | null = null;
   private readonly noticeListeners = new Set<() => void>();
@@ -66,7 +69,7 @@ export class PhloemClient {
       path: options.path,
       components: options.components,
       client: { ...CLIENT_INFO },
-      ...(options.features ? { features: options.features } : {}),
+      features: options.features ?? ["jobs"],
       ...(options.createSocket ? { createSocket: options.createSocket } : {}),
       ...(options.timers ? { timers: options.timers } : {}),
       ...(options.random ? { random: options.random } : {}),
@@ -90,6 +93,8 @@ export class PhloemClient {
           const wanted = this.store.resyncWanted;
           this.store.resetResync();
           if (resumed && wanted) this.store.askResync();
+          // A new session re-sends every job it may see right after its snapshot (PHL-JOB-041).
+          if (!resumed) this.jobs.reset();
           if (refused) {
             // PHL-DELIV-010: the old tree is gone, and with it the old session's edits and
             // unanswered changes; the user is told the page was reset.
@@ -105,6 +110,8 @@ export class PhloemClient {
         },
       },
     });
+    // Protocol 1.1's jobs feature plugs in as message families (the core knows nothing of jobs).
+    this.registerMessages(jobMessages(this.jobs));
     this.edits = new Edits({
       send: (node, text) =>
         this.transport.fits(node, "change", text) ? (this.sendEvent(node, "change", text) ?? "refused") : "too-long",
@@ -167,6 +174,17 @@ export class PhloemClient {
   /** Sends a user event on `node`, naming the revision on screen (PHL-EVT-006). Null: not made (too many unanswered). */
   sendEvent(node: string, name: string, value?: unknown): number | null {
     const id = this.transport.sendEvent(node, name, value, this.store.rev);
+    if (id === null) this.setNotice({ kind: "error", text: "Too many actions are waiting for the server; that one was not sent." });
+    return id;
+  }
+
+  /**
+   * The user cancels `job` (PHL-JOB-072): its control goes away at once; the `job.cancel` takes
+   * the next event id and is answered like an event (PHL-JOB-060). Null: not sent.
+   */
+  cancelJob(job: string): number | null {
+    this.jobs.requestCancel(job);
+    const id = this.transport.sendAnswered({ type: "job.cancel", job });
     if (id === null) this.setNotice({ kind: "error", text: "Too many actions are waiting for the server; that one was not sent." });
     return id;
   }

@@ -18,7 +18,7 @@ import type { ErrorCode, Hello, ServerMessage, Welcome } from "./wire.gen";
 import { SUBPROTOCOL } from "./catalog.gen";
 
 export { SUBPROTOCOL };
-export const VERSIONS = ["1.0"] as const;
+export const VERSIONS = ["1.1", "1.0"] as const; // 1.1: 1.0 plus the jobs feature
 
 /** What the shell must do, in order, after an input. */
 export type Effect =
@@ -149,6 +149,18 @@ export class ClientConnection {
     if (event === null) return null;
     if (open) this.drain(now);
     return event.id;
+  }
+
+  /**
+   * Sends a feature's message that is answered like an event (`job.cancel`): the next event id,
+   * queued like an event and resent after a resume until answered. Null: not made.
+   */
+  sendAnswered(fields: { type: string; [field: string]: unknown }, now: number): number | null {
+    const open = this.state === "open";
+    const msg = this.events.addAnswered(fields, open);
+    if (msg === null) return null;
+    if (open) this.drain(now);
+    return msg.id;
   }
 
   /** Whether an event with this payload fits `max_frame_bytes` (PHL-LIM-001). */
@@ -330,7 +342,8 @@ export class ClientConnection {
       if (this.events.tooLarge(frame)) {
         // The server would refuse it (PHL-LIM-001); no answer will ever come.
         this.events.answered(event.id);
-        this.effects.push({ type: "warning", text: `event ${event.id} (${event.name} on ${event.node}) exceeds max_frame_bytes; not sent` });
+        const what = event.type === "event" ? `${event.name} on ${event.node}` : event.type;
+        this.effects.push({ type: "warning", text: `event ${event.id} (${what}) exceeds max_frame_bytes; not sent` });
         this.effects.push({ type: "unsent", id: event.id });
         continue;
       }

@@ -1,7 +1,13 @@
 import { TokenBucket } from "./rate";
 import type { Event as EventMessage } from "./wire.gen";
 
-export type OutgoingEvent = Pick<EventMessage, "type" | "id" | "node" | "name" | "value" | "rev">;
+export type OutgoingEvent =
+  | Pick<EventMessage, "type" | "id" | "node" | "name" | "value" | "rev">
+  /**
+   * A feature's message answered like an event (since 1.1, `job.cancel`, PHL-JOB-060): it takes
+   * the next event id and is resent after a resume until answered.
+   */
+  | { type: string; id: number; node?: undefined; name?: undefined; [field: string]: unknown };
 
 /** The spec's default rate (PHL-LIM-005), used until `welcome` names the real one. */
 const DEFAULT_EVENTS_PER_SECOND = 50;
@@ -48,6 +54,15 @@ export class EventQueue {
     this.unanswered.set(event.id, event);
     if (open) this.outbox.push(event);
     return event;
+  }
+
+  /** A feature's message (`{type, ...fields}`) with the next event id, answered like an event. */
+  addAnswered(fields: { type: string; [field: string]: unknown }, open: boolean): OutgoingEvent | null {
+    if (this.unanswered.size >= this.maxUnanswered) return null;
+    const msg: OutgoingEvent = { ...fields, id: this.nextId++ };
+    this.unanswered.set(msg.id, msg);
+    if (open) this.outbox.push(msg);
+    return msg;
   }
 
   /** Event `id` got its answer (or will never get one). */

@@ -8,6 +8,7 @@ export { backoffDelay, endingAfterClose, endingAfterFatal, type Backoff, type En
 export { Sequence } from "./sequence";
 export { COALESCE_MS, Edits, type EditsHooks, type FieldEdit } from "./edits";
 export { pageConfig, resolveConfig, WS_PATH, type PhloemConfig, type ResolvedConfig } from "./config";
+export { JobStore, JOB_CHECKS, LOG_KEEP, TERMINAL, jobMessages, type JobState, type JobView } from "./jobs";
 export { installTestHooks, type PhloemTestHooks } from "./hooks";
 export {
   browserEnvironment,

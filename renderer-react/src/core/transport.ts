@@ -124,6 +124,16 @@ export class Transport {
     return id;
   }
 
+  /**
+   * Sends a feature's message answered like an event (`job.cancel`, PHL-JOB-060): the next
+   * event id, resent after a reconnect until answered. Null: not made (too many unanswered).
+   */
+  sendAnswered(fields: { type: string; [field: string]: unknown }): number | null {
+    const id = this.connection.sendAnswered(fields, this.timers.now());
+    this.flush();
+    return id;
+  }
+
   /** Whether an event with this payload fits `max_frame_bytes` (PHL-LIM-001). */
   fits(node: string, name: string, value?: unknown): boolean {
     return this.connection.fits(node, name, value);

@@ -216,8 +216,9 @@ describe("hello", () => {
   it("announces TextInput and Link at version 1 with the rest of the catalog", () => {
     const { net } = setup(inputPage());
     const announced = net.last().ofType("hello")[0]?.components;
-    expect(announced).toMatchObject({ Column: 1, Text: 1, Button: 1, TextInput: 1, Link: 1 });
-    expect(announced).toEqual(CORE_VERSIONS); // the whole catalog the schemas generate
+    expect(announced).toMatchObject({ Column: 1, Text: 1, Button: 1, TextInput: 1, Link: 1, JobProgress: 1 });
+    // The whole catalog the schemas generate, and 1.1's JobProgress (jobs feature).
+    expect(announced).toEqual({ ...CORE_VERSIONS, JobProgress: 1 });
   });
 });
 

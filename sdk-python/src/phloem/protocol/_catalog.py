@@ -30,6 +30,7 @@ ErrorCode = Literal[
     "internal_error",
     "tree_too_large",
     "unauthorized",
+    "unknown_job",
 ]
 # code -> (fault, session survives, close code, client connects again)
 ERRORS: dict[ErrorCode, tuple[Literal["client", "server"], bool, int | None, bool | None]] = {
@@ -48,6 +49,7 @@ ERRORS: dict[ErrorCode, tuple[Literal["client", "server"], bool, int | None, boo
     "internal_error": ("server", False, 1011, True),
     "tree_too_large": ("server", True, None, None),
     "unauthorized": ("client", False, 4401, False),
+    "unknown_job": ("client", True, None, None),
 }
 
 Check = tuple[Callable[[Any], bool], str]  # (accepts a value?, what it must be)

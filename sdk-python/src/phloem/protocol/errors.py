@@ -30,8 +30,7 @@ class ErrorInfo:
 
 
 ERROR_TABLE: dict[ErrorCode, ErrorInfo] = {
-    code: ErrorInfo(*row)
-    for code, row in _catalog.ERRORS.items()
+    code: ErrorInfo(*row) for code, row in _catalog.ERRORS.items()
 }
 SERVER_FAULTS: frozenset[str] = frozenset(c for c, i in ERROR_TABLE.items() if i.fault == "server")
 

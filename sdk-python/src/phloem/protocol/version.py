@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from phloem.protocol._catalog import SUBPROTOCOL as SUBPROTOCOL  # PHL-TRANSPORT-003
 
-SUPPORTED_VERSIONS: tuple[str, ...] = ("1.0",)
+# 1.1 is 1.0 plus the jobs feature (spec/1.1/index.md); a 1.1 server still speaks 1.0.
+SUPPORTED_VERSIONS: tuple[str, ...] = ("1.1", "1.0")
 
 
 def pick_version(

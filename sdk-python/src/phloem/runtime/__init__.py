@@ -6,7 +6,7 @@ off its event loop.
 """
 
 from phloem.runtime.connection import Connection, ErrorHook, Output
-from phloem.runtime.effects import Closed, Effect, Opened, Resumed, Run, Superseded, settle
+from phloem.runtime.effects import Closed, Effect, Opened, Resumed, Run, Superseded, Wake, settle
 from phloem.runtime.hub import Hub, UnknownSession, default_token
 from phloem.runtime.lifecycle import Life
 from phloem.runtime.limits import Limits
@@ -28,6 +28,7 @@ __all__ = [
     "Superseded",
     "TreeTooLarge",
     "UnknownSession",
+    "Wake",
     "default_token",
     "settle",
 ]

@@ -17,7 +17,8 @@ from phloem.protocol import inbound, outbound
 from phloem.protocol.errors import LocalProtocolError, RemoteProtocolError, ServerFault
 from phloem.protocol.state import AWAIT_HELLO, CLOSED, State, transition
 from phloem.protocol.version import SUPPORTED_VERSIONS, pick_version
-from phloem.runtime.effects import Closed, Effect, Opened, Resumed, Run, settle
+from phloem.runtime.effects import Closed, Effect, Opened, Resumed, Run, Wake, settle
+from phloem.runtime.jobs import FEATURE as JOBS
 from phloem.runtime.lifecycle import EXPIRED
 from phloem.runtime.session import Session
 
@@ -45,7 +46,8 @@ SILENT_HEARTBEATS = 3  # heartbeat intervals without a frame before a connection
 
 class Connection:
     __slots__ = (
-        "_actions", "_heard", "_hub", "_superseded", "session", "state", "user", "user_name",
+        "_actions", "_heard", "_hub", "_superseded", "owner", "session", "state", "user",
+        "user_name",
     )  # fmt: skip
 
     def __init__(
@@ -54,8 +56,10 @@ class Connection:
         user: Hashable | None = None,
         user_name: str | None = None,
         now: float = 0.0,
+        owner: str | None = None,
     ) -> None:
         self._hub = hub
+        self.owner = owner  # who this connection's jobs belong to (None: its session)
         self._heard = now  # when the last frame arrived (the connection opened, at first)
         self.state: State = AWAIT_HELLO
         self.session: Session | None = None
@@ -74,6 +78,7 @@ class Connection:
             "ack": self._ack,
             "pong": self._pong,
             "resync": self._resync,
+            "job_cancel": self._job_cancel,
             "peer_error": self._peer_error,
             "nothing": self._nothing,
             "detach": self._detach,
@@ -84,14 +89,22 @@ class Connection:
 
     def receive(self, frame: str | bytes, now: float) -> Output:
         """Handle one frame from the client. The output starts with the frames of updates
-        queued since the shell last drained (they come first: their seqs are lower)."""
+        queued since the shell last drained (they come first: their seqs are lower), then
+        the answer, then what handling it caused (job messages). With ``offload`` the answer
+        may be a :class:`Run` whose output carries the last two."""
         self.heard(now)
+        self._hub.jobs.now = now
+        # The common case, nothing queued either side, allocates nothing.
+        pending = self.drain()
         out = self._receive(frame, now)
-        session = self.session
-        if session is not None and session.unsent and session.conn is self:
-            pending = self.drain()
-            out = Output(pending.frames + out.frames, out.close, out.effects)
-        return out if self._hub.offload else settle(out)
+        if not self._hub.offload:
+            out = settle(out)
+        caused = self._caused()
+        if pending is _NOTHING and caused is _NOTHING:
+            return out
+        return Output(
+            pending.frames + out.frames + caused.frames, out.close, out.effects + caused.effects
+        )
 
     def heard(self, now: float) -> None:
         """A frame arrived at ``now``. :meth:`receive` says so itself; a shell that queues
@@ -99,6 +112,18 @@ class Connection:
         handler is busy is not taken for silent (PHL-PING-005)."""
         if now > self._heard:
             self._heard = now
+
+    def _caused(self) -> Output:
+        """What the step just taken queued: this session's unsent frames (after the answer),
+        and a :class:`Wake` for the owner's other sessions that got job frames."""
+        session = self.session
+        if session is None:
+            return _NOTHING
+        woken = session.take_woken()
+        out = self.drain()
+        if not woken:
+            return out
+        return Output(out.frames, None, (Wake(woken),))
 
     def drain(self) -> Output:
         """The frames of server-initiated updates (:meth:`Hub.push`) numbered for this
@@ -168,14 +193,23 @@ class Connection:
         :class:`Run`), failing the way the step itself would."""
 
         def run() -> Output:
+            before = self.session
+            mark = len(before.unsent) if before is not None else 0
             out = self._guard(event, lambda _arg, _now: call(), None, now, None)
             session = self.session
             if self._superseded and session is not None and session.conn is not None:
                 # A resume took the session while this call waited for its turn: its answer
-                # goes out on the connection that holds the session now.
-                session.unsent.extend(out.frames)
-                return _NOTHING
-            return out
+                # goes out on the connection that holds the session now, before the frames
+                # the call caused (their seqs are higher).
+                session.unsent[mark:mark] = out.frames
+                woken = session.take_woken()
+                return Output([], None, (Wake(woken),)) if woken else _NOTHING
+            caused = self._caused()  # after the answer: what the handler caused
+            if caused is _NOTHING:
+                return out
+            return Output(
+                out.frames + caused.frames, out.close or caused.close, out.effects + caused.effects
+            )
 
         return run
 
@@ -282,7 +316,10 @@ class Connection:
                 return settle(self._open(msg, version, now))
             self.session = existing
             welcome = self._welcome_message(existing, version, resumed=True)
+            snapshot = resume["seq"] < existing.trimmed  # no replay: a snapshot, then job sync
             frames = existing.resume(resume["seq"], welcome)
+            if snapshot:
+                frames += self._hub.jobs.sync(existing)  # PHL-JOB-041
             return Output(frames, None, (*effects, Resumed(existing.id)))
 
         return Output([], None, (Run(existing.id, self._later("hello", take_over, now)),))
@@ -290,7 +327,13 @@ class Connection:
     def _open(self, msg: Message, version: str, now: float) -> Output:
         """A new session for this connection (PHL-HS-007); its first render is app code."""
         session = self._hub._new_session(
-            msg.get("path", "/"), now, msg.get("components"), self.user, self.user_name
+            msg.get("path", "/"),
+            now,
+            msg.get("components"),
+            self.user,
+            self.user_name,
+            self.owner,
+            _features(version, msg.get("features") if self._hub.jobs_feature else None),
         )
         session.conn = self  # a new session starts attached (phloem.runtime.lifecycle)
         self.session = session
@@ -305,16 +348,27 @@ class Connection:
                 self.session = None
                 raise
             welcome = self._welcome_message(session, version, resumed=False)
-            # PHL-HS-008: welcome seq 1, then the snapshot seq 2 at rev 1.
+            # PHL-HS-008: welcome seq 1, then the snapshot seq 2 at rev 1; then the state of
+            # every job the session may see (PHL-JOB-041). The job table sends the session
+            # nothing before its welcome: it joins the table only now.
             frames = [session.emit(welcome, replay=False), session.snapshot()]
+            self._hub.jobs.attach(session)
+            frames += self._hub.jobs.sync(session)
             return Output(frames, None, (Opened(session.id),))
 
         return Output([], None, (Run(session.id, self._later("hello", start, now)),))
 
     def _welcome_message(self, session: Session, version: str, resumed: bool) -> Message:
-        limits = session.limits.announce()
+        limits = session.limits.announce(jobs=JOBS in session.features)
         return outbound.welcome(
-            0, version, session.id, session.token, limits, resumed, components=session.accept
+            0,
+            version,
+            session.id,
+            session.token,
+            limits,
+            resumed,
+            sorted(session.features),
+            components=session.accept,
         )
 
     def _supersede(self, now: float) -> None:
@@ -342,6 +396,16 @@ class Connection:
             )
         self.session.acked(seq)  # PHL-DELIV-002
         return _NOTHING
+
+    def _job_cancel(self, msg: Message, now: float) -> Output:
+        assert self.session is not None
+        if JOBS not in self.session.features:  # PHL-JOB-002: no jobs without the feature
+            raise RemoteProtocolError("unknown_message_type", "job.cancel needs the jobs feature")
+        session = self.session
+        # A cancel may end a queued job at once, and a lifecycle change re-renders the
+        # owner's pages: app code, so it runs in the session's lane like a handler.
+        cancel = _frame(lambda: self._hub.jobs.cancel_request(session, msg, now))
+        return Output([], None, (Run(session.id, self._later("job.cancel", cancel, now)),))
 
     def _pong(self, msg: Message, now: float) -> Output:
         # Frames are handled in order, so this pong follows every answer to earlier frames
@@ -380,3 +444,15 @@ class Connection:
 
 def _frame(call: Callable[[], str]) -> Callable[[], Output]:
     return lambda: Output([call()])
+
+
+def _features(version: str, offered: Any) -> frozenset[str]:
+    """Features both sides support (PHL-HS-006); ``jobs`` only from protocol 1.1 on
+    (PHL-JOB-001)."""
+    if version == "1.0" or not offered or JOBS not in offered:
+        return _NO_FEATURES
+    return _JOBS_ONLY  # shared: a frozenset per session would cost ~200 bytes
+
+
+_NO_FEATURES: frozenset[str] = frozenset()
+_JOBS_ONLY = frozenset({JOBS})

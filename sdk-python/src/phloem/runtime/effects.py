@@ -46,6 +46,14 @@ class Closed:
 
 
 @dataclass(frozen=True, slots=True)
+class Wake:
+    """Job frames were queued for these other sessions (the same owner's other tabs): the
+    shell wakes their connections, as after a push, so that each drains its own."""
+
+    sessions: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     """Run app code (a handler, a page function) or a step that must wait its turn: call
     ``call()`` off the event loop, in ``session``'s lane, and treat what it returns like any
@@ -58,7 +66,7 @@ class Run:
     call: Callable[[], Output]
 
 
-Effect = Opened | Resumed | Superseded | Closed | Run
+Effect = Opened | Resumed | Superseded | Closed | Run | Wake
 
 
 def settle(out: Output) -> Output:

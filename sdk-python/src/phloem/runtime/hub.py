@@ -10,6 +10,7 @@ from phloem.protocol.catalog import sent_as_themselves
 from phloem.protocol.errors import LocalProtocolError, PhloemError
 from phloem.runtime.connection import Connection, ErrorHook, Output
 from phloem.runtime.effects import Effect, Superseded
+from phloem.runtime.jobs import JobTable
 from phloem.runtime.lifecycle import DETACHED, EXPIRED, life_transition
 from phloem.runtime.limits import Limits
 from phloem.runtime.session import Session, not_found_page
@@ -21,6 +22,11 @@ _MIN_TOKEN = 16  # welcome.token minLength: long enough not to be guessed
 def default_token() -> str:
     # PHL-SEC-004: 192 bits from a cryptographically secure source.
     return secrets.token_urlsafe(24)
+
+
+def default_job_id() -> str:
+    # PHL-JOB-050: 128 random bits; another owner cannot guess a job id.
+    return "j" + secrets.token_urlsafe(16)
 
 
 class UnknownSession(PhloemError, LookupError):
@@ -54,8 +60,14 @@ class Hub:
         on_app_error: Callable[[BaseException], None] | None = None,
         on_error: ErrorHook | None = None,
         offload: bool = False,
+        new_job_id: Callable[[], str] = default_job_id,
+        app_ref: str = "",
+        jobs: bool = True,
     ) -> None:
         self.app = app
+        # Whether the shell runs the table's commands on a job backend: a shell without one
+        # does not offer the jobs feature (PHL-HS-006), so no client waits on a job forever.
+        self.jobs_feature = jobs
         self.offload = offload
         self.on_app_error = on_app_error
         self.on_error = on_error
@@ -64,20 +76,31 @@ class Hub:
         self.sessions: dict[str, Session] = {}  # by resume token
         self._by_id: dict[str, Session] = {}
         self._count = 0
+        # The jobs of every owner with a session here; the shell runs its commands on a
+        # backend and feeds the backend's updates back (docs/design/jobs-1.1.md §9).
+        self.jobs = JobTable(new_job_id, app_ref)
 
     def connect(
-        self, now: float, user: Hashable | None = None, user_name: str | None = None
+        self,
+        now: float,
+        user: Hashable | None = None,
+        user_name: str | None = None,
+        owner: str | None = None,
     ) -> Connection:
         """A new connection, awaiting its hello. ``user`` is an opaque key of the connection's
         authenticated user (a Django user's pk), ``None`` when anonymous; ``user_name`` is
-        what the app sees as ``ui.user`` (default ``str(user)``)."""
+        what the app sees as ``ui.user`` (default ``str(user)``). ``owner`` names who its
+        jobs belong to (an anonymous browser's cookie identity); default the user, else the
+        session itself."""
         if user is not None and user_name is None:
             user_name = str(user)
-        return Connection(self, user, user_name, now)
+        if owner is None and user is not None:
+            owner = f"user:{user}"
+        return Connection(self, user, user_name, now, owner)
 
     # --- server-initiated updates (design §5) ---------------------------------------------
 
-    def push(self, session_id: str, fn: Callable[[UI], object], now: float) -> None:
+    def push(self, session_id: str, fn: Callable[[UI], object], now: float) -> frozenset[str]:
         """Run ``fn(ui)`` on a session's state outside any event, re-render, and number the
         change as a ``ui.patch`` without ``event``. It goes to the replay buffer like every
         sequenced message, so a detached session gets it on resume (or a snapshot if the
@@ -88,13 +111,17 @@ class Hub:
 
         ``fn``'s exception propagates, with none of its changes kept; so does
         :class:`~phloem.runtime.session.TreeTooLarge`. An unknown or expired session raises
-        :class:`UnknownSession`."""
+        :class:`UnknownSession`. Returns the ids of other sessions that got job frames from
+        jobs ``fn`` started or cancelled (the shell wakes them as it wakes this one)."""
         session = self._by_id.get(session_id)
         if session is None or self._expired(session, now):
             raise UnknownSession(f"no session {session_id!r}")
         frame = session.post(fn)
         if frame is not None and session.conn is not None:
             session.unsent.append(frame)
+        if session.jobs is not None:
+            session.woke(session.jobs.commit())  # jobs fn started, after its patch (PHL-JOB-010)
+        return session.take_woken()
 
     def post(self, session_id: str, fn: Callable[[UI], object], now: float) -> Output:
         """:meth:`push`, then the frames for the attached connection (none when detached):
@@ -150,6 +177,7 @@ class Hub:
         elif action == "forget":
             self.sessions.pop(session.token, None)
             self._by_id.pop(session.id, None)
+            self.jobs.detach(session)
             session.conn = None
             session.unsent.clear()
         session.life = next_state
@@ -174,6 +202,8 @@ class Hub:
         components: Mapping[str, int] | None = None,
         user: Hashable | None = None,
         user_name: str | None = None,
+        owner: str | None = None,
+        features: frozenset[str] = frozenset(),
     ) -> Session:
         token = self.new_token()
         if len(token) < _MIN_TOKEN or token in self.sessions:
@@ -194,7 +224,10 @@ class Hub:
             user=user,
             user_name=user_name,
             accept=accept,
+            owner=owner,
+            features=features,
+            jobs=self.jobs,
         )
         self.sessions[token] = session
         self._by_id[session.id] = session
-        return session
+        return session  # it joins the job table after its welcome (Connection._open)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -20,6 +21,8 @@ from phloem.protocol.catalog import CORE
 from phloem.protocol.errors import PhloemError, RemoteProtocolError, ServerFault
 from phloem.protocol.tree import Node, diff
 from phloem.runtime.bucket import TokenBucket
+from phloem.runtime.jobs import JobTable
+from phloem.runtime.jobscope import SessionJobs
 from phloem.runtime.lifecycle import ATTACHED, Life
 from phloem.runtime.limits import Limits
 from phloem.ui.bound import check_event
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
     from phloem.runtime.connection import Connection
 
 logger = logging.getLogger("phloem.runtime")
+
+_NOBODY: frozenset[str] = frozenset()
 
 # Events each core component emits (PHL-EVT-003); a type not listed here is a custom component,
 # whose events are the ones the app registered handlers for.
@@ -55,9 +60,10 @@ def not_found_page(path: str) -> Page:
 
 class Session:
     __slots__ = (
-        "accept", "bucket", "conn", "detached_at", "handlers", "id", "index", "inputs",
-        "journal", "last_event", "life", "limits", "page", "path", "rev", "sent", "sent_bytes",
-        "seq", "token", "tree", "trimmed", "unsent", "user", "user_name",
+        "accept", "bucket", "compact", "conn", "detached_at", "features", "handlers", "id",
+        "index", "inputs", "jobs", "journal", "last_event", "life", "limits", "owner", "page",
+        "path", "rev", "sent", "sent_bytes", "seq", "token", "tree", "trimmed", "unsent", "user",
+        "user_name", "woken",
     )  # fmt: skip
 
     def __init__(
@@ -72,6 +78,9 @@ class Session:
         user: Hashable | None = None,
         user_name: str | None = None,
         accept: Mapping[str, int] | None = None,
+        owner: str | None = None,
+        features: frozenset[str] = frozenset(),
+        jobs: JobTable | None = None,
     ):
         self.id = sid
         self.token = token
@@ -83,6 +92,14 @@ class Session:
         self.accept = accept  # types sent as themselves (welcome.components); None: all
         self.journal = Journal()  # the app's state (ui.state), undoable while a handler runs
         self.inputs: dict[str, Any] = {}  # node id -> value of an unbound input (ui.bound)
+        # Jobs belong to the owner, not the session (PHL-JOB-050): the shell names it (a user,
+        # an anonymous browser); without one the session is its own owner.
+        # A shell's owner keys carry a prefix ("user:…", "anon:…"); a bare session id cannot
+        # collide with them, and costs no string of its own.
+        self.owner = owner if owner is not None else sid
+        self.features = features  # welcome.features (PHL-HS-006)
+        self.jobs = SessionJobs(jobs, self.owner) if jobs is not None else None
+        self.compact: dict[str, int] | None = None  # replay key -> seq of the newest such message
         # The first tree is built by start(): app code, which the shell runs off its loop.
         self.tree: Node = Node("", "Column")
         self.handlers: Handlers = {}
@@ -100,6 +117,9 @@ class Session:
         # Frames of server-initiated updates (Hub.push) not yet handed to a connection; the
         # attached connection's next output starts with them.
         self.unsent: list[str] = []
+        # Ids of other sessions (of the same job owner) that got job frames from what this
+        # session did; the connection hands them to the shell as a Wake effect.
+        self.woken: set[str] | None = None
 
     @property
     def store(self) -> dict[str, Any]:
@@ -110,8 +130,20 @@ class Session:
         :class:`TreeTooLarge`: the page cannot open (PHL-LIM-009)."""
         self.tree, self.handlers, self.index = self._render()
 
+    def woke(self, ids: AbstractSet[str]) -> None:
+        """Sessions that got job frames queued by this session's handler or cancel."""
+        others = [i for i in ids if i != self.id]
+        if others:
+            if self.woken is None:
+                self.woken = set()
+            self.woken.update(others)
+
+    def take_woken(self) -> frozenset[str]:
+        woken, self.woken = self.woken, None
+        return frozenset(woken) if woken else _NOBODY
+
     def ui(self) -> UI:
-        return UI(self.journal, self.path, self.user_name, self.id)
+        return UI(self.journal, self.path, self.user_name, self.id, self.jobs)
 
     def _render(self) -> tuple[Node, Handlers, Index]:
         tree, handlers, index = render(self.page(self.ui()), self.inputs, self.accept)
@@ -121,11 +153,15 @@ class Session:
 
     # --- numbered messages -----------------------------------------------------------------
 
-    def emit(self, msg: dict[str, Any], replay: bool = True) -> str:
-        """Number ``msg`` with the next seq, serialise it and keep it for replay."""
+    def emit(self, msg: dict[str, Any], replay: bool = True, compact: str | None = None) -> str:
+        """Number ``msg`` with the next seq, serialise it and keep it for replay. A ``compact``
+        key replaces the previous message with that key in the replay buffer (a job's newest
+        progress supersedes the older, PHL-JOB-040)."""
         self.seq += 1
         msg["seq"] = self.seq
         frame = outbound.dumps(msg)
+        if compact is not None:
+            self._supersede(compact)
         if replay:
             self.sent.append((self.seq, frame))
             self.sent_bytes += len(frame)
@@ -135,6 +171,24 @@ class Session:
             ):
                 self._drop_oldest()
         return frame
+
+    def _supersede(self, key: str) -> None:
+        if self.compact is None:
+            self.compact = {}
+        old = self.compact.get(key)
+        self.compact[key] = self.seq
+        if old is None or old <= self.trimmed:
+            return
+        for i in range(len(self.sent) - 1, -1, -1):  # newest first: it is usually recent
+            seq, frame = self.sent[i]
+            if seq == old:
+                del self.sent[i]
+                self.sent_bytes -= len(frame)
+                return
+
+    def forget_compact(self, key: str) -> None:
+        if self.compact is not None:
+            self.compact.pop(key, None)
 
     def _drop_oldest(self) -> None:
         seq, frame = self.sent.popleft()
@@ -245,12 +299,16 @@ class Session:
             tree, handlers, index = self._render()
         except TreeTooLarge as exc:
             self._restore(saved)  # nothing of the event applies (PHL-LIM-009)
+            if self.jobs is not None:
+                self.jobs.rollback()
             logger.warning("event %s on %r: %s", event.name, event.node, exc)
             raise ServerFault("tree_too_large", str(exc), event=event_id, limit=exc.limit) from None
         except Exception as exc:
             # The app's bug: log it with its traceback here, tell the client only what failed
             # (PHL-ERR-004), and keep none of the handler's changes (PHL-EVT-010).
             self._restore(saved)
+            if self.jobs is not None:
+                self.jobs.rollback()  # a failed handler starts no job (PHL-EVT-010)
             logger.exception("handler for %s on %r raised", event.name, event.node)
             raise ServerFault(
                 "handler_error",
@@ -258,7 +316,12 @@ class Session:
                 event=event_id,
             ) from exc
         frame = self._commit(tree, handlers, index, event_id)
-        return frame if frame is not None else self.emit(outbound.ack(0, event_id))
+        answer = frame if frame is not None else self.emit(outbound.ack(0, event_id))
+        if self.jobs is not None:
+            # After the answer, in this call: its job messages follow it (PHL-JOB-010), and a
+            # handler that raised never gets here (PHL-EVT-010).
+            self.woke(self.jobs.commit())
+        return answer
 
     def post(self, fn: Callable[[UI], object]) -> str | None:
         """Run ``fn(ui)`` against the session's state outside any event, re-render and number a
@@ -271,8 +334,25 @@ class Session:
             tree, handlers, index = self._render()
         except BaseException:
             self._restore(saved)
+            if self.jobs is not None:
+                self.jobs.rollback()
             raise
+        # Jobs it started reach the table when the caller commits them, after this frame is
+        # queued (Hub.push): the answer first, then what it caused.
         return self._commit(tree, handlers, index, None)
+
+    def refresh(self) -> bool:
+        """Re-render after a job's lifecycle changed; whether a patch was queued for the
+        attached connection (it is in the replay buffer either way). An app failure is
+        logged and leaves the tree as it was."""
+        try:
+            frame = self.post(lambda ui: None)
+        except Exception:
+            logger.exception("re-rendering %s after a job change failed", self.id)
+            return False
+        if frame is not None and self.conn is not None:
+            self.unsent.append(frame)  # queued like a push's patch (Hub.push)
+        return frame is not None
 
     def _commit(
         self, tree: Node, handlers: Handlers, index: Index, event: int | None

@@ -199,17 +199,24 @@ class UI:
     """What a page function receives: access to this session's state, its page path, the
     name of its authenticated user (``None`` when anonymous) and the session's id, which a
     handler hands to work that outlives it (a thread, a job) so that it can update this
-    session later (``phloem_server.push(ui.session, fn)``)."""
+    session later (``phloem_server.push(ui.session, fn)``). ``jobs`` is the session's view
+    of its owner's jobs (``phloem.jobs``), reached through ``@app.job`` functions."""
 
-    __slots__ = ("_journal", "path", "session", "user")
+    __slots__ = ("_journal", "jobs", "path", "session", "user")
 
     def __init__(
-        self, journal: Journal, path: str, user: str | None = None, session: str = ""
+        self,
+        journal: Journal,
+        path: str,
+        user: str | None = None,
+        session: str = "",
+        jobs: Any = None,
     ) -> None:
         self._journal = journal
         self.path = path
         self.user = user
         self.session = session
+        self.jobs = jobs
 
     def state(self, name: str, default: T) -> State[T]:
         journal = self._journal
