@@ -86,6 +86,8 @@ def listing(directory: Path, root: Path) -> str:
         target = f"{entry.name}/index.md" if entry.is_dir() else entry.name
         if entry.is_dir() and (entry / "README.md").is_file():
             target = f"{entry.name}/README.md"
+        elif entry.is_dir() and not (entry / "index.md").is_file() and (entry / "index.html").is_file():
+            target = f"{entry.name}/index.html"  # a page of its own (bench/floor_react/): no listing
         lines.append(f"- [{name}]({target})")
     return "\n".join(lines) + "\n"
 
