@@ -36,6 +36,7 @@ lint: $(VENV_STAMP) $(NODE_STAMP) $(ASYNCAPI_STAMP)
 	.venv/bin/ruff check sdk-python reference-server conformance tools bench examples
 	.venv/bin/mypy
 	$(PY) tools/spec_lint.py
+	$(PY) tools/frozen.py --check
 	node tools/asyncapi/validate.mjs spec/1.0/asyncapi.yaml
 	cd renderer-react && npm run --silent typecheck
 
