@@ -44,7 +44,7 @@ def test_no_common_version_is_a_fatal_unsequenced_error_then_close_4406(wire: Wi
         "code": "version_unsupported",
         "message": error["message"],
         "fatal": True,
-        "supported": ["1.0"],
+        "supported": ["1.1", "1.0"],
     }
     assert wire.last.close == 4406
     with pytest.raises(LocalProtocolError):

@@ -54,6 +54,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "pong": {"type": "pong"},
     "resync": {"type": "resync"},
     "error": {"type": "error", "code": "internal_error", "message": "client broke"},
+    "job.cancel": {"type": "job.cancel", "id": 1, "job": "j1"},
 }
 # What the server answers each message with, per state: list of (type, code-or-None).
 EXPECTED = {
@@ -65,6 +66,7 @@ EXPECTED = {
         "pong": [("error", "handshake_required")],
         "resync": [("error", "handshake_required")],
         "error": [],
+        "job.cancel": [("error", "handshake_required")],
     },
     State.OPEN: {
         "hello": [("error", "unexpected_message")],
@@ -74,6 +76,8 @@ EXPECTED = {
         "pong": [],
         "resync": [("ui.snapshot", None)],
         "error": [],
+        # A 1.0 session has no jobs feature: the type is not one it knows (PHL-JOB-002).
+        "job.cancel": [("error", "unknown_message_type")],
     },
 }
 LIVE = [(s, k) for s in (State.AWAIT_HELLO, State.OPEN) for k in MESSAGE_INPUTS]

@@ -12,8 +12,9 @@ def home(ui):
     )
 """
 
-from phloem import runtime, testing
+from phloem import jobs, runtime, testing
 from phloem.app import App, load_app
+from phloem.jobs import JobCancelled, JobHandle, JobProgress
 from phloem.ui import UI, Button, Column, Component, Element, Event, Link, State, Text, TextInput
 
 __all__ = [
@@ -24,10 +25,14 @@ __all__ = [
     "Component",
     "Element",
     "Event",
+    "JobCancelled",
+    "JobHandle",
+    "JobProgress",
     "Link",
     "State",
     "Text",
     "TextInput",
+    "jobs",
     "load_app",
     "runtime",
     "testing",

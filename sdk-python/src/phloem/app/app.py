@@ -6,8 +6,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 
+from phloem.jobs.job import Job, JobFunction
+from phloem.jobs.model import JobOptions
 from phloem.ui.components import Element
 from phloem.ui.state import UI
 
@@ -31,6 +33,7 @@ class App:
         self.name = name
         self.pages: dict[str, Page] = {}
         self.options: dict[str, PageOptions] = {}  # by path; a page without options is absent
+        self.jobs: dict[str, Job] = {}  # by name (the function's)
 
     def page(
         self, path: str = "/", *, auth: bool = False, limits: Mapping[str, Any] | None = None
@@ -54,6 +57,46 @@ class App:
             return fn
 
         return register
+
+    @overload
+    def job(self, fn: JobFunction, /) -> Job: ...
+    @overload
+    def job(
+        self,
+        fn: None = None,
+        /,
+        *,
+        name: str | None = None,
+        supersede: bool = False,
+        retry: bool = False,
+        grace: float = 10.0,
+    ) -> Callable[[JobFunction], Job]: ...
+
+    def job(
+        self,
+        fn: JobFunction | None = None,
+        /,
+        *,
+        name: str | None = None,
+        supersede: bool = False,
+        retry: bool = False,
+        grace: float = 10.0,
+    ) -> Job | Callable[[JobFunction], Job]:
+        """Register ``fn(params, progress)`` as a job (``@app.job`` or ``@app.job(...)``).
+        ``supersede``: a new start cancels the owner's unfinished runs; ``retry``: safe to run
+        again after a crash; ``grace``: seconds from cancel to the hard stop."""
+        if grace <= 0:
+            raise ValueError(f"job grace must be greater than 0 seconds, not {grace!r}")
+        options = JobOptions(grace=grace, retry=retry, supersede=supersede)
+
+        def register(fn: JobFunction) -> Job:
+            key = name or fn.__name__
+            if key in self.jobs:
+                raise ValueError(f"app {self.name!r} already has a job named {key!r}")
+            job = self.jobs[key] = Job(fn, key, options)
+            return job
+
+        return register(fn) if fn is not None else register
 
     def page_options(self, path: str) -> PageOptions:
         return self.options.get(path) or _DEFAULT_OPTIONS

@@ -27,6 +27,7 @@ ErrorCode = Literal[
     "internal_error",
     "tree_too_large",
     "unauthorized",
+    "unknown_job",  # since 1.1 (PHL-JOB-051)
 ]
 
 ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
@@ -57,6 +58,7 @@ ERROR_TABLE: dict[ErrorCode, ErrorInfo] = {
     "internal_error": ErrorInfo("server", False, 1011),
     "tree_too_large": ErrorInfo("server", True, None),  # PHL-LIM-009: the app built it
     "unauthorized": ErrorInfo("client", False, 4401),  # PHL-SEC-007
+    "unknown_job": ErrorInfo("client", True, None),  # PHL-JOB-051
 }
 
 

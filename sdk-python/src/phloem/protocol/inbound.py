@@ -21,7 +21,7 @@ from phloem.protocol.errors import ERROR_CODES, RemoteProtocolError
 
 Message = dict[str, Any]
 
-CLIENT_TYPES = frozenset({"hello", "event", "ack", "ping", "pong", "resync", "error"})
+CLIENT_TYPES = frozenset({"hello", "event", "ack", "ping", "pong", "resync", "error", "job.cancel"})
 
 _NODE_ID = re.compile(r"[A-Za-z0-9_.:/-]{1,128}")
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -125,6 +125,17 @@ def _check_resync(msg: Message) -> None:
     _uint(msg, "rev")
 
 
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # job-id.schema.json
+
+
+def _check_job_cancel(msg: Message) -> None:
+    _uint(msg, "id", required=True, maximum=_MAX_SAFE_INT)
+    job = msg.get("job")
+    if type(job) is not str or not _JOB_ID.fullmatch(job):
+        raise _invalid("job", "must be a job id")
+    _uint(msg, "ack")
+
+
 _VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 
 
@@ -170,5 +181,6 @@ _CHECKS: dict[str, Callable[[Message], None]] = {
     "pong": _check_ping,
     "resync": _check_resync,
     "error": _check_error,
+    "job.cancel": _check_job_cancel,  # since 1.1 (PHL-JOB-060)
 }
 assert set(_CHECKS) == CLIENT_TYPES

@@ -24,7 +24,7 @@ class State(Enum):
 
 AWAIT_HELLO, OPEN, CLOSED = State.AWAIT_HELLO, State.OPEN, State.CLOSED
 
-MESSAGE_INPUTS = ("hello", "event", "ack", "ping", "pong", "resync", "error")
+MESSAGE_INPUTS = ("hello", "event", "ack", "ping", "pong", "resync", "error", "job.cancel")
 INPUTS = (
     *MESSAGE_INPUTS,
     "hello.unsupported",
@@ -60,6 +60,7 @@ TRANSITIONS: dict[tuple[State, str], tuple[str, State]] = {
     (OPEN, "ping"): ("pong", OPEN),  # PHL-PING-002
     (OPEN, "pong"): ("nothing", OPEN),
     (OPEN, "resync"): ("resync", OPEN),  # PHL-PATCH-011
+    (OPEN, "job.cancel"): ("job_cancel", OPEN),  # PHL-JOB-060
     (OPEN, "error"): ("peer_error", OPEN),  # logged, never answered (PHL-ERR-007)
     (OPEN, "bad_frame"): ("reject", OPEN),
     **{(OPEN, kind): step for kind, step in _ALWAYS.items()},

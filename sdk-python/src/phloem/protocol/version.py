@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-SUPPORTED_VERSIONS: tuple[str, ...] = ("1.0",)
+# 1.1 is 1.0 plus the jobs feature (spec/1.1/index.md); a 1.1 server still speaks 1.0.
+SUPPORTED_VERSIONS: tuple[str, ...] = ("1.1", "1.0")
 
 
 def pick_version(

@@ -16,6 +16,7 @@ from phloem.protocol import inbound, outbound
 from phloem.protocol.errors import LocalProtocolError, RemoteProtocolError
 from phloem.protocol.state import AWAIT_HELLO, CLOSED, State, transition
 from phloem.protocol.version import SUPPORTED_VERSIONS, pick_version
+from phloem.runtime.jobs import FEATURE as JOBS
 from phloem.runtime.session import Session
 
 if TYPE_CHECKING:
@@ -41,8 +42,8 @@ SILENT_HEARTBEATS = 3  # heartbeat intervals without a frame before a connection
 
 class Connection:
     __slots__ = (
-        "_actions", "_heard", "_hub", "_outbox", "_superseded", "on_superseded", "session",
-        "state", "user", "user_name",
+        "_actions", "_heard", "_hub", "_outbox", "_superseded", "on_superseded", "owner",
+        "session", "state", "user", "user_name",
     )  # fmt: skip
 
     def __init__(
@@ -51,8 +52,10 @@ class Connection:
         user: Hashable | None = None,
         user_name: str | None = None,
         now: float = 0.0,
+        owner: str | None = None,
     ) -> None:
         self._hub = hub
+        self.owner = owner  # who this connection's jobs belong to (None: its session)
         self._heard = now  # when the last frame arrived (the connection opened, at first)
         self.state: State = AWAIT_HELLO
         self.session: Session | None = None
@@ -76,6 +79,7 @@ class Connection:
             "ack": self._ack,
             "pong": self._pong,
             "resync": self._resync,
+            "job_cancel": self._job_cancel,
             "peer_error": self._peer_error,
             "nothing": self._nothing,
             "detach": self._detach,
@@ -88,10 +92,13 @@ class Connection:
         """Handle one frame from the client. The output starts with the frames of updates
         queued since the shell last drained (they come first: their seqs are lower)."""
         self._heard = now
+        self._hub.jobs.now = now
+        before, self._outbox = self._outbox, []
         out = self._receive(frame, now)
-        if self._outbox:
-            pending = self.drain()
-            return Output(pending.frames + out.frames, out.close)
+        if before or self._outbox:
+            # Queued earlier (lower seqs), the answer, then what handling it caused.
+            after = self.drain().frames
+            return Output(before + out.frames + after, out.close)
         return out
 
     def drain(self) -> Output:
@@ -233,19 +240,29 @@ class Connection:
         session = self._resumed(msg, now)
         if session is None:  # also an unknown or expired resume (PHL-DELIV-007)
             session = self._hub._new_session(
-                msg.get("path", "/"), now, msg.get("components"), self.user, self.user_name
+                msg.get("path", "/"),
+                now,
+                msg.get("components"),
+                self.user,
+                self.user_name,
+                self.owner,
+                _features(version, msg.get("features")),
             )  # PHL-HS-007
             self._attach(session)
             welcome = self._welcome_message(session, version, resumed=False)
-            # PHL-HS-008: welcome seq 1, then the snapshot seq 2 at rev 1.
-            return Output([session.emit(welcome, replay=False), session.snapshot()])
+            # PHL-HS-008: welcome seq 1, then the snapshot seq 2 at rev 1; then the state of
+            # every job the session may see (PHL-JOB-041).
+            frames = [session.emit(welcome, replay=False), session.snapshot()]
+            return Output(frames + self._hub.jobs.sync(session))
         previous = session.conn
         if previous is not None and previous is not self:
             previous._supersede(now)
         self._attach(session)
         welcome = self._welcome_message(session, version, resumed=True)
         assert resume is not None  # only a resume finds an existing session
-        return Output(session.resume(resume["seq"], welcome))
+        snapshot = resume["seq"] < session.trimmed  # no replay: a snapshot, then job sync
+        frames = session.resume(resume["seq"], welcome)
+        return Output(frames + self._hub.jobs.sync(session) if snapshot else frames)
 
     def _attach(self, session: Session) -> None:
         self.session = session
@@ -253,9 +270,16 @@ class Connection:
         session.detached_at = None
 
     def _welcome_message(self, session: Session, version: str, resumed: bool) -> Message:
-        limits = session.limits.announce()
+        limits = session.limits.announce(jobs=JOBS in session.features)
         return outbound.welcome(
-            0, version, session.id, session.token, limits, resumed, components=session.accept
+            0,
+            version,
+            session.id,
+            session.token,
+            limits,
+            resumed,
+            sorted(session.features),
+            components=session.accept,
         )
 
     def _supersede(self, now: float) -> None:
@@ -280,6 +304,12 @@ class Connection:
             )
         self.session.acked(seq)  # PHL-DELIV-002
         return _NOTHING
+
+    def _job_cancel(self, msg: Message, now: float) -> Output:
+        assert self.session is not None
+        if JOBS not in self.session.features:  # PHL-JOB-002: no jobs without the feature
+            raise RemoteProtocolError("unknown_message_type", "job.cancel needs the jobs feature")
+        return Output([self._hub.jobs.cancel_request(self.session, msg, now)])
 
     def _pong(self, msg: Message, now: float) -> Output:
         # Frames are handled in order, so this pong follows every answer to earlier frames
@@ -317,3 +347,11 @@ class Connection:
         self._hub._forget(session)
         session.conn = None
         return Output([self._error(err, session)], 1011)
+
+
+def _features(version: str, offered: Any) -> frozenset[str]:
+    """Features both sides support (PHL-HS-006); ``jobs`` only from protocol 1.1 on
+    (PHL-JOB-001)."""
+    if version == "1.0" or not offered:
+        return frozenset()
+    return frozenset(offered) & {JOBS}

@@ -9,6 +9,7 @@ from phloem.app.app import App
 from phloem.protocol.catalog import sent_as_themselves
 from phloem.protocol.errors import LocalProtocolError, PhloemError
 from phloem.runtime.connection import Connection, ErrorHook, Output
+from phloem.runtime.jobs import JobTable
 from phloem.runtime.limits import Limits
 from phloem.runtime.session import Session, not_found_page
 from phloem.ui.state import UI
@@ -19,6 +20,11 @@ _MIN_TOKEN = 16  # welcome.token minLength: long enough not to be guessed
 def default_token() -> str:
     # PHL-SEC-004: 192 bits from a cryptographically secure source.
     return secrets.token_urlsafe(24)
+
+
+def default_job_id() -> str:
+    # PHL-JOB-050: 128 random bits; another owner cannot guess a job id.
+    return "j" + secrets.token_urlsafe(16)
 
 
 class UnknownSession(PhloemError, LookupError):
@@ -46,6 +52,8 @@ class Hub:
         new_token: Callable[[], str] = default_token,
         on_app_error: Callable[[BaseException], None] | None = None,
         on_error: ErrorHook | None = None,
+        new_job_id: Callable[[], str] = default_job_id,
+        app_ref: str = "",
     ) -> None:
         self.app = app
         self.on_app_error = on_app_error
@@ -55,16 +63,27 @@ class Hub:
         self.sessions: dict[str, Session] = {}  # by resume token
         self._by_id: dict[str, Session] = {}
         self._count = 0
+        # The jobs of every owner with a session here; the shell runs its commands on a
+        # backend and feeds the backend's updates back (docs/design/jobs-1.1.md §9).
+        self.jobs = JobTable(new_job_id, app_ref)
 
     def connect(
-        self, now: float, user: Hashable | None = None, user_name: str | None = None
+        self,
+        now: float,
+        user: Hashable | None = None,
+        user_name: str | None = None,
+        owner: str | None = None,
     ) -> Connection:
         """A new connection, awaiting its hello. ``user`` is an opaque key of the connection's
         authenticated user (a Django user's pk), ``None`` when anonymous; ``user_name`` is
-        what the app sees as ``ui.user`` (default ``str(user)``)."""
+        what the app sees as ``ui.user`` (default ``str(user)``). ``owner`` names who its
+        jobs belong to (an anonymous browser's cookie identity); default the user, else the
+        session itself."""
         if user is not None and user_name is None:
             user_name = str(user)
-        return Connection(self, user, user_name, now)
+        if owner is None and user is not None:
+            owner = f"user:{user}"
+        return Connection(self, user, user_name, now, owner)
 
     # --- server-initiated updates (design §5) ---------------------------------------------
 
@@ -84,6 +103,8 @@ class Hub:
         frame = session.post(fn)
         if frame is not None and session.conn is not None:
             session.conn._outbox.append(frame)
+        if session.jobs is not None:
+            session.jobs.commit()  # jobs fn started, after its patch (PHL-JOB-011)
 
     def post(self, session_id: str, fn: Callable[[UI], object], now: float) -> Output:
         """:meth:`push`, then the frames for the attached connection (none when detached):
@@ -127,6 +148,8 @@ class Hub:
         components: Mapping[str, int] | None = None,
         user: Hashable | None = None,
         user_name: str | None = None,
+        owner: str | None = None,
+        features: frozenset[str] = frozenset(),
     ) -> Session:
         token = self.new_token()
         if len(token) < _MIN_TOKEN or token in self.sessions:
@@ -147,11 +170,16 @@ class Hub:
             user=user,
             user_name=user_name,
             accept=accept,
+            owner=owner,
+            features=features,
+            jobs=self.jobs,
         )
         self.sessions[token] = session
         self._by_id[session.id] = session
+        self.jobs.attach(session)
         return session
 
     def _forget(self, session: Session) -> None:
         self.sessions.pop(session.token, None)
         self._by_id.pop(session.id, None)
+        self.jobs.detach(session)

@@ -30,6 +30,12 @@ class Limits:
     replay_messages: int = 256
     replay_bytes: int = 1024 * 1024
     resume_seconds: float = 120  # a dropped session waits for a resume (PHL-DELIV-008: >= 30)
+    # Jobs (announced only with the jobs feature). 20 progress messages per job per second:
+    # inside the 10-30 a browser should see, above the ~5 where a bar looks jerky
+    # (PHL-JOB-025). Cancel: 10 s cooperative grace + 5 s to stop and report (PHL-JOB-061).
+    job_progress_per_second: int = 20
+    job_cancel_seconds: float = 15
+    job_log_lines: int = 200  # newest log lines kept per job for a sync (PHL-JOB-030)
 
     def __post_init__(self) -> None:
         for spec in dataclasses.fields(self):
@@ -58,9 +64,10 @@ class Limits:
             )
         return dataclasses.replace(self, **overrides)
 
-    def announce(self) -> dict[str, Any]:
-        """The ``welcome.limits`` object (PHL-LIM-008, PHL-LIM-010)."""
-        return {
+    def announce(self, jobs: bool = False) -> dict[str, Any]:
+        """The ``welcome.limits`` object (PHL-LIM-008, PHL-LIM-010; PHL-JOB-025, PHL-JOB-061
+        with the jobs feature)."""
+        limits = {
             "max_frame_bytes": self.max_frame_bytes,
             "max_events_per_second": self.max_events_per_second,
             "heartbeat_seconds": self.heartbeat_seconds,
@@ -68,3 +75,8 @@ class Limits:
             "replay_messages": self.replay_messages,
             "resume_seconds": self.resume_seconds,
         }
+        if jobs:
+            limits["job_progress_per_second"] = self.job_progress_per_second
+            limits["job_cancel_seconds"] = self.job_cancel_seconds
+            limits["job_log_lines"] = self.job_log_lines
+        return limits

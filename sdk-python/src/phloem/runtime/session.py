@@ -20,6 +20,7 @@ from phloem.protocol.catalog import CORE
 from phloem.protocol.errors import PhloemError, RemoteProtocolError
 from phloem.protocol.tree import Node, diff
 from phloem.runtime.bucket import TokenBucket
+from phloem.runtime.jobs import JobTable, SessionJobs
 from phloem.runtime.limits import Limits
 from phloem.ui.components import Column, Element, Event, Text
 from phloem.ui.render import Handlers, Index, render
@@ -54,9 +55,9 @@ def not_found_page(path: str) -> Page:
 
 class Session:
     __slots__ = (
-        "accept", "bucket", "conn", "detached_at", "handlers", "id", "index", "inputs",
-        "last_event", "limits", "page", "path", "rev", "sent", "sent_bytes", "seq", "store",
-        "token", "tree", "trimmed", "user", "user_name",
+        "accept", "bucket", "compact", "conn", "detached_at", "features", "handlers", "id",
+        "index", "inputs", "jobs", "last_event", "limits", "owner", "page", "path", "rev",
+        "sent", "sent_bytes", "seq", "store", "token", "tree", "trimmed", "user", "user_name",
     )  # fmt: skip
 
     def __init__(
@@ -71,6 +72,9 @@ class Session:
         user: Hashable | None = None,
         user_name: str | None = None,
         accept: Mapping[str, int] | None = None,
+        owner: str | None = None,
+        features: frozenset[str] = frozenset(),
+        jobs: JobTable | None = None,
     ):
         self.id = sid
         self.token = token
@@ -82,6 +86,12 @@ class Session:
         self.accept = accept  # types sent as themselves (welcome.components); None: all
         self.store: dict[str, Any] = {}
         self.inputs: dict[str, str] = {}  # node id -> text of an unbound TextInput
+        # Jobs belong to the owner, not the session (PHL-JOB-050): the shell names it (a user,
+        # an anonymous browser); without one the session is its own owner.
+        self.owner = owner if owner is not None else f"session:{sid}"
+        self.features = features  # welcome.features (PHL-HS-006)
+        self.jobs = SessionJobs(jobs, self.owner) if jobs is not None else None
+        self.compact: dict[str, int] = {}  # replay key -> seq of the newest such message
         # A first tree over the limit raises: the page cannot open (PHL-LIM-009).
         self.tree, self.handlers, self.index = self._render()
         self.rev = 1  # PHL-HS-008: a new session's first snapshot is revision 1
@@ -95,7 +105,7 @@ class Session:
         self.detached_at: float | None = None
 
     def ui(self) -> UI:
-        return UI(self.store, self.path, self.user_name)
+        return UI(self.store, self.path, self.user_name, self.jobs)
 
     def _render(self) -> tuple[Node, Handlers, Index]:
         tree, handlers, index = render(self.page(self.ui()), self.inputs, self.accept)
@@ -105,11 +115,15 @@ class Session:
 
     # --- numbered messages -----------------------------------------------------------------
 
-    def emit(self, msg: dict[str, Any], replay: bool = True) -> str:
-        """Number ``msg`` with the next seq, serialise it and keep it for replay."""
+    def emit(self, msg: dict[str, Any], replay: bool = True, compact: str | None = None) -> str:
+        """Number ``msg`` with the next seq, serialise it and keep it for replay. A ``compact``
+        key replaces the previous message with that key in the replay buffer (a job's newest
+        progress supersedes the older, PHL-JOB-040)."""
         self.seq += 1
         msg["seq"] = self.seq
         frame = outbound.dumps(msg)
+        if compact is not None:
+            self._supersede(compact)
         if replay:
             self.sent.append((self.seq, frame))
             self.sent_bytes += len(frame)
@@ -119,6 +133,21 @@ class Session:
             ):
                 self._drop_oldest()
         return frame
+
+    def _supersede(self, key: str) -> None:
+        old = self.compact.get(key)
+        self.compact[key] = self.seq
+        if old is None or old <= self.trimmed:
+            return
+        for i in range(len(self.sent) - 1, -1, -1):  # newest first: it is usually recent
+            seq, frame = self.sent[i]
+            if seq == old:
+                del self.sent[i]
+                self.sent_bytes -= len(frame)
+                return
+
+    def forget_compact(self, key: str) -> None:
+        self.compact.pop(key, None)
 
     def _drop_oldest(self) -> None:
         seq, frame = self.sent.popleft()
@@ -218,6 +247,8 @@ class Session:
             tree, handlers, index = self._render()
         except TreeTooLarge as exc:
             self._restore(saved)  # nothing of the event applies (PHL-LIM-009)
+            if self.jobs is not None:
+                self.jobs.rollback()
             logger.warning("event %s on %r: %s", event.name, event.node, exc)
             raise RemoteProtocolError(
                 "tree_too_large", str(exc), event=event_id, limit=exc.limit
@@ -226,6 +257,8 @@ class Session:
             # The app's bug: log it with its traceback here, tell the client only what failed
             # (PHL-ERR-004), and keep none of the handler's changes (PHL-EVT-010).
             self._restore(saved)
+            if self.jobs is not None:
+                self.jobs.rollback()  # a failed handler starts no job (PHL-EVT-010)
             logger.exception("handler for %s on %r raised", event.name, event.node)
             raise RemoteProtocolError(
                 "handler_error",
@@ -233,7 +266,10 @@ class Session:
                 event=event_id,
             ) from exc
         frame = self._commit(tree, handlers, index, event_id)
-        return frame if frame is not None else self.emit(outbound.ack(0, event_id))
+        answer = frame if frame is not None else self.emit(outbound.ack(0, event_id))
+        if self.jobs is not None:
+            self.jobs.commit()  # after the answer: its job messages follow it
+        return answer
 
     def post(self, fn: Callable[[UI], object]) -> str | None:
         """Run ``fn(ui)`` against the session's state outside any event, re-render and number a
@@ -245,8 +281,25 @@ class Session:
             tree, handlers, index = self._render()
         except BaseException:
             self._restore(saved)
+            if self.jobs is not None:
+                self.jobs.rollback()
             raise
+        # Jobs it started reach the table when the caller commits them, after this frame is
+        # queued (Hub.push): the answer first, then what it caused.
         return self._commit(tree, handlers, index, None)
+
+    def refresh(self) -> bool:
+        """Re-render after a job's lifecycle changed; whether a patch was queued for the
+        attached connection (it is in the replay buffer either way). An app failure is
+        logged and leaves the tree as it was."""
+        try:
+            frame = self.post(lambda ui: None)
+        except Exception:
+            logger.exception("re-rendering %s after a job change failed", self.id)
+            return False
+        if frame is not None and self.conn is not None:
+            self.conn._outbox.append(frame)
+        return frame is not None
 
     def _commit(
         self, tree: Node, handlers: Handlers, index: Index, event: int | None

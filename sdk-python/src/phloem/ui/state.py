@@ -30,14 +30,18 @@ class State(Generic[T]):
 
 class UI:
     """What a page function receives: access to this session's state, its page path and the
-    name of its authenticated user (``None`` when anonymous)."""
+    name of its authenticated user (``None`` when anonymous). ``jobs`` is the session's view
+    of its owner's jobs (``phloem.jobs``), reached through ``@app.job`` functions."""
 
-    __slots__ = ("_store", "path", "user")
+    __slots__ = ("_store", "jobs", "path", "user")
 
-    def __init__(self, store: dict[str, Any], path: str, user: str | None = None) -> None:
+    def __init__(
+        self, store: dict[str, Any], path: str, user: str | None = None, jobs: Any = None
+    ) -> None:
         self._store = store
         self.path = path
         self.user = user
+        self.jobs = jobs
 
     def state(self, name: str, default: T) -> State[T]:
         self._store.setdefault(name, default)

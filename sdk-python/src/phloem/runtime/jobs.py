@@ -1,0 +1,360 @@
+"""The job table: every job of a hub's owners, and the job messages their sessions get.
+
+Sans-IO like the rest of the runtime: a backend's :class:`~phloem.jobs.JobUpdate`\\ s come in
+through :meth:`JobTable.apply` (with the time), numbered ``job.*`` frames go out to every
+session of the job's owner (PHL-JOB-042), and the backend work the handlers asked for leaves
+as commands (:meth:`JobTable.commands`) that the shell hands to its backend. The wire rules
+enforced here: lifecycle and terminal-once (PHL-JOB-010..013), monotone progress
+(PHL-JOB-021), the progress rate (PHL-JOB-025), ownership (PHL-JOB-050..052), cancel
+(PHL-JOB-060, PHL-JOB-061) and sync (PHL-JOB-041).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from phloem.jobs.job import Job, JobRecord
+from phloem.jobs.model import TERMINAL, JobSpec, JobUpdate
+from phloem.protocol import outbound
+from phloem.protocol.errors import RemoteProtocolError
+from phloem.runtime.jobwire import job_log, job_progress, job_state
+
+if TYPE_CHECKING:
+    from phloem.runtime.session import Session
+
+logger = logging.getLogger("phloem.runtime")
+
+FEATURE = "jobs"  # PHL-JOB-001
+KEEP_FINISHED = 20  # finished jobs kept per owner for sync (docs/design/jobs-1.1.md §5)
+
+
+class Backend(Protocol):
+    """What a command needs of a backend (the whole protocol: ``phloem.jobs.backends``)."""
+
+    def submit(self, spec: JobSpec) -> None: ...
+    def cancel(self, job_id: str, grace: float) -> None: ...
+
+
+class Submit(NamedTuple):
+    spec: JobSpec
+
+    def run(self, backend: Backend) -> None:
+        backend.submit(self.spec)
+
+
+class Cancel(NamedTuple):
+    job_id: str
+    grace: float
+
+    def run(self, backend: Backend) -> None:
+        backend.cancel(self.job_id, self.grace)
+
+
+Command = Submit | Cancel
+
+
+class JobTable:
+    """``new_id`` returns a fresh unguessable job id on each call (PHL-JOB-050); ``app_ref`` is
+    what a worker process loads the app from (``JobSpec.app``)."""
+
+    def __init__(self, new_id: Callable[[], str], app_ref: str = "") -> None:
+        self.new_id = new_id
+        self.app_ref = app_ref
+        self.records: dict[str, JobRecord] = {}
+        self._owned: dict[str, list[str]] = {}  # owner -> job ids, oldest first
+        self._sessions: dict[str, set[Session]] = {}  # owner -> live or detached sessions
+        self._commands: list[Command] = []
+        self._due: dict[str, float] = {}  # job id -> when its held progress may go
+        self._next: dict[str, float] = {}  # job id -> when its next progress may go
+        self._cancel_by: dict[str, float] = {}  # job id -> when it must be terminal
+        self.now = 0.0  # the latest time the shell told us (handlers run without one)
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def attach(self, session: Session) -> None:
+        self._sessions.setdefault(session.owner, set()).add(session)
+
+    def detach(self, session: Session) -> None:
+        sessions = self._sessions.get(session.owner)
+        if sessions is not None:
+            sessions.discard(session)
+            if not sessions:
+                del self._sessions[session.owner]
+
+    def sync(self, session: Session) -> list[str]:
+        """Frames giving a session the current state of every job it may see (PHL-JOB-041):
+        after the snapshot of a new session, or of a resume that could not replay."""
+        if FEATURE not in session.features:
+            return []
+        frames = []
+        for record in self._visible(session.owner):
+            frames.append(session.emit(job_state(record, full=True)))
+            if record.log:
+                frames.append(session.emit(job_log(record, list(record.log), tail=True)))
+        return frames
+
+    def _visible(self, owner: str) -> list[JobRecord]:
+        return [self.records[i] for i in self._owned.get(owner, ())]
+
+    # --- from handlers (through a session's scope) ----------------------------------------
+
+    def start(self, owner: str, job: Job, params: Any, supersede: bool) -> JobRecord:
+        """Queue a run for ``owner`` at once (see :class:`SessionJobs` for handlers)."""
+        return self.add(JobRecord(self.new_id(), job.name, owner, params, job.options), supersede)
+
+    def add(self, record: JobRecord, supersede: bool = False) -> JobRecord:
+        owner = record.owner
+        if supersede:
+            for other in self._visible(owner):
+                if other.name == record.name and other.state not in TERMINAL:
+                    self.cancel(other)
+        self.records[record.id] = record
+        self._owned.setdefault(owner, []).append(record.id)
+        self._commands.append(
+            Submit(
+                JobSpec(
+                    record.id, record.name, record.params, owner, self.app_ref, 1, record.options
+                )
+            )
+        )
+        self._send(record, job_state(record), lifecycle=True)  # PHL-JOB-011: first, queued
+        self._prune(owner)
+        return record
+
+    def cancel(self, record: JobRecord) -> None:
+        """Ask a job to stop (no-op once it ended). A queued job ends at once; a running one
+        is told and must be terminal within ``job_cancel_seconds`` (PHL-JOB-061)."""
+        if record.state in TERMINAL or record.cancel_requested:
+            return
+        record.cancel_requested = True
+        self._commands.append(Cancel(record.id, record.options.grace))
+        if record.state == "queued":
+            self._end(record, "cancelled")
+            return
+        self._cancel_by[record.id] = self.now + self._cancel_seconds(record.owner)
+        self._send(record, job_state(record))
+
+    def commands(self) -> list[Command]:
+        """The backend work asked for since the last call, in order (Submit, Cancel)."""
+        commands, self._commands = self._commands, []
+        return commands
+
+    # --- from the client --------------------------------------------------------------------
+
+    def cancel_request(self, session: Session, msg: dict[str, Any], now: float) -> str:
+        """A ``job.cancel``: answered like an event (PHL-JOB-060), ids shared with events."""
+        self.now = now
+        event_id: int = msg["id"]
+        if "ack" in msg:
+            session.acked(msg["ack"])
+        if not session.bucket.take(now):
+            raise RemoteProtocolError(
+                "rate_limited",
+                f"more than {session.limits.max_events_per_second} events per second",
+                event=event_id,
+                limit=session.limits.max_events_per_second,
+            )
+        if event_id <= session.last_event:
+            return session.emit(outbound.ack(0, event_id))  # a resend: once (PHL-EVT-005)
+        record = self.records.get(msg["job"])
+        if record is None or record.owner != session.owner:
+            # PHL-JOB-051: the same answer for a job that does not exist and one of another
+            # owner. The id is not marked handled: nothing was applied.
+            raise RemoteProtocolError("unknown_job", "no such job", event=event_id)
+        session.last_event = event_id
+        # The answer first, then what it caused (the connection sends outbox frames after it).
+        answer = session.emit(outbound.ack(0, event_id))
+        self.cancel(record)
+        return answer
+
+    # --- from the backend -------------------------------------------------------------------
+
+    def apply(self, update: JobUpdate, now: float) -> set[str]:
+        """A backend's report; the ids of the sessions that got frames (the shell wakes their
+        connections, as after ``Hub.push``). Reports of unknown jobs, of a stale attempt, or
+        after the terminal state are dropped (PHL-JOB-013)."""
+        self.now = now
+        record = self.records.get(update.job_id)
+        if record is None or record.state in TERMINAL or update.attempt != record.attempt:
+            return set()
+        kind = update.kind
+        touched: set[str] = set()
+        if record.state == "queued" and kind != "interrupted":
+            record.state = "running"
+            record.started = now
+            touched |= self._send(record, job_state(record), lifecycle=True)
+        if kind == "progress":
+            if self._merge(record, update):
+                touched |= self._progress(record, now)
+        elif kind == "log":
+            touched |= self._log(record, update.lines)
+        elif kind in TERMINAL:
+            self._merge(record, update)
+            record.result = update.result
+            record.error = update.error
+            touched |= self._end(record, kind)
+        return touched
+
+    def poll(self, now: float) -> set[str]:
+        """Send held progress whose slot has come, and end cancelled jobs past their deadline
+        (the backend broke its contract: the table keeps PHL-JOB-061 anyway)."""
+        self.now = now
+        touched: set[str] = set()
+        for job_id, due in list(self._due.items()):
+            if due <= now:
+                del self._due[job_id]
+                touched |= self._progress(self.records[job_id], now)
+        for job_id, due in list(self._cancel_by.items()):
+            if due <= now:
+                logger.warning("job %s did not stop within its cancel deadline", job_id)
+                touched |= self._end(self.records[job_id], "cancelled")
+        return touched
+
+    def deadline(self) -> float | None:
+        """When :meth:`poll` has work to do; None: nothing pending."""
+        times = [*self._due.values(), *self._cancel_by.values()]
+        return min(times) if times else None
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _merge(self, record: JobRecord, update: JobUpdate) -> bool:
+        """Fold reported progress into the record; whether anything changed. Progress is
+        monotone (PHL-JOB-021): a lower fraction or done is kept at the higher value."""
+        before = (record.fraction, record.done, record.total, record.stage, record.message)
+        fraction = update.fraction
+        if update.done is not None:
+            record.done = max(update.done, record.done or 0)
+            if update.total is not None:
+                record.total = update.total
+            if record.total:
+                fraction = min(1.0, record.done / record.total)
+        if fraction is not None:
+            record.fraction = max(fraction, record.fraction or 0.0)
+        if update.stage is not None:
+            record.stage = update.stage
+        if update.message is not None:
+            record.message = update.message
+        return before != (record.fraction, record.done, record.total, record.stage, record.message)
+
+    def _progress(self, record: JobRecord, now: float) -> set[str]:
+        """Send the record's progress now, or hold it for its next slot (PHL-JOB-025: the
+        newest value waits and is never lost, PHL-JOB-026)."""
+        slot = self._next.get(record.id, now)
+        if now < slot:
+            self._due[record.id] = slot
+            return set()
+        self._due.pop(record.id, None)
+        rate = self._rate(record.owner)
+        self._next[record.id] = now + 1.0 / rate
+        if record.fraction and record.started is not None and record.fraction < 1.0:
+            spent = now - record.started
+            record.eta = round(spent * (1.0 - record.fraction) / record.fraction, 1)
+        return self._send(record, job_progress(record), compact=True)
+
+    def _log(self, record: JobRecord, lines: Iterable[str]) -> set[str]:
+        new = list(lines)
+        if not new:
+            return set()
+        msg = job_log(record, new)
+        record.log_count += len(new)
+        record.log.extend(new)
+        keep = self._log_lines(record.owner)
+        while len(record.log) > keep:
+            record.log.popleft()
+        return self._send(record, msg)
+
+    def _end(self, record: JobRecord, state: Any) -> set[str]:
+        record.state = state
+        record.eta = None
+        for pending in (self._due, self._next, self._cancel_by):
+            pending.pop(record.id, None)
+        touched = self._send(record, job_state(record, full=True), lifecycle=True)
+        self._prune(record.owner)
+        return touched
+
+    def _send(
+        self, record: JobRecord, msg: dict[str, Any], lifecycle: bool = False, compact: bool = False
+    ) -> set[str]:
+        """Number ``msg`` for every session of the owner; a lifecycle change also re-renders
+        the pages (a page that shows the job's state or result in its own nodes, and a
+        session without the feature, stay right)."""
+        touched: set[str] = set()
+        for session in list(self._sessions.get(record.owner, ())):
+            if FEATURE in session.features:
+                key = f"job.progress {record.id}" if compact else None
+                frame = session.emit(dict(msg), compact=key)  # PHL-JOB-040
+                if session.conn is not None:
+                    session.conn._outbox.append(frame)
+                touched.add(session.id)
+            if lifecycle and session.refresh():
+                touched.add(session.id)
+        return touched
+
+    def _prune(self, owner: str) -> None:
+        ids = self._owned.get(owner, [])
+        finished = [i for i in ids if self.records[i].state in TERMINAL]
+        for job_id in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            ids.remove(job_id)
+            del self.records[job_id]
+            for session in self._sessions.get(owner, ()):
+                session.forget_compact(f"job.progress {job_id}")
+
+    def _limit(self, owner: str, name: str, default: float) -> float:
+        for session in self._sessions.get(owner, ()):
+            return float(getattr(session.limits, name))
+        return default
+
+    def _rate(self, owner: str) -> float:
+        return self._limit(owner, "job_progress_per_second", 20)
+
+    def _cancel_seconds(self, owner: str) -> float:
+        return self._limit(owner, "job_cancel_seconds", 15)
+
+    def _log_lines(self, owner: str) -> int:
+        return int(self._limit(owner, "job_log_lines", 200))
+
+
+class SessionJobs:
+    """A session's scope on the table (``ui.jobs``). A handler's start takes its id at once
+    (the page it renders may name it) but reaches the table only when the handler succeeded:
+    a failed handler changes nothing and starts no job (PHL-EVT-010)."""
+
+    __slots__ = ("_pending", "owner", "table")
+
+    def __init__(self, table: JobTable, owner: str) -> None:
+        self.table = table
+        self.owner = owner
+        self._pending: list[tuple[JobRecord, bool | None]] = []  # None: a cancel
+
+    def start(self, job: Job, params: Any, supersede: bool) -> JobRecord:
+        record = JobRecord(self.table.new_id(), job.name, self.owner, params, job.options)
+        self._pending.append((record, supersede))
+        return record
+
+    def commit(self) -> None:
+        pending, self._pending = self._pending, []
+        for record, supersede in pending:
+            if supersede is None:
+                self.table.cancel(record)
+            else:
+                self.table.add(record, supersede)
+
+    def rollback(self) -> None:
+        self._pending.clear()
+
+    def get(self, job_id: str) -> JobRecord | None:
+        record = self.table.records.get(job_id)
+        if record is not None and record.owner == self.owner:  # PHL-JOB-050
+            return record
+        return next((r for r, s in self._pending if r.id == job_id and s is not None), None)
+
+    def of(self, name: str) -> list[JobRecord]:
+        mine = [r for r in self.table._visible(self.owner) if r.name == name]
+        return mine + [r for r, s in self._pending if r.name == name and s is not None]
+
+    def cancel(self, job_id: str) -> None:
+        record = self.get(job_id)
+        if record is not None:
+            self._pending.append((record, None))
