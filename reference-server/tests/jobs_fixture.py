@@ -8,6 +8,7 @@ from pathlib import Path
 # The app the worker processes load. Each job's params name a control directory: step i runs
 # once the file "go-i" exists there.
 APP = '''
+import json
 import os
 import time
 from pathlib import Path
@@ -16,18 +17,20 @@ import phloem as ph
 
 app = ph.App("Job fixtures")
 
-if not hasattr(app, "job"):  # interim, until branch jobs (phloem.jobs) is merged
-    import types
 
-    app.jobs = {}
+@app.page("/")
+def home(ui):
+    last = ui.state("last", "")
 
-    def _job(fn=None, **options):
-        def register(f):
-            app.jobs[f.__name__] = types.SimpleNamespace(fn=f, name=f.__name__, **options)
-            return f
-        return register(fn) if fn is not None else register
+    def start(event):  # "NAME PARAMS-JSON": start that job with those params
+        name, _, params = event.value.partition(" ")
+        last.set(app.jobs[name].start(ui, json.loads(params)).id)
 
-    app.job = _job
+    return ph.Column(
+        ph.Text(f"last: {last.value}", id="last"),
+        ph.TextInput("start", id="start", value="", on_change=start),
+        id="root",
+    )
 
 
 def wait_for(path, progress=None):

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from jobs_fixture import write_app
+from phloem.jobs import JobOptions, JobSpec, JobUpdate
 from phloem_server.jobs import store
-from phloem_server.jobs.api import JobOptions, JobSpec, JobUpdate
 from phloem_server.jobs.embedded import ProcessBackend
 from phloem_server.models import Job
 

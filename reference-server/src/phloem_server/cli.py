@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import servers
+from .jobs import cli as jobs_cli
 
 # Measured (bench/bench_click.py, bench/bench_rtt.py), uvicorn vs Daphne: click -> DOM p50
 # 1.60 vs 1.80 ms in Chromium, event -> patch p50 0.30 vs 0.49 ms, server CPU per event 0.28
@@ -46,7 +47,21 @@ def main(argv: list[str] | None = None) -> int:
         help="use the Redis channel layer at URL (redis://HOST:PORT/DB, rediss://, unix://) "
         "instead of the in-memory one; options as JSON in PHLOEM_REDIS_OPTIONS",
     )
+    run.add_argument(
+        "--jobs",
+        choices=("embedded", "celery"),
+        default=None,
+        help="where jobs run: worker processes of this server (default), or Celery workers "
+        "(`phloem worker app.py`) through the --redis URL",
+    )
+    jobs_cli.add_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "worker":
+        return jobs_cli.worker(args)
+    if args.jobs == "celery" and args.redis is None:
+        parser.error("--jobs celery needs --redis URL (the broker)")
+    if args.jobs is not None:
+        os.environ["PHLOEM_JOBS"] = args.jobs
     if args.websocket_timeout is not None and args.server != "daphne":
         parser.error("--websocket-timeout needs --server daphne")
     if args.redis is not None:
@@ -103,6 +118,10 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if served.app.jobs:  # start the job workers now, so the first job starts warm
+        from .jobs import bridge
+
+        bridge.get().start_backend()
     from .asgi import application
 
     title = getattr(served.app, "name", None) or script.stem

@@ -12,6 +12,8 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import errors, records, registry, updates
+from .jobs import bridge as jobs_bridge
+from .jobs import identity
 
 log = logging.getLogger(__name__)
 SUBPROTOCOL = "phloem.v1"  # names the MAJOR version; hello/welcome settle MAJOR.MINOR
@@ -39,6 +41,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     silence: asyncio.TimerHandle | None = None  # fires at the connection's deadline (PHL-PING-005)
     silence_at = 0.0  # when `silence` fires (time.monotonic)
     silent_close: asyncio.Task[None] | None = None  # the 4000 close of a silent connection
+    job_owner: str | None = None  # whose jobs this connection sees (jobs.identity)
 
     def __init__(self, app_key: str | None = None, **kwargs: Any) -> None:
         # Channels' consumers ignore as_asgi's keywords; this one is ours.
@@ -65,10 +68,18 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.served = registry.get(self.app_key)
         self.served.start_reaper()
         user = self.scope.get("user")  # set by AuthMiddlewareStack, when the stack has it
+        owner = identity.owner(self.scope)
+        named = {"owner": owner} if owner is not None else {}
         if user is not None and user.is_authenticated:
-            self.conn = self.served.hub.connect(time.monotonic(), user.pk, user.get_username())
+            self.conn = self.served.hub.connect(
+                time.monotonic(), user.pk, user.get_username(), **named
+            )
         else:
-            self.conn = self.served.hub.connect(time.monotonic())
+            self.conn = self.served.hub.connect(time.monotonic(), **named)
+        self.jobs = jobs_bridge.get(self.app_key)
+        self.job_owner = getattr(self.conn, "owner", None)
+        if self.job_owner is not None:  # before the hello: its sync shows the owner's jobs
+            await self.jobs.attach(self.job_owner)
         # A resume on another connection takes this one's session (PHL-DELIV-011).
         self.conn.on_superseded = self._superseded
         await self.accept(SUBPROTOCOL)
@@ -109,6 +120,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             log.exception("runtime failed on a frame; closing with %d", INTERNAL_ERROR)
             await self.close(INTERNAL_ERROR)
             return
+        self.jobs.after()  # the jobs its handlers started or cancelled go to the backend
         for frame in out.frames:  # updates queued since the last wake come first
             await self.send(frame)
         if out.close is not None:
@@ -120,6 +132,9 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             self.session = session.id
             records.opened(session.id, self.served.path)
             await self._join_group()
+            if self.job_owner is None:  # no identity: the session owns its jobs
+                self.job_owner = session.owner
+                await self.jobs.attach(self.job_owner)
 
     @property
     def channel_receive(self) -> Callable[[], Awaitable[dict[str, Any]]]:
@@ -149,6 +164,8 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         _open.discard(self)
         if self.silence is not None:
             self.silence.cancel()
+        if self.job_owner is not None:
+            await self.jobs.detach(self.job_owner)
         if self.conn is not None:
             self.conn.disconnect(time.monotonic())
             # A superseded connection's session lives on elsewhere: its record stays open.

@@ -57,6 +57,7 @@ class Job(models.Model):
     attempt = models.PositiveIntegerField(default=0)
     retry_safe = models.BooleanField(default=False)  # the app declared a re-run harmless
     max_attempts = models.PositiveIntegerField(default=1)
+    grace = models.FloatField(default=10.0)  # seconds from a cancel to the hard stop
     # Progress: fraction in [0, 1], or null while indeterminate.
     progress = models.FloatField(null=True, blank=True)
     done = models.FloatField(null=True, blank=True)

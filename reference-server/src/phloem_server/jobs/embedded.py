@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from phloem.jobs import TERMINAL, JobError, JobOptions, JobSpec, JobUpdate
+
 from . import store, worker
-from .api import TERMINAL, JobError, JobSpec, JobUpdate
 from .mirror import PERSIST_EVERY, Mirror
 
 log = logging.getLogger(__name__)
@@ -174,6 +175,7 @@ class ProcessBackend:
                         spec.job_id, spec.owner, self.app_path, spec.name, spec.params,
                         backend=BACKEND, retry_safe=spec.options.retry,
                         max_attempts=RETRIES if spec.options.retry else 1,
+                        grace=spec.options.grace,
                     )  # fmt: skip
             except Exception as exc:  # e.g. parameters that cannot be pickled
                 log.exception("could not record job %s", spec.job_id)
@@ -277,7 +279,7 @@ class ProcessBackend:
     def _end(self, spec: JobSpec, state: str) -> None:
         self.mirror.forget(spec.job_id, spec.attempt)
         if store.finish(spec.job_id, None, state):
-            self.sink(JobUpdate(spec.job_id, state, spec.attempt))
+            self.sink(JobUpdate(spec.job_id, state, spec.attempt))  # type: ignore[arg-type]
 
 
 def _id(w: _Worker) -> str:
@@ -291,10 +293,8 @@ def _next(spec: JobSpec) -> JobSpec:
     )  # fmt: skip
 
 
-def _options(job: Any) -> Any:
-    from .api import JobOptions
-
-    return JobOptions(retry=job.retry_safe)
+def _options(job: Any) -> JobOptions:
+    return JobOptions(grace=job.grace, retry=job.retry_safe)
 
 
 def _spec(job: Any, attempt: int, options: Any) -> JobSpec:

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from phloem.jobs import TERMINAL, JobUpdate
+
 from . import store
-from .api import TERMINAL, JobUpdate
 
 PERSIST_EVERY = 1.0  # seconds between progress writes of one job; also its heartbeat
 

@@ -39,6 +39,7 @@ def create(
     backend: str = "embedded",
     retry_safe: bool = False,
     max_attempts: int = 1,
+    grace: float = 10.0,
 ) -> Job:
     return Job.objects.create(
         id=job_id,
@@ -50,6 +51,7 @@ def create(
         backend=backend,
         retry_safe=retry_safe,
         max_attempts=max(1, max_attempts),
+        grace=grace,
         created=timezone.now(),
     )
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from .api import JobError, JobSpec, JobUpdate, Reporter, execute
+from phloem.jobs import JobError, JobSpec, JobUpdate, Reporter, execute
 
 
 def find_job(app: Any, name: str) -> Callable[..., Any]:
@@ -95,6 +95,24 @@ def main(conn: Connection, app_path: str) -> None:
         run_one(app, spec, reporter, pipe)
         current.clear()
         pipe.send(("idle", spec.job_id))
+
+
+def serve_one(conn: Connection, app: Any, spec: JobSpec) -> None:
+    """Run one job in this (forked) process for a Celery task that supervises it."""
+    pipe = Pipe(conn)
+    reporter = Reporter(spec.job_id, pipe.update, time.perf_counter, spec.attempt)
+
+    def read() -> None:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                _die()  # the supervising task is gone
+            if msg[0] == "cancel":
+                reporter.cancel()
+
+    threading.Thread(target=read, daemon=True).start()
+    run_one(app, spec, reporter, pipe)
 
 
 def _die() -> None:
