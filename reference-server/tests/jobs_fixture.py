@@ -26,8 +26,11 @@ def home(ui):
         name, _, params = event.value.partition(" ")
         last.set(app.jobs[name].start(ui, json.loads(params)).id)
 
+    latest = gated.latest(ui)
+    done = latest.result["steps"] if latest and latest.state == "succeeded" else "-"
     return ph.Column(
         ph.Text(f"last: {last.value}", id="last"),
+        ph.Text(f"result: {done}", id="result"),
         ph.TextInput("start", id="start", value="", on_change=start),
         id="root",
     )

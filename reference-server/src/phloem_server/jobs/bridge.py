@@ -120,7 +120,9 @@ class Bridge:
         if layer is None:
             return
         if self.channel is None:
-            self.channel = await layer.new_channel(prefix="phloem.jobs.")
+            # The default prefix, as the consumers': channels_redis serves every channel of a
+            # process through one receive loop on one prefix; another prefix starves.
+            self.channel = await layer.new_channel()
             self._listener = asyncio.get_running_loop().create_task(self._listen(layer))
         await updates.join(layer, owner_group(owner), self.channel)
 
