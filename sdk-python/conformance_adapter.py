@@ -8,6 +8,10 @@ sends none to an SDK target), as if the fixture were served at "/". Time is a fa
 ``{"op": "advance", "seconds": S}`` moves it S seconds on) and tokens are
 deterministic, so every run of a case produces the same frames.
 
+Jobs (protocol 1.1, fixture ``jobs-long``) run on the SDK's thread backend; after every command
+the adapter settles them (conformance_jobs.py), so a reply holds every frame the command caused.
+``{"cmd": "control", "op": "job", "job": {...}}`` drives the fixture's newest run.
+
 A case may hold several connections to one app (takeover, isolation): ``connect`` opens a
 named one (``{"cmd": "connect", "connection": NAME, "user": KEY?}``; ``user`` is an opaque
 key of an authenticated user, absent for anonymous); ``send`` and ``disconnect`` name theirs
@@ -30,6 +34,7 @@ from typing import Any
 
 import orjson
 import phloem as ph
+from conformance_jobs import JobDriver
 from phloem.runtime import Connection, Hub
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "apps.py"
@@ -53,6 +58,7 @@ class Adapter:
         self.conns: dict[str, Connection] = {}
         self.users: dict[str, str | None] = {}  # connection name -> user key
         self.elsewhere: dict[str, dict[str, Any]] = {}
+        self.jobs: JobDriver | None = None
 
     def _connect(self, name: str) -> Connection:
         assert self.hub is not None
@@ -68,6 +74,16 @@ class Adapter:
         return conn
 
     def _reply(self, name: str, reply: dict[str, Any]) -> dict[str, Any]:
+        if self.hub is not None and self.jobs is not None:
+            # What the command caused in jobs, then the frames every connection got from it.
+            self.jobs.settle(self.hub, self.now)
+            for other, conn in self.conns.items():
+                frames = conn.drain().frames
+                if other == name:
+                    reply["frames"] = [*reply.get("frames", []), *frames]
+                elif frames:
+                    entry = self.elsewhere.setdefault(other, {"frames": [], "close": None})
+                    entry["frames"] = [*entry["frames"], *frames]
         others = {k: v for k, v in self.elsewhere.items() if k != name}
         self.elsewhere.clear()
         if others:
@@ -95,8 +111,16 @@ class Adapter:
             app = ph.App(self.app.name)
             app.pages = {**self.app.pages, "/": self.app.pages[path]}
             app.options = {**self.app.options, "/": self.app.page_options(path)}
-            tokens = count(1)
-            self.hub = Hub(app, new_token=lambda: f"conformance-token-{next(tokens):06d}")
+            app.jobs = self.app.jobs
+            tokens, job_ids = count(1), count(1)
+            self.hub = Hub(
+                app,
+                new_token=lambda: f"conformance-token-{next(tokens):06d}",
+                new_job_id=lambda: f"job{next(job_ids)}",
+            )
+            if self.jobs is not None:
+                self.jobs.close()
+            self.jobs = JobDriver(app)
             self.conns, self.users, self.elsewhere = {}, {}, {}
             self._connect("main")
             return {"ok": True, "path": path}
@@ -130,6 +154,13 @@ class Adapter:
             conn.disconnect(self.now)
             self._connect(conn_name)  # the next send arrives on a new connection
             return {"ok": True}
+        if name == "control" and cmd.get("op") == "job":
+            if self.hub is None or self.jobs is None:
+                return {"ok": False, "error": "control before open"}
+            problem = self.jobs.command(self.hub, self.now, cmd.get("job") or {})
+            if problem is not None:
+                return {"ok": False, "error": problem}
+            return self._reply("main", {"ok": True, "frames": [], "close": None})
         if name == "control":
             # Time control: the conformance case's `control: {advance: S}` moves the fake clock.
             seconds = cmd.get("seconds")
@@ -138,6 +169,8 @@ class Adapter:
             if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
                 return {"ok": False, "error": f"advance needs seconds >= 0, not {seconds!r}"}
             self.now += seconds
+            if self.hub is not None:
+                self.hub.jobs.poll(self.now)  # held job progress whose slot came (PHL-JOB-025)
             # What the connections do meanwhile: one silent for three heartbeat intervals is
             # closed with 4000 (PHL-PING-005); its name then opens a new connection.
             closed: dict[str, dict[str, Any]] = {}
@@ -150,6 +183,9 @@ class Adapter:
             self.elsewhere.update(closed)
             return self._reply("main", {"ok": True, **main})
         if name == "close":
+            if self.jobs is not None:
+                self.jobs.close()
+                self.jobs = None
             self.hub = None
             self.conns, self.users, self.elsewhere = {}, {}, {}
             return {"ok": True}

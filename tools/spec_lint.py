@@ -4,7 +4,7 @@ Checks, each reported as ``path:line: message``:
 
 1. ``spec/requirements.yaml`` is well formed: every entry has an ``id`` of the form
    ``PHL-<AREA>-<NNN>``, a ``level`` (MUST, SHOULD, MAY), a ``profile`` (core, resilience,
-   security), a one-sentence ``summary`` and a ``page`` that exists; ids are unique.
+   security, jobs), a one-sentence ``summary`` and a ``page`` that exists; ids are unique.
 2. Every requirement is defined -- written ``**PHL-XXX-NNN**`` -- exactly once, on its page, in a
    sentence that uses its level's keyword; nothing else is defined anywhere.
 3. Every requirement id cited in a spec page or in ``schemas/`` exists in requirements.yaml.
@@ -38,7 +38,7 @@ UPPER_KEYWORD_RE = re.compile(
 LOWER_KEYWORD_RE = re.compile(r"\b(must|shall|should)\b")
 LINK_RE = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 LEVELS = ("MUST", "SHOULD", "MAY")
-PROFILES = ("core", "resilience", "security")
+PROFILES = ("core", "resilience", "security", "jobs")  # jobs: since 1.1
 FIELDS = ("id", "level", "profile", "summary", "page")
 # Pages that are not normative: rationale, layout and history.
 NON_NORMATIVE = {"primer.md", "README.md", "CHANGELOG.md"}

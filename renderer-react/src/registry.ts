@@ -1,6 +1,7 @@
 import type { ComponentType, ReactNode } from "react";
 import { Button } from "./components/Button/Button";
 import { Column } from "./components/Column/Column";
+import { JobProgress } from "./components/JobProgress/JobProgress";
 import { Link } from "./components/Link/Link";
 import { Text } from "./components/Text/Text";
 import { TextInput } from "./components/TextInput/TextInput";
@@ -66,7 +67,8 @@ export function createRegistry(): Registry {
     .register("Text", Text, { version: 1, builtin: true })
     .register("Button", Button, { version: 1, builtin: true })
     .register("TextInput", TextInput, { version: 1, builtin: true })
-    .register("Link", Link, { version: 1, builtin: true });
+    .register("Link", Link, { version: 1, builtin: true })
+    .register("JobProgress", JobProgress, { version: 1, builtin: true }); // since 1.1 (schemas/1.1)
 }
 
 /** The registry the app entry uses. */

@@ -6,6 +6,6 @@ JSON Schemas in ``schemas/`` and matching rules of its own, so it cannot share t
 
 __version__ = "0.1.0"
 ADAPTER_PROTOCOL = 1
-PROTOCOL_VERSION = "1.0"
+PROTOCOL_VERSION = "1.1"  # 1.0 plus the jobs profile; 1.0 cases still apply
 
 __all__ = ["ADAPTER_PROTOCOL", "PROTOCOL_VERSION", "__version__"]

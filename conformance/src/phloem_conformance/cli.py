@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import PROTOCOL_VERSION
 from .adapter import AdapterError
 from .baseline import (
     BaselineError,
@@ -175,7 +176,10 @@ def _generate(args: argparse.Namespace) -> int:
 
     async def go() -> tuple[dict[str, Any], list[Any]]:
         runner = Runner(
-            args.target, args.adapter, load_protocol("1.0"), timeout_factor=args.timeout_factor
+            args.target,
+            args.adapter,
+            load_protocol(PROTOCOL_VERSION),
+            timeout_factor=args.timeout_factor,
         )
         await runner.start()
         try:
@@ -241,7 +245,7 @@ def _mutants(args: argparse.Namespace) -> int:
             args.target,
             args.adapter,
             cases,
-            load_protocol("1.0"),
+            load_protocol(PROTOCOL_VERSION),
             expected=load_expected(args.expected),
             only=args.mutant,
             timeout_factor=args.timeout_factor,
@@ -263,7 +267,7 @@ def _run(args: argparse.Namespace) -> int:
     known = cases
     if args.case:
         cases = [c for c in cases if c.id in set(args.case)]
-    schemas = load_protocol("1.0", args.schemas)
+    schemas = load_protocol(PROTOCOL_VERSION, args.schemas)
     try:
         implementation, results = run_sync(
             args.target,

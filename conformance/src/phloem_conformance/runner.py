@@ -270,6 +270,8 @@ class Runner:
         assert self.adapter is not None
         ((op, value),) = operation.items()
         command = {"cmd": "control", "op": op, "seconds": value}
+        if op == "job":  # a fixture job's step (conformance/fixtures/jobs-long.md)
+            command = {"cmd": "control", "op": "job", "job": value}
         reply = await self.adapter.exchange(command, self.adapter_timeout)
         if reply.get("ok") is True:
             # A sans-IO SDK reports what its connections did while the clock moved (a silent

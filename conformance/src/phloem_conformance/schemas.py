@@ -10,6 +10,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from . import PROTOCOL_VERSION
+
 _HERE = Path(__file__).resolve().parent
 
 
@@ -20,7 +22,9 @@ def _repo_root() -> Path | None:
     return None
 
 
-def protocol_schemas_dir(version: str = "1.0", override: str | Path | None = None) -> Path:
+def protocol_schemas_dir(
+    version: str = PROTOCOL_VERSION, override: str | Path | None = None
+) -> Path:
     """The protocol schemas: ``--schemas`` if given, else the wheel copy, else the repository's."""
     if override is not None:
         path = Path(override)
@@ -48,7 +52,12 @@ class ProtocolSchemas:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         resources = []
-        for path in sorted(directory.rglob("*.schema.json")):
+        # A minor version's directory holds what it adds or changes and refers to the earlier
+        # ones' files (schemas/1.1 -> ../../1.0/...): load those as well.
+        earlier = [d for d in _earlier_versions(directory) if d != directory]
+        for path in [p for d in earlier for p in sorted(d.rglob("*.schema.json"))] + sorted(
+            directory.rglob("*.schema.json")
+        ):
             contents = json.loads(path.read_text(encoding="utf-8"))
             resources.append((contents["$id"], Resource.from_contents(contents)))
         self.registry: Registry[Any] = Registry().with_resources(resources)
@@ -64,6 +73,24 @@ class ProtocolSchemas:
 
     def server_errors(self, message: Any) -> list[str]:
         return _errors(self.server, message)
+
+
+def _version_key(name: str) -> tuple[int, int] | None:
+    major, dot, minor = name.partition(".")
+    return (int(major), int(minor)) if dot and major.isdigit() and minor.isdigit() else None
+
+
+def _earlier_versions(directory: Path) -> list[Path]:
+    """Sibling version directories of the same major, up to ``directory``'s own."""
+    own = _version_key(directory.name)
+    if own is None or not directory.parent.is_dir():
+        return []
+    found = []
+    for sibling in directory.parent.iterdir():
+        key = _version_key(sibling.name)
+        if sibling.is_dir() and key is not None and key[0] == own[0] and key <= own:
+            found.append((key, sibling))
+    return [d for _, d in sorted(found)]
 
 
 def _errors(validator: Draft202012Validator, instance: Any) -> list[str]:
@@ -86,7 +113,7 @@ def _is_type_mismatch(error: Any) -> bool:
 
 
 @cache
-def load_protocol(version: str = "1.0", override: str | None = None) -> ProtocolSchemas:
+def load_protocol(version: str = PROTOCOL_VERSION, override: str | None = None) -> ProtocolSchemas:
     return ProtocolSchemas(protocol_schemas_dir(version, override))
 
 

@@ -1,4 +1,5 @@
 import { Edits } from "./edits";
+import { JobStore } from "./jobs";
 import { Store } from "./store";
 import { realTimers, type Environment, type SocketFactory, type Timers } from "./socket";
 import { Transport, type Status } from "./transport";
@@ -35,6 +36,8 @@ export class PhloemClient {
   readonly transport: Transport;
   /** Text fields' unsent and unanswered edits: the echo rule (PHL-COMP-021). */
   readonly edits: Edits;
+  /** Jobs the server told us of (jobs feature), apart from the tree (PHL-JOB-070). */
+  readonly jobs = new JobStore();
   private lastError: ErrorMessage | null = null;
   private lastNotice: Notice | null = null;
   private readonly noticeListeners = new Set<() => void>();
@@ -51,7 +54,7 @@ export class PhloemClient {
       path: options.path,
       components: options.components,
       client: { ...CLIENT_INFO },
-      ...(options.features ? { features: options.features } : {}),
+      features: options.features ?? ["jobs"],
       ...(options.createSocket ? { createSocket: options.createSocket } : {}),
       ...(options.timers ? { timers: options.timers } : {}),
       ...(options.random ? { random: options.random } : {}),
@@ -61,6 +64,7 @@ export class PhloemClient {
           if (msg.type === "ui.patch") this.store.applyPatch(msg as UiPatch);
           else if (msg.type === "ui.snapshot") this.store.applySnapshot(msg as UiSnapshot);
           else if (msg.type === "error") this.serverError(msg as ErrorMessage);
+          else if ((msg.type as string).startsWith("job.")) this.jobs.apply(msg as Record<string, unknown>);
           // After the tree change: a field whose last change this answers shows the new value.
           if (typeof msg.event === "number") {
             this.edits.answered(msg.event, msg.type === "error" ? (msg as ErrorMessage).code : undefined);
@@ -73,6 +77,8 @@ export class PhloemClient {
           const wanted = this.store.resyncWanted;
           this.store.resetResync();
           if (resumed && wanted) this.store.askResync();
+          // A new session re-sends every job it may see right after its snapshot (PHL-JOB-041).
+          if (!resumed) this.jobs.reset();
           if (refused) {
             // PHL-DELIV-010: the old tree is gone, and with it the old session's edits and
             // unanswered changes; the user is told the page was reset.
@@ -134,6 +140,12 @@ export class PhloemClient {
   /** Sends a user event on `node`, naming the revision on screen (PHL-EVT-006). */
   sendEvent(node: string, name: string, value?: unknown): number {
     return this.transport.sendEvent(node, name, value, this.store.rev);
+  }
+
+  /** The user cancels `job` (PHL-JOB-072): its control goes away at once; the answer follows. */
+  cancelJob(job: string): number {
+    this.jobs.requestCancel(job);
+    return this.transport.sendJobCancel(job);
   }
 
   private serverError(msg: ErrorMessage): void {

@@ -2,6 +2,7 @@
 export { PhloemClient, CLIENT_INFO, type ClientOptions, type Notice } from "./client";
 export { COALESCE_MS, Edits, type EditsHooks, type FieldEdit } from "./edits";
 export { pageConfig, resolveConfig, WS_PATH, type PhloemConfig, type ResolvedConfig } from "./config";
+export { JobStore, JOB_CHECKS, LOG_KEEP, TERMINAL, type JobState, type JobView } from "./jobs";
 export { installTestHooks, type PhloemTestHooks } from "./hooks";
 export {
   browserEnvironment,

@@ -13,7 +13,7 @@ import { parseServerFrame, type Parsed } from "./validate";
 import type { ErrorCode, Event as EventMessage, Hello, ServerMessage, Welcome } from "./wire.gen";
 
 export const SUBPROTOCOL = "phloem.v1";
-export const VERSIONS = ["1.0"] as const;
+export const VERSIONS = ["1.1", "1.0"] as const; // 1.1: 1.0 plus the jobs feature
 
 export type Status = "idle" | "connecting" | "open" | "reconnecting" | "failed" | "closed";
 
@@ -62,7 +62,10 @@ export interface TransportOptions {
   connectTimeoutMs?: number;
 }
 
-type OutgoingEvent = Pick<EventMessage, "type" | "id" | "node" | "name" | "value" | "rev">;
+type OutgoingEvent =
+  | Pick<EventMessage, "type" | "id" | "node" | "name" | "value" | "rev">
+  // Since 1.1: a cancel takes the next event id and is answered like an event (PHL-JOB-060).
+  | { type: "job.cancel"; id: number; job: string; node?: undefined; name?: undefined };
 type TimerName = "ackTimer" | "retryTimer" | "heartbeatTimer" | "drainTimer" | "probeTimer" | "connectTimer";
 
 const CLOSE_NORMAL = 1000;
@@ -203,6 +206,18 @@ export class Transport {
     this.unanswered.set(id, event);
     if (this.handshaken) {
       this.outbox.push(event);
+      this.drain();
+    }
+    return id;
+  }
+
+  /** Sends `job.cancel` for `job` with the next event id, resent after a reconnect until answered. */
+  sendJobCancel(job: string): number {
+    const id = this.nextEventId++;
+    const cancel: OutgoingEvent = { type: "job.cancel", id, job };
+    this.unanswered.set(id, cancel);
+    if (this.handshaken) {
+      this.outbox.push(cancel);
       this.drain();
     }
     return id;

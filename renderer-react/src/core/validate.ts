@@ -3,6 +3,7 @@
  * trust what we build). Not a JSON Schema validator: it checks exactly what the client relies
  * on, so a bad server message becomes a coded error instead of a crash (PHL-ERR-001).
  */
+import { JOB_CHECKS } from "./jobs";
 import type { ErrorCode, Node, PatchOp, ServerMessage } from "./wire.gen";
 
 export type Parsed =
@@ -104,6 +105,7 @@ const CHECKS: Record<string, Checker> = {
     (optional(m.event, isUint) ? null : "event is not an integer"),
   ping: (m) => SEQUENCED(m) ?? (optional(m.id, isPingId) ? null : "id is not a string or integer"),
   pong: (m) => (optional(m.id, isPingId) ? null : "id is not a string or integer"),
+  ...JOB_CHECKS, // since 1.1: job.state, job.progress, job.log
 };
 
 function isPingId(v: unknown): boolean {

@@ -6,6 +6,7 @@ export { PhloemRoot } from "./PhloemRoot";
 export { StatusIndicator } from "./StatusIndicator";
 export { Toast } from "./Toast";
 export { useEdit } from "./useEdit";
+export { useJob } from "./useJob";
 export { useNode } from "./useNode";
 export { useOffline } from "./useOffline";
 export { useRootId } from "./useRootId";

@@ -11,6 +11,7 @@ import { PhloemRoot } from "./PhloemRoot";
  */
 export function mount(container: Element, client: PhloemClient, registry: Registry): Root {
   client.store.batch = (notify) => flushSync(notify);
+  client.jobs.batch = (notify) => flushSync(notify);
   const root = createRoot(container);
   flushSync(() => root.render(<PhloemRoot client={client} registry={registry} />));
   return root;

@@ -45,7 +45,7 @@ describe("handshake", () => {
     const { net } = connect();
     net.last().open();
     const [hello] = net.last().messages();
-    expect(hello).toMatchObject({ type: "hello", versions: ["1.0"], components: COMPONENTS, path: "/counter" });
+    expect(hello).toMatchObject({ type: "hello", versions: ["1.1", "1.0"], components: COMPONENTS, path: "/counter" });
     expect(hello).not.toHaveProperty("resume");
   });
 

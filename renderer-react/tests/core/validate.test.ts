@@ -35,7 +35,7 @@ describe("parseServerFrame", () => {
   });
 
   it("an unknown type is unknown_message_type and keeps its seq", () => {
-    expect(parse({ type: "job.progress", seq: 9 })).toMatchObject({ ok: false, code: "unknown_message_type", seq: 9 });
+    expect(parse({ type: "data.window", seq: 9 })).toMatchObject({ ok: false, code: "unknown_message_type", seq: 9 });
   });
 
   it.each([

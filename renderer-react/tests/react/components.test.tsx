@@ -214,7 +214,7 @@ describe("Column with fallback (sent by the server)", () => {
 describe("hello", () => {
   it("announces TextInput and Link at version 1 with the rest of the catalog", () => {
     const { net } = setup(inputPage());
-    expect(net.last().ofType("hello")[0]?.components).toEqual({ Column: 1, Text: 1, Button: 1, TextInput: 1, Link: 1 });
+    expect(net.last().ofType("hello")[0]?.components).toEqual({ Column: 1, Text: 1, Button: 1, TextInput: 1, Link: 1, JobProgress: 1 });
   });
 });
 

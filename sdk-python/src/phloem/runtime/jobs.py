@@ -123,6 +123,18 @@ class JobTable:
         self._prune(owner)
         return record
 
+    def adopt(self, record: JobRecord) -> bool:
+        """Hold a job this table did not start (persisted before a restart, or started by
+        another server process) so that sync includes it and :meth:`apply` feeds it; its
+        owner's sessions get its full state. Nothing is submitted. False if already held."""
+        if record.id in self.records:
+            return False
+        self.records[record.id] = record
+        self._owned.setdefault(record.owner, []).append(record.id)
+        self._send(record, job_state(record, full=True), lifecycle=True)
+        self._prune(record.owner)
+        return True
+
     def cancel(self, record: JobRecord) -> None:
         """Ask a job to stop (no-op once it ended). A queued job ends at once; a running one
         is told and must be terminal within ``job_cancel_seconds`` (PHL-JOB-061)."""
@@ -181,7 +193,9 @@ class JobTable:
             return set()
         kind = update.kind
         touched: set[str] = set()
-        if record.state == "queued" and kind != "interrupted":
+        # A job that reports anything but an end ran; it may also fail, be cancelled or be
+        # interrupted before it ran (PHL-JOB-010).
+        if record.state == "queued" and kind in ("running", "progress", "log", "succeeded"):
             record.state = "running"
             record.started = now
             touched |= self._send(record, job_state(record), lifecycle=True)

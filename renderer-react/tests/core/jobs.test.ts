@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { JobStore, LOG_KEEP, parseServerFrame } from "../../src/core";
+
+// The job store (PHL-JOB-070, PHL-JOB-073) and the checks of job messages.
+
+const state = (job: string, s: string, extra: Record<string, unknown> = {}) => ({ type: "job.state", seq: 1, job, name: "fit", state: s, ...extra });
+const progress = (job: string, extra: Record<string, unknown>) => ({ type: "job.progress", seq: 1, job, ...extra });
+const log = (job: string, offset: number, lines: string[]) => ({ type: "job.log", seq: 1, job, offset, lines });
+
+describe("JobStore", () => {
+  it("follows a job from queued through progress to its terminal state", () => {
+    const store = new JobStore();
+    store.apply(state("j1", "queued"));
+    expect(store.get("j1")).toMatchObject({ state: "queued", name: "fit", fraction: undefined });
+    store.apply(state("j1", "running"));
+    store.apply(progress("j1", { fraction: 0.4, stage: "k = 3", eta: 12 }));
+    expect(store.get("j1")).toMatchObject({ state: "running", fraction: 0.4, stage: "k = 3", eta: 12 });
+    store.apply(state("j1", "succeeded", { progress: { fraction: 1 } }));
+    expect(store.get("j1")).toMatchObject({ state: "succeeded", fraction: 1, eta: undefined });
+  });
+
+  it("never moves progress back, and turns done of total into a fraction", () => {
+    const store = new JobStore();
+    store.apply(progress("j1", { fraction: 0.6 }));
+    store.apply(progress("j1", { fraction: 0.2, stage: "again" }));
+    expect(store.get("j1")).toMatchObject({ fraction: 0.6, stage: "again", state: "running" });
+    store.apply(progress("j2", { done: 3, total: 4 }));
+    expect(store.get("j2")?.fraction).toBe(0.75);
+  });
+
+  it("ignores job messages after a terminal state, but takes a sync's repeat and a new attempt", () => {
+    const store = new JobStore();
+    store.apply(state("j1", "cancelled"));
+    store.apply(progress("j1", { fraction: 0.9 }));
+    store.apply(log("j1", 0, ["late"]));
+    store.apply(state("j1", "running"));
+    expect(store.get("j1")).toMatchObject({ state: "cancelled", fraction: undefined, log: [] });
+    store.apply(state("j1", "queued", { attempt: 2 }));
+    expect(store.get("j1")).toMatchObject({ state: "queued", attempt: 2 });
+  });
+
+  it("applies log lines by offset so that a re-sent tail shows no line twice", () => {
+    const store = new JobStore();
+    store.apply(log("j1", 0, ["a", "b"]));
+    store.apply(log("j1", 1, ["b", "c"]));
+    store.apply(log("j1", 0, ["a"]));
+    expect(store.get("j1")).toMatchObject({ log: ["a", "b", "c"], logCount: 3 });
+    store.apply(log("j1", 10, ["k"])); // lines 3..9 were trimmed on the server
+    expect(store.get("j1")).toMatchObject({ log: ["a", "b", "c", "k"], logCount: 11 });
+  });
+
+  it("keeps the newest LOG_KEEP lines", () => {
+    const store = new JobStore();
+    const lines = Array.from({ length: LOG_KEEP + 5 }, (_, i) => `l${i}`);
+    store.apply(log("j1", 0, lines));
+    const kept = store.get("j1")?.log ?? [];
+    expect(kept.length).toBe(LOG_KEEP);
+    expect(kept[0]).toBe("l5");
+  });
+
+  it("tells only the subscribers of the job that changed, and hides a cancel at once", () => {
+    const store = new JobStore();
+    const seen: string[] = [];
+    const stop = store.subscribe("j1", () => seen.push("j1"));
+    store.subscribe("j2", () => seen.push("j2"));
+    store.apply(state("j1", "running"));
+    store.requestCancel("j1");
+    expect(store.get("j1")?.cancelRequested).toBe(true);
+    stop();
+    store.apply(state("j1", "cancelled"));
+    expect(seen).toEqual(["j1", "j1"]);
+    expect(store.get("j1")?.cancelRequested).toBe(false);
+  });
+
+  it("forgets every job on reset (a new session syncs them again)", () => {
+    const store = new JobStore();
+    store.apply(state("j1", "running"));
+    store.reset();
+    expect(store.get("j1")).toBeUndefined();
+  });
+});
+
+describe("job message checks", () => {
+  it("accepts valid job messages and rejects malformed ones with invalid_message", () => {
+    expect(parseServerFrame(JSON.stringify(state("j1", "running", { progress: { fraction: 0.5 } }))).ok).toBe(true);
+    expect(parseServerFrame(JSON.stringify(log("j1", 0, ["x"]))).ok).toBe(true);
+    for (const bad of [
+      state("j1", "paused"),
+      progress("j1", { fraction: 1.5 }),
+      progress("a b", { fraction: 0.5 }),
+      log("j1", -1, ["x"]),
+      log("j1", 0, []),
+      { ...state("j1", "failed"), error: { type: "E" } },
+    ]) {
+      const parsed = parseServerFrame(JSON.stringify(bad));
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) expect(parsed.code).toBe("invalid_message");
+    }
+  });
+});

@@ -1,0 +1,128 @@
+import type { Root } from "react-dom/client";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { PhloemClient } from "../../src/core";
+import { mount } from "../../src/react";
+import { createRegistry } from "../../src/registry";
+import { fakeEnvironment, fakeNetwork, welcome } from "../helpers/fakeSocket";
+
+// JobProgress: job state from the job store, never the tree (PHL-JOB-070); its projection
+// (PHL-JOB-071); the cancel control sends job.cancel with the next event id (PHL-JOB-072).
+
+let cleanup: Array<() => void> = [];
+afterEach(() => {
+  for (const fn of cleanup) fn();
+  cleanup = [];
+  document.body.innerHTML = "";
+  vi.useRealTimers();
+});
+
+const page = (props: Record<string, unknown> = { job: "j1", label: "Clustering", log: 2 }) => ({
+  id: "root",
+  type: "Column",
+  children: [{ id: "jp", type: "JobProgress", props }],
+});
+
+function setup(root: object = page()) {
+  const registry = createRegistry();
+  const net = fakeNetwork();
+  const client = new PhloemClient({
+    url: "ws://test/phloem/ws",
+    path: "/",
+    components: registry.versions(),
+    createSocket: net.factory,
+    environment: fakeEnvironment(),
+    random: () => 0.5,
+  });
+  const container = document.createElement("div");
+  document.body.appendChild(container);
+  const reactRoot: Root = mount(container, client, registry);
+  client.start();
+  const s = net.last();
+  s.open();
+  s.push(welcome(1, { version: "1.1", features: ["jobs"] }));
+  s.push({ type: "ui.snapshot", seq: 2, rev: 1, root });
+  cleanup.push(() => {
+    client.stop();
+    reactRoot.unmount();
+  });
+  const byId = (id: string) => container.querySelector<HTMLElement>(`[data-node-id="${id}"]`);
+  return { client, s, byId };
+}
+
+describe("JobProgress", () => {
+  it("offers 1.1 and the jobs feature in hello", () => {
+    const { s } = setup();
+    expect(s.ofType("hello")[0]).toMatchObject({ versions: ["1.1", "1.0"], features: ["jobs"] });
+  });
+
+  it("shows a job it has not heard of as queued, without a cancel control", () => {
+    const { byId } = setup();
+    const bar = byId("jp");
+    expect(bar?.getAttribute("role")).toBe("progressbar");
+    expect(bar?.getAttribute("aria-label")).toBe("Clustering");
+    expect(bar?.querySelector(".ph-job__text")?.textContent).toBe("queued");
+    expect(bar?.hasAttribute("aria-valuetext")).toBe(false);
+    expect(byId("jp/cancel")).toBeNull();
+  });
+
+  it("shows progress, stage and log from job messages without any patch", () => {
+    const { byId, s } = setup();
+    s.push({ type: "job.state", seq: 3, job: "j1", name: "fit", state: "running" });
+    s.push({ type: "job.progress", seq: 4, job: "j1", fraction: 0.426, stage: "k = 3", message: "fitting", eta: 75 });
+    s.push({ type: "job.log", seq: 5, job: "j1", offset: 0, lines: ["a", "b", "c"] });
+    const bar = byId("jp");
+    expect(bar?.getAttribute("aria-valuetext")).toBe("42%");
+    expect(bar?.getAttribute("aria-valuenow")).toBe("42");
+    expect(bar?.querySelector(".ph-job__text")?.textContent).toBe("running · k = 3 · fitting");
+    expect(bar?.querySelector(".ph-job__eta")?.getAttribute("data-eta")).toBe("1 min left");
+    expect(byId("jp/log")?.textContent).toBe("b\nc"); // the newest props.log lines
+    expect(byId("jp/cancel")?.textContent).toBe("Cancel");
+  });
+
+  it("shows the state of a job heard of before its node appeared", () => {
+    const { byId, s } = setup({ id: "root", type: "Column", children: [] });
+    s.push({ type: "job.state", seq: 3, job: "j9", name: "fit", state: "running", progress: { fraction: 0.5 } });
+    s.push({ type: "ui.patch", seq: 4, base: 1, rev: 2, ops: [{ id: "root", insert: { id: "jp", type: "JobProgress", props: { job: "j9" } }, index: 0 }] });
+    expect(byId("jp")?.getAttribute("aria-valuetext")).toBe("50%");
+  });
+
+  it("sends job.cancel with the next event id and hides the control until the job ends", () => {
+    const { byId, s, client } = setup();
+    s.push({ type: "job.state", seq: 3, job: "j1", name: "fit", state: "running" });
+    client.sendEvent("root", "click");
+    byId("jp/cancel")?.click();
+    const [cancel] = s.ofType("job.cancel");
+    expect(cancel).toMatchObject({ type: "job.cancel", id: 2, job: "j1" });
+    expect(byId("jp/cancel")).toBeNull();
+    s.push({ type: "ack", seq: 4, event: 2 });
+    s.push({ type: "job.state", seq: 5, job: "j1", name: "fit", state: "cancelled" });
+    expect(byId("jp")?.querySelector(".ph-job__text")?.textContent).toBe("cancelled");
+    expect(byId("jp/cancel")).toBeNull();
+  });
+
+  it("shows a failed job's error in its text", () => {
+    const { byId, s } = setup();
+    s.push({ type: "job.state", seq: 3, job: "j1", name: "fit", state: "failed", error: { message: "ValueError: no" } });
+    expect(byId("jp")?.querySelector(".ph-job__text")?.textContent).toBe("failed · ValueError: no");
+  });
+
+  it("resends an unanswered cancel after a reconnect", () => {
+    vi.useFakeTimers();
+    const registry = createRegistry();
+    const net = fakeNetwork();
+    const client = new PhloemClient({ url: "ws://t/phloem/ws", path: "/", components: registry.versions(), createSocket: net.factory, environment: null, random: () => 0.5 });
+    cleanup.push(() => client.stop());
+    client.start();
+    const first = net.last();
+    first.open();
+    first.push(welcome(1, { version: "1.1", features: ["jobs"] }));
+    client.cancelJob("j1");
+    first.drop();
+    vi.advanceTimersByTime(2000); // past the reconnect backoff
+    const second = net.last();
+    expect(second).not.toBe(first);
+    second.open();
+    second.push(welcome(2, { version: "1.1", features: ["jobs"], resumed: true }));
+    expect(second.ofType("job.cancel")).toEqual([expect.objectContaining({ id: 1, job: "j1" })]);
+  });
+});
