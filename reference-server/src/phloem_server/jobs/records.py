@@ -47,12 +47,7 @@ def record(job: Job) -> JobRecord:
 
 
 def adopt(table: Any, rec: JobRecord) -> None:
-    if hasattr(table, "adopt"):
-        table.adopt(rec)
-        return
-    # Interim, until JobTable.adopt is merged from branch jobs: the same bookkeeping.
-    table.records[rec.id] = rec
-    table._owned.setdefault(rec.owner, []).append(rec.id)
+    table.adopt(rec)
 
 
 def result(job_id: str) -> Any:
