@@ -29,6 +29,7 @@ from .. import registry, updates
 from . import backends, records
 
 log = logging.getLogger(__name__)
+SETTLED = 2.0  # seconds a live terminal message gets before the table's row is trusted
 MESSAGE = "phloem.job"  # channel layer message type: {"type", "update": pickled JobUpdate}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -53,6 +54,7 @@ class Bridge:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = float("inf")
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._reconciler: asyncio.Task[None] | None = None
 
     # --- the backend ---------------------------------------------------------------------------
 
@@ -88,6 +90,8 @@ class Bridge:
         processes, and adopt its jobs this table does not hold (before the hello is handled,
         so the session's sync includes them)."""
         self.loop = asyncio.get_running_loop()
+        if self._reconciler is None:
+            self._reconciler = self.loop.create_task(self._reconcile())
         self._owners[owner] += 1
         if self._owners[owner] > 1:
             return
@@ -151,6 +155,26 @@ class Bridge:
             value = await database_sync_to_async(records.result)(update.job_id)
             update = records.with_result(update, value)
         self._apply(update)
+
+    async def _reconcile(self) -> None:
+        """Durable first, doorbell second: a live update can be lost (the channel layer is
+        at-most-once, a full channel drops it), a terminal state cannot. Every REAP seconds,
+        jobs the table holds as live but the Job table has ended (a while ago, so the live
+        message had its chance) get their terminal update from the row (PHL-JOB-012)."""
+        every = backends.option("PHLOEM_JOB_REAP", 10.0)
+        while True:
+            await asyncio.sleep(every)
+            live = [r.id for r in self.table.records.values() if r.state not in TERMINAL]
+            if not live:
+                continue
+            try:
+                ended = await database_sync_to_async(records.ended)(live, SETTLED)
+            except Exception:
+                log.exception("could not reconcile jobs with the Job table")
+                continue
+            for update in ended:
+                log.info("job %s ended %s without its live message", update.job_id, update.kind)
+                self._apply(update)
 
     # --- into the table ----------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ from .mirror import Mirror
 log = logging.getLogger(__name__)
 QUEUE = "phloem.jobs"
 TASK = "phloem.run_job"
+PING = "phloem.ping"  # a no-op task: is a worker there, and how long is a round trip
 TICK = 0.05  # seconds: how often the task polls its child's reports and the cancel key
 KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL (design §7)
 RETRIES = 3  # attempts of a job declared safe to retry
@@ -86,6 +87,7 @@ def celery_app() -> Any:
                 worker_hijack_root_logger=False,
             )
             app.task(name=TASK, acks_late=True)(run_job)
+            app.task(name=PING)(ping)
             _app = app
         return _app
 
@@ -201,6 +203,27 @@ def reap(lease: float) -> list[str]:
         if state:
             acted.append(job.id)
     return acted
+
+
+def ping(reply: str) -> None:
+    """The no-op task: answers on the Redis list ``reply``."""
+    import redis
+
+    with redis.Redis.from_url(redis_url(), socket_timeout=5) as client:
+        client.lpush(reply, "pong")
+        client.expire(reply, 60)
+
+
+def ping_round_trip(reply: str, timeout: float = 30) -> float:
+    """Seconds from sending the no-op task to its answer (the engine's own floor)."""
+    import redis
+
+    with redis.Redis.from_url(redis_url(), socket_timeout=timeout + 5) as client:
+        start = time.perf_counter()
+        celery_app().send_task(PING, args=[reply])
+        if client.blpop([reply], timeout=timeout) is None:
+            raise TimeoutError(f"no Celery worker answered a ping within {timeout} s")
+        return time.perf_counter() - start
 
 
 # --- the worker side --------------------------------------------------------------------------

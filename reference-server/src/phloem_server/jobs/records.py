@@ -4,9 +4,11 @@ server process than the one that started the job (JobTable.adopt)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections import deque
 from typing import Any
 
+from django.utils import timezone
 from phloem.jobs import JobError, JobOptions, JobRecord, JobUpdate
 
 from ..models import Job
@@ -48,6 +50,22 @@ def record(job: Job) -> JobRecord:
 
 def adopt(table: Any, rec: JobRecord) -> None:
     table.adopt(rec)
+
+
+def ended(job_ids: list[str], settled: float) -> list[JobUpdate]:
+    """Terminal updates for the jobs among ``job_ids`` that the table says ended more than
+    ``settled`` seconds ago: what a lost live message would have said."""
+    before = timezone.now() - dt.timedelta(seconds=settled)
+    rows = Job.objects.filter(id__in=job_ids, state__in=Job.TERMINAL, finished__lt=before)
+    updates = []
+    for job in rows:
+        error = None
+        if job.state == Job.State.FAILED:
+            error = JobError(job.error_message or "the job failed", job.error_type or "Exception")
+        value = store.result(job) if job.state == Job.State.SUCCEEDED else None
+        kind: Any = job.state
+        updates.append(JobUpdate(job.id, kind, max(1, job.attempt), result=value, error=error))
+    return updates
 
 
 def result(job_id: str) -> Any:
