@@ -173,8 +173,10 @@ FLOOR_PAGE = """<!doctype html><meta charset="utf-8"><title>floor</title>
 <button id="run">Run</button><div id="out">idle</div>
 <script>
 const ws = new WebSocket(`ws://${location.host}/ws`);
-let n = 0;
-document.getElementById("run").onclick = () => ws.send(String(++n));
+document.getElementById("run").onclick = () => {
+  window.__n = (window.__n || 0) + 1;
+  ws.send(String(window.__n));
+};
 ws.onmessage = (e) => { document.getElementById("out").textContent = e.data; };
 </script>"""
 
@@ -182,11 +184,12 @@ MEASURE_FIRST = """async ([n, selector, button, expected]) => {
   const times = [];
   for (let i = 0; i < n; i++) {
     const target = () => document.querySelector(selector);
-    const want = expected.replace("#", String(i + 1));
+    const want = expected.replace("#", String((window.__n || 0) + 1));
     const seen = new Promise((resolve) => {
       const check = () => target() && target().textContent.includes(want);
       const mo = new MutationObserver(() => { if (check()) { mo.disconnect(); resolve(performance.now()); } });
       mo.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+      setTimeout(() => { mo.disconnect(); resolve(NaN); }, 10000);  // bounded: a miss is NaN
     });
     const t0 = performance.now();
     document.querySelector(button).click();

@@ -64,8 +64,8 @@ def boom(params, progress):
 def stubborn(params, progress):
     """Never calls progress() again after its first report: only a hard stop ends it."""
     control = Path(params["dir"])
+    (control / "pid").write_text(str(os.getpid()))  # before the report the test waits for
     progress(0.1, stage="deaf")
-    (control / "pid").write_text(str(os.getpid()))
     wait_for(control / "never")
 
 
@@ -74,9 +74,9 @@ def retried(params, progress):
     """Safe to retry: the first attempt waits (the test kills it); later ones finish."""
     control = Path(params["dir"])
     (control / f"attempt-{os.getpid()}").write_text("")
-    progress(0.2, stage="working")
     if not (control / "killed").exists():
-        (control / "pid").write_text(str(os.getpid()))
+        (control / "pid").write_text(str(os.getpid()))  # before the report the test waits for
+        progress(0.2, stage="working")
         wait_for(control / "never", progress)
     return "second time lucky"
 '''

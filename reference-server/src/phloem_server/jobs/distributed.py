@@ -267,12 +267,19 @@ class _Supervisor:
         self.stop_at: float | None = None
         self.kill_at: float | None = None
         self.ended = False
+        self.fenced = False
 
     def emit(self, update: JobUpdate) -> None:
-        if self.mirror.record(update):
-            publish(self.spec.owner, update)
-        if update.kind in TERMINAL:
+        if update.kind in TERMINAL:  # durable first: published once recorded
+            if self.mirror.record(update):
+                publish(self.spec.owner, update)
             self.ended = True
+            return
+        # A report is published at once (the claim made the row durable before the job ran);
+        # its row follows, at most a heartbeat old. A refused write: the job is not ours.
+        publish(self.spec.owner, update)
+        if not self.mirror.record(update):
+            self.fenced = True
 
     def run(self, app: Any) -> str:
         pid, conn = _fork(app, self.spec)
@@ -283,6 +290,9 @@ class _Supervisor:
                     self._drain(conn)
                 if self.ended:
                     break
+                if self.fenced:  # the reaper gave the job up: stop at once
+                    _killpg(pid, signal.SIGKILL)
+                    return "fenced"
                 if _exited(pid):
                     self._drain(conn)
                     if not self.ended:

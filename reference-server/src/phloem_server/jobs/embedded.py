@@ -32,6 +32,7 @@ from phloem.jobs import TERMINAL, JobError, JobOptions, JobSpec, JobUpdate
 
 from . import store, worker
 from .mirror import PERSIST_EVERY, Mirror
+from .writer import Writer
 
 log = logging.getLogger(__name__)
 BACKEND = "embedded"
@@ -48,17 +49,22 @@ class _Worker:
     spec: JobSpec | None = None
     stop_at: float | None = None  # the hard stop's deadline, once a cancel was sent
     killed_at: float | None = None  # when SIGTERM went, once it did
+    # Reports of the job held until its row is committed as running: a client that saw a
+    # job run finds it in the table after a crash (durable first).
+    held: list[JobUpdate] | None = None
 
 
 @dataclass
 class _Commands:
     submit: collections.deque[JobSpec] = field(default_factory=collections.deque)
     cancel: collections.deque[tuple[str, float]] = field(default_factory=collections.deque)
+    claimed: collections.deque[str] = field(default_factory=collections.deque)
 
 
 class ProcessBackend:
-    """``submit``/``cancel``/``shutdown`` return at once (any thread); the sink is called from
-    the supervisor thread, after the update is recorded."""
+    """``submit``/``cancel``/``shutdown`` return at once (any thread). The sink is called from
+    the supervisor thread for a running job's reports (at once: their rows are written behind
+    them, `writer`), and from the writer thread for a terminal state, once it is committed."""
 
     def __init__(
         self,
@@ -71,7 +77,8 @@ class ProcessBackend:
         self.app_path = app_path
         self.size = max(1, workers or os.cpu_count() or 1)
         self.persist_every = persist_every
-        self.mirror = Mirror(persist_every)
+        self.mirror = Mirror(persist_every)  # used by the writer thread only
+        self.writer = Writer()
         self._ctx = mp.get_context("spawn")
         self._workers: list[_Worker] = []
         self._queue: collections.deque[JobSpec] = collections.deque()
@@ -97,6 +104,7 @@ class ProcessBackend:
         self._stopping = True
         self._wake()
         self._thread.join(10)
+        self.writer.stop()
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):
@@ -169,23 +177,34 @@ class ProcessBackend:
     def _take_commands(self) -> None:
         while self._commands.submit:
             spec = self._commands.submit.popleft()
-            try:
-                if spec.attempt == 1:
-                    store.create(
-                        spec.job_id, spec.owner, self.app_path, spec.name, spec.params,
-                        backend=BACKEND, retry_safe=spec.options.retry,
-                        max_attempts=RETRIES if spec.options.retry else 1,
-                        grace=spec.options.grace,
-                    )  # fmt: skip
-            except Exception as exc:  # e.g. parameters that cannot be pickled
-                log.exception("could not record job %s", spec.job_id)
-                error = JobError(f"the job could not be queued: {exc}", type(exc).__name__)
-                self.sink(JobUpdate(spec.job_id, "failed", spec.attempt, error=error))
-                continue
+            if spec.attempt == 1:
+                self.writer.put(lambda spec=spec: self._create(spec))  # type: ignore[misc]
             self._queue.append(spec)
         while self._commands.cancel:
             job_id, grace = self._commands.cancel.popleft()
             self._cancel(job_id, grace)
+        while self._commands.claimed:
+            job_id = self._commands.claimed.popleft()
+            for w in self._workers:
+                if w.spec is not None and w.spec.job_id == job_id and w.held is not None:
+                    held, w.held = w.held, None
+                    for update in held:
+                        self.sink(update)
+
+    def _create(self, spec: JobSpec) -> Callable[[], None] | None:
+        """The job's row (writer thread); a job that cannot be recorded is not run."""
+        try:
+            store.create(
+                spec.job_id, spec.owner, self.app_path, spec.name, spec.params,
+                backend=BACKEND, retry_safe=spec.options.retry,
+                max_attempts=RETRIES if spec.options.retry else 1, grace=spec.options.grace,
+            )  # fmt: skip
+        except Exception as exc:  # e.g. parameters that cannot be pickled
+            log.exception("could not record job %s", spec.job_id)
+            error = JobError(f"the job could not be queued: {exc}", type(exc).__name__)
+            self.cancel(spec.job_id, 0.1)  # it must not run (it may have started already)
+            return lambda: self.sink(JobUpdate(spec.job_id, "failed", spec.attempt, error=error))
+        return None
 
     def _cancel(self, job_id: str, grace: float) -> None:
         for spec in list(self._queue):
@@ -195,7 +214,7 @@ class ProcessBackend:
                 return
         for w in self._workers:
             if w.spec is not None and w.spec.job_id == job_id and w.stop_at is None:
-                store.flag_cancel(job_id)
+                self.writer.put(lambda: store.flag_cancel(job_id))
                 with contextlib.suppress(OSError):
                     w.conn.send(("cancel", job_id))
                 w.stop_at = time.monotonic() + grace
@@ -207,10 +226,23 @@ class ProcessBackend:
             if not w.ready or w.spec is not None:
                 continue
             spec = self._queue.popleft()
-            if not store.claim(spec.job_id, spec.attempt, f"{self._name}/{w.proc.pid}"):
-                continue  # cancelled meanwhile, or not ours any more
-            w.spec = spec
+            # This thread is the only dispatcher of these jobs, so the job runs at once and
+            # its row is claimed behind it, in order with its reports.
+            w.spec, w.held = spec, []
             w.conn.send(("run", spec))
+            worker_name = f"{self._name}/{w.proc.pid}"
+            self.writer.put(lambda s=spec, n=worker_name: self._claim(s, n))  # type: ignore[misc]
+
+    def _claim(self, spec: JobSpec, worker_name: str) -> Callable[[], None] | None:
+        if store.claim(spec.job_id, spec.attempt, worker_name):
+            return lambda: self._commit_seen(spec.job_id)
+        # Not claimable: its row was cancelled (the admin, another process) or is missing.
+        return lambda: self.cancel(spec.job_id, 0.1)
+
+    def _commit_seen(self, job_id: str) -> None:
+        """The job's row is committed as running (writer thread): release its reports."""
+        self._commands.claimed.append(job_id)
+        self._wake()
 
     def _receive(self, w: _Worker) -> None:
         while True:
@@ -223,18 +255,29 @@ class ProcessBackend:
             if msg[0] == "ready":
                 w.ready = True
             elif msg[0] == "idle":
-                w.spec, w.stop_at = None, None
+                w.spec, w.stop_at, w.held = None, None, None
             elif msg[0] == "update":
-                self._update(msg[1])
+                self._update(w, msg[1])
 
-    def _update(self, update: JobUpdate) -> None:
-        try:
-            recorded = self.mirror.record(update)
-        except Exception:
-            log.exception("could not record an update of job %s", update.job_id)
-            recorded = update.kind not in TERMINAL  # a lost terminal write: the reaper decides
-        if recorded:
-            self.sink(update)
+    def _update(self, w: _Worker, update: JobUpdate) -> None:
+        if w.spec is None or (w.spec.job_id, w.spec.attempt) != (update.job_id, update.attempt):
+            return  # not the job this worker runs now (a hard-stopped job's last words)
+        if update.kind in TERMINAL:  # durable first: delivered once committed
+            self.writer.put(lambda: self._record_end(update))
+            return
+        if w.held is not None:
+            w.held.append(update)
+        else:
+            self.sink(update)  # a report: at once; its row follows (at most persist_every old)
+        self.writer.put(lambda: self._record(update))
+
+    def _record(self, update: JobUpdate) -> None:
+        self.mirror.record(update)
+
+    def _record_end(self, update: JobUpdate) -> Callable[[], None] | None:
+        if self.mirror.record(update):
+            return lambda: self.sink(update)
+        return None
 
     def _died(self, w: _Worker) -> None:
         self._workers.remove(w)
@@ -245,12 +288,16 @@ class ProcessBackend:
             log.warning("a job worker died (exit %s) running job %s", w.proc.exitcode, spec.job_id)
             if w.stop_at is not None:
                 self._end(spec, "cancelled")  # it died on the hard stop of a cancel
-            elif store.requeue(spec.job_id, spec.attempt):
-                self._queue.append(_next(spec))
+            elif spec.options.retry and spec.attempt < RETRIES:
+                self.writer.put(lambda: self._requeue(spec))
+                self._queue.append(_next(spec))  # claimed after the requeue: writes are in order
             else:
                 self._end(spec, "interrupted")
         if not self._stopping:
             self._spawn()
+
+    def _requeue(self, spec: JobSpec) -> None:
+        store.requeue(spec.job_id, spec.attempt)
 
     def _hard_stops(self, now: float) -> None:
         for w in self._workers:
@@ -270,16 +317,27 @@ class ProcessBackend:
 
     def _beat(self) -> None:
         for w in self._workers:
-            if w.spec is None:
-                continue
-            flag = self.mirror.beat(w.spec.job_id, w.spec.attempt)
-            if flag and w.stop_at is None:  # a cancel recorded by another process
-                self._cancel(w.spec.job_id, w.spec.options.grace)
+            if w.spec is not None and w.stop_at is None:
+                self.writer.put(lambda spec=w.spec: self._renew(spec))  # type: ignore[misc]
+
+    def _renew(self, spec: JobSpec) -> Callable[[], None] | None:
+        """Renew the lease (writer thread); a cancel flagged on the row (the admin, another
+        process) is passed on to the job."""
+        if self.mirror.beat(spec.job_id, spec.attempt):
+            return lambda: self.cancel(spec.job_id, spec.options.grace)
+        return None
 
     def _end(self, spec: JobSpec, state: str) -> None:
-        self.mirror.forget(spec.job_id, spec.attempt)
-        if store.finish(spec.job_id, None, state):
-            self.sink(JobUpdate(spec.job_id, state, spec.attempt))  # type: ignore[arg-type]
+        """End a job its worker cannot report for (queued, hard-stopped, dead)."""
+
+        def write() -> Callable[[], None] | None:
+            self.mirror.forget(spec.job_id, spec.attempt)
+            if store.finish(spec.job_id, None, state):
+                update = JobUpdate(spec.job_id, state, spec.attempt)  # type: ignore[arg-type]
+                return lambda: self.sink(update)
+            return None
+
+        self.writer.put(write)
 
 
 def _id(w: _Worker) -> str:
