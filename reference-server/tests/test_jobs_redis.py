@@ -153,3 +153,20 @@ def _gone(pid: int) -> bool:
             return True
         time.sleep(0.01)
     return False
+
+
+async def test_a_killed_worker_reruns_a_job_declared_safe_to_retry(cluster):
+    a, _b, _worker, tmp, data = cluster
+    ctl = tmp / "retry"
+    ctl.mkdir()
+    async with job_client(a.url, "dave") as on_a:
+        await on_a.hello()
+        job = await on_a.start("retried", {"dir": str(ctl)})
+        await on_a.until(job_message("job.progress", job, stage="working"))
+        (worker,) = row(data, job, "worker")
+        (ctl / "killed").write_text("")  # the next attempt finishes
+        os.kill(int(worker.rpartition(":")[2]), signal.SIGKILL)
+        end = await on_a.state(job, "succeeded")
+        assert end.get("attempt") == 2
+        assert not any(m.get("job") == job and m.get("state") == "interrupted" for m in on_a.seen)
+    assert row(data, job, "state", "attempt") == ("succeeded", 2)

@@ -18,6 +18,7 @@ expire and reports the job ``interrupted``, or queues attempt + 1 when retrying 
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
@@ -98,7 +99,6 @@ def celery_app() -> Any:
 def publish(owner: str, update: JobUpdate) -> None:
     """Send an update to every server process holding a session of ``owner``. A result stays
     in the Job table (it may be large); servers read it from there."""
-    from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
     from .bridge import MESSAGE, owner_group
@@ -108,11 +108,31 @@ def publish(owner: str, update: JobUpdate) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    message = {"type": MESSAGE, "update": pickle.dumps(update)}
     try:
-        message = {"type": MESSAGE, "update": pickle.dumps(update)}
-        async_to_sync(layer.group_send)(owner_group(owner), message)
+        sent = asyncio.run_coroutine_threadsafe(
+            layer.group_send(owner_group(owner), message), _publishing_loop()
+        )
+        sent.result(PUBLISH_TIMEOUT)
     except Exception:  # at-most-once anyway: the bridge reconciles with the table
         log.warning("could not publish an update of job %s", update.job_id, exc_info=True)
+
+
+PUBLISH_TIMEOUT = 5.0  # seconds: a Redis that stopped answering must not stall the job's task
+_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
+
+
+def _publishing_loop() -> asyncio.AbstractEventLoop:
+    """One event loop per process, on a thread of its own, so the channel layer keeps its
+    Redis connections between updates (async_to_sync would open a loop, and a connection
+    pool, per call: milliseconds each)."""
+    global _loop
+    with _lock:
+        if _loop is None or _loop[0] != os.getpid():  # none yet, or inherited through fork
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="phloem-publish", daemon=True).start()
+            _loop = (os.getpid(), loop)
+        return _loop[1]
 
 
 # --- the server side --------------------------------------------------------------------------
@@ -212,18 +232,6 @@ def ping(reply: str) -> None:
     with redis.Redis.from_url(redis_url(), socket_timeout=5) as client:
         client.lpush(reply, "pong")
         client.expire(reply, 60)
-
-
-def ping_round_trip(reply: str, timeout: float = 30) -> float:
-    """Seconds from sending the no-op task to its answer (the engine's own floor)."""
-    import redis
-
-    with redis.Redis.from_url(redis_url(), socket_timeout=timeout + 5) as client:
-        start = time.perf_counter()
-        celery_app().send_task(PING, args=[reply])
-        if client.blpop([reply], timeout=timeout) is None:
-            raise TimeoutError(f"no Celery worker answered a ping within {timeout} s")
-        return time.perf_counter() - start
 
 
 # --- the worker side --------------------------------------------------------------------------
