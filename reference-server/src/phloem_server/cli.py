@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import servers
+from .jobs import cli as jobs_cli
 
 if TYPE_CHECKING:
     from .registry import Served
@@ -65,7 +66,21 @@ def main(argv: list[str] | None = None) -> int:
         help="development mode (default): reload the app when it or a local module it imports "
         "is saved, and show a failing page's traceback in the browser; --no-reload in production",
     )
+    run.add_argument(
+        "--jobs",
+        choices=("embedded", "celery"),
+        default=None,
+        help="where jobs run: worker processes of this server (default), or Celery workers "
+        "(`phloem worker app.py`) through the --redis URL",
+    )
+    jobs_cli.add_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "worker":
+        return jobs_cli.worker(args)
+    if args.jobs == "celery" and args.redis is None:
+        parser.error("--jobs celery needs --redis URL (the broker)")
+    if args.jobs is not None:
+        os.environ["PHLOEM_JOBS"] = args.jobs
     if args.websocket_timeout is not None and args.server != "daphne":
         parser.error("--websocket-timeout needs --server daphne")
     if args.renderer is not None and not (args.renderer / "index.html").is_file():
@@ -122,6 +137,10 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if served.app.jobs:  # start the job workers now, so the first job starts warm
+        from .jobs import bridge
+
+        bridge.get().start_backend()
     from .asgi import application
 
     title = getattr(served.app, "name", None) or script.stem

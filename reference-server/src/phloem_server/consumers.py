@@ -19,6 +19,8 @@ from phloem.protocol.version import SUBPROTOCOL  # names the MAJOR version only
 from phloem.runtime import Closed, Opened, Output, Resumed, Run, Superseded, Wake, settle
 
 from . import errors, lanes, records, registry, updates
+from .jobs import bridge as jobs_bridge
+from .jobs import identity
 
 log = logging.getLogger(__name__)
 INTERNAL_ERROR, GOING_AWAY, TAKEN_OVER = 1011, 1001, 4409  # PHL-TRANSPORT-007, PHL-DELIV-011
@@ -47,6 +49,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     silent_close: asyncio.Task[None] | None = None  # the 4000 close of a silent connection
     running = False  # a Run of this connection is in its lane: it is not silent, it waits
     ended = False  # the session ended for good (Closed) and its record says so
+    job_owner: str | None = None  # whose jobs this connection sees (jobs.identity)
 
     def __init__(self, app_key: str | None = None, **kwargs: Any) -> None:
         # Channels' consumers ignore as_asgi's keywords; this one is ours.
@@ -74,10 +77,18 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.served.start_reaper()
         lanes.warm()
         user = self.scope.get("user")  # set by AuthMiddlewareStack, when the stack has it
+        owner = identity.owner(self.scope)
+        named = {"owner": owner} if owner is not None else {}
         if user is not None and user.is_authenticated:
-            self.conn = self.served.hub.connect(time.monotonic(), user.pk, user.get_username())
+            self.conn = self.served.hub.connect(
+                time.monotonic(), user.pk, user.get_username(), **named
+            )
         else:
-            self.conn = self.served.hub.connect(time.monotonic())
+            self.conn = self.served.hub.connect(time.monotonic(), **named)
+        self.jobs = jobs_bridge.get(self.app_key)
+        self.job_owner = getattr(self.conn, "owner", None)
+        if self.job_owner is not None:  # before the hello: its sync shows the owner's jobs
+            await self.jobs.attach(self.job_owner)
         await self.accept(SUBPROTOCOL)
         _open.add(self)
         self._watch_silence()
@@ -122,6 +133,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             log.exception("runtime failed on a frame; closing with %d", INTERNAL_ERROR)
             await self.close(INTERNAL_ERROR)
             return
+        self.jobs.after()  # the jobs its handlers started or cancelled go to the backend
         if close is not None:
             await self.close(close)
         elif self.conn.deadline() < self.silence_at:
@@ -154,6 +166,11 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                     self.session = effect.session
                     records.opened(effect.session, self.served.path)
                     await self._join_group()
+                    session = self.conn.session
+                    if self.job_owner is None and session is not None:
+                        # No identity: the session owns its jobs.
+                        self.job_owner = session.owner
+                        await self.jobs.attach(self.job_owner)
             elif type(effect) is Superseded:
                 _supersede(effect.connection)
             elif type(effect) is Wake:  # job frames queued for the owner's other sessions
@@ -191,6 +208,8 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         _open.discard(self)
         if self.silence is not None:
             self.silence.cancel()
+        if self.job_owner is not None:
+            await self.jobs.detach(self.job_owner)
         if self.conn is not None:
             now = time.monotonic()
             session = self.conn.session

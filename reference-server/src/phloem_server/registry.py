@@ -79,10 +79,8 @@ def install(app: ph.App, path: str, key: str = DEFAULT) -> Served:
     # Tokens come from the runtime's default_token (CSPRNG, PHL-SEC-004). Every coded error
     # the runtime sends is logged by the hook, client faults throttled (errors.ErrorLog).
     # offload: the consumers run app code off the event loop (phloem_server.lanes).
-    # No job backend runs here yet (issue 10's server half): the jobs feature is not offered.
-    hub = ph.runtime.Hub(
-        app, limits=limits(), on_error=errors.error_log, offload=True, jobs=False
-    )
+    # Jobs run on the backend of phloem_server.jobs (worker processes, or Celery with --jobs).
+    hub = ph.runtime.Hub(app, limits=limits(), on_error=errors.error_log, offload=True)
     served = Served(app, hub, path)
     with _lock:
         _served[key] = served

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from . import renderer
+from .jobs import identity
 
 # Only the renderer's own scripts run: no script from the server executes (PHL-SEC-001).
 DEFAULT_CSP = (
@@ -48,6 +49,7 @@ async def page(request: HttpRequest, path: str = "") -> HttpResponse:
     csp = getattr(settings, "PHLOEM_CSP", DEFAULT_CSP)
     if csp:
         response["Content-Security-Policy"] = csp
+    identity.ensure_cookie(request, response)  # whose jobs this browser sees
     return response
 
 

@@ -1,0 +1,377 @@
+"""The embedded job backend (`phloem run app.py`): a pool of worker processes the server starts
+itself, so CPU-bound jobs never hold the server's GIL and nothing needs installing.
+
+One supervisor thread owns the pool: it hands queued jobs to idle workers, records what they
+report (`mirror`, durable first) and passes it to the sink, renews the leases of running jobs,
+and notices a worker that died (its process sentinel) to report the job ``interrupted``, or
+run it again when the app declared it safe to retry. A cancel reaches the worker at once (its
+``progress()`` raises); a job still running ``grace`` seconds later is stopped hard: the
+worker's process group gets SIGTERM, then SIGKILL, the job is reported ``cancelled`` and a
+fresh worker takes the slot (docs/design/jobs-1.1.md §7).
+
+Workers are started with ``spawn`` (the server is multi-threaded, so ``fork`` could copy a
+lock held by another thread) and load the app once; a job starts in a warm worker."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import multiprocessing as mp
+import os
+import selectors
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from phloem.jobs import TERMINAL, JobError, JobOptions, JobSpec, JobUpdate
+
+from . import store, worker
+from .mirror import PERSIST_EVERY, Mirror
+from .writer import Writer
+
+log = logging.getLogger(__name__)
+BACKEND = "embedded"
+RETRIES = 3  # attempts of a job declared safe to retry, before it ends interrupted
+KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL of a hard stop (design §7)
+Sink = Callable[[JobUpdate], None]
+
+
+@dataclass
+class _Worker:
+    proc: Any  # multiprocessing's SpawnProcess
+    conn: Connection
+    ready: bool = False
+    spec: JobSpec | None = None
+    stop_at: float | None = None  # the hard stop's deadline, once a cancel was sent
+    killed_at: float | None = None  # when SIGTERM went, once it did
+    # Reports of the job held until its row is committed as running: a client that saw a
+    # job run finds it in the table after a crash (durable first).
+    held: list[JobUpdate] | None = None
+
+
+@dataclass
+class _Commands:
+    submit: collections.deque[JobSpec] = field(default_factory=collections.deque)
+    cancel: collections.deque[tuple[str, float]] = field(default_factory=collections.deque)
+    claimed: collections.deque[str] = field(default_factory=collections.deque)
+
+
+class ProcessBackend:
+    """``submit``/``cancel``/``shutdown`` return at once (any thread). The sink is called from
+    the supervisor thread for a running job's reports (at once: their rows are written behind
+    them, `writer`), and from the writer thread for a terminal state, once it is committed."""
+
+    def __init__(
+        self,
+        sink: Sink,
+        app_path: str,
+        workers: int | None = None,
+        persist_every: float = PERSIST_EVERY,
+    ) -> None:
+        self.sink = sink
+        self.app_path = app_path
+        self.size = max(1, workers or os.cpu_count() or 1)
+        self.persist_every = persist_every
+        self.mirror = Mirror(persist_every)  # used by the writer thread only
+        self.writer = Writer()
+        self._ctx = mp.get_context("spawn")
+        self._workers: list[_Worker] = []
+        self._queue: collections.deque[JobSpec] = collections.deque()
+        self._commands = _Commands()
+        self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._stopping = False
+        self._name = f"{socket.gethostname()}:{os.getpid()}"
+        self._thread = threading.Thread(target=self._loop, name="phloem-jobs", daemon=True)
+        self._thread.start()
+
+    # --- the Backend protocol (any thread) ----------------------------------------------------
+
+    def submit(self, spec: JobSpec) -> None:
+        self._commands.submit.append(spec)
+        self._wake()
+
+    def cancel(self, job_id: str, grace: float) -> None:
+        self._commands.cancel.append((job_id, grace))
+        self._wake()
+
+    def shutdown(self) -> None:
+        """Stop every worker (their jobs end ``interrupted``) and the supervisor."""
+        self._stopping = True
+        self._wake()
+        self._thread.join(10)
+        self.writer.stop()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_w.send_bytes(b"!")
+
+    # --- the supervisor thread -----------------------------------------------------------------
+
+    def _loop(self) -> None:
+        try:
+            self._recover()
+            while len(self._workers) < self.size:
+                self._spawn()
+            next_beat = time.monotonic() + self.persist_every
+            while not self._stopping:
+                now = time.monotonic()
+                deadlines = [next_beat] + [
+                    t for w in self._workers for t in (w.stop_at, w.killed_at) if t is not None
+                ]
+                # One selector for the pool's lifetime: rebuilding one over 2 fds per worker
+                # at every report cost more than the reports (100 workers, 2,000 reports/s).
+                ready = self._selector.select(max(0.0, min(deadlines) - now))
+                woken = False
+                for key, _ in ready:
+                    if key.data is None:
+                        woken = True
+                        continue
+                    w, what = key.data
+                    if w not in self._workers:
+                        continue
+                    if what == "conn":
+                        self._receive(w)
+                    elif not w.proc.is_alive():
+                        self._died(w)
+                if woken:
+                    while self._wake_r.poll():
+                        self._wake_r.recv_bytes()
+                    self._take_commands()
+                now = time.monotonic()
+                self._hard_stops(now)
+                if now >= next_beat:
+                    self._beat()
+                    next_beat = now + self.persist_every
+                self._dispatch()
+        except Exception:
+            log.exception("the job supervisor failed; embedded jobs stop here")
+        finally:
+            for w in list(self._workers):
+                self._kill(w, signal.SIGKILL)
+                if w.spec is not None:
+                    self._end(w.spec, "interrupted")
+
+    def _recover(self) -> None:
+        """Jobs a previous server process left live: its workers died with it. Report them
+        interrupted, or run them again when that is safe (queued ones always are)."""
+        for job in store.live([BACKEND], self.app_path):
+            options = _options(job)
+            if job.state == store.State.QUEUED:
+                spec = _spec(job, job.attempt + 1, options)
+                self._queue.append(spec)
+                continue
+            if store.requeue(job.id, job.attempt):  # a new attempt; the table drops the old one's
+                self._queue.append(_spec(job, job.attempt + 1, options))
+            elif store.finish(job.id, job.attempt, "interrupted"):
+                self.sink(JobUpdate(job.id, "interrupted", job.attempt))
+            log.info("job %s (%s) was running when the server stopped", job.id, job.name)
+
+    def _spawn(self) -> None:
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(
+            target=worker.main, args=(child, self.app_path), name="phloem-job-worker"
+        )
+        proc.start()
+        child.close()
+        w = _Worker(proc, parent)
+        self._workers.append(w)
+        self._selector.register(parent, selectors.EVENT_READ, (w, "conn"))
+        self._selector.register(proc.sentinel, selectors.EVENT_READ, (w, "sentinel"))
+
+    def _take_commands(self) -> None:
+        while self._commands.submit:
+            spec = self._commands.submit.popleft()
+            if spec.attempt == 1:
+                self.writer.put(lambda spec=spec: self._create(spec))  # type: ignore[misc]
+            self._queue.append(spec)
+        while self._commands.cancel:
+            job_id, grace = self._commands.cancel.popleft()
+            self._cancel(job_id, grace)
+        while self._commands.claimed:
+            job_id = self._commands.claimed.popleft()
+            for w in self._workers:
+                if w.spec is not None and w.spec.job_id == job_id and w.held is not None:
+                    held, w.held = w.held, None
+                    for update in held:
+                        self.sink(update)
+
+    def _create(self, spec: JobSpec) -> Callable[[], None] | None:
+        """The job's row (writer thread); a job that cannot be recorded is not run."""
+        try:
+            store.create(
+                spec.job_id, spec.owner, self.app_path, spec.name, spec.params,
+                backend=BACKEND, retry_safe=spec.options.retry,
+                max_attempts=RETRIES if spec.options.retry else 1, grace=spec.options.grace,
+            )  # fmt: skip
+        except Exception as exc:  # e.g. parameters that cannot be pickled
+            log.exception("could not record job %s", spec.job_id)
+            error = JobError(f"the job could not be queued: {exc}", type(exc).__name__)
+            self.cancel(spec.job_id, 0.1)  # it must not run (it may have started already)
+            return lambda: self.sink(JobUpdate(spec.job_id, "failed", spec.attempt, error=error))
+        return None
+
+    def _cancel(self, job_id: str, grace: float) -> None:
+        for spec in list(self._queue):
+            if spec.job_id == job_id:  # never started: cancelled at once (design §7)
+                self._queue.remove(spec)
+                self._end(spec, "cancelled")
+                return
+        for w in self._workers:
+            if w.spec is not None and w.spec.job_id == job_id and w.stop_at is None:
+                self.writer.put(lambda: store.flag_cancel(job_id))
+                with contextlib.suppress(OSError):
+                    w.conn.send(("cancel", job_id))
+                w.stop_at = time.monotonic() + grace
+
+    def _dispatch(self) -> None:
+        for w in self._workers:
+            if not self._queue:
+                return
+            if not w.ready or w.spec is not None:
+                continue
+            spec = self._queue.popleft()
+            # This thread is the only dispatcher of these jobs, so the job runs at once and
+            # its row is claimed behind it, in order with its reports.
+            w.spec, w.held = spec, []
+            w.conn.send(("run", spec))
+            worker_name = f"{self._name}/{w.proc.pid}"
+            self.writer.put(lambda s=spec, n=worker_name: self._claim(s, n))  # type: ignore[misc]
+
+    def _claim(self, spec: JobSpec, worker_name: str) -> Callable[[], None] | None:
+        if store.claim(spec.job_id, spec.attempt, worker_name):
+            return lambda: self._commit_seen(spec.job_id)
+        # Not claimable: its row was cancelled (the admin, another process) or is missing.
+        return lambda: self.cancel(spec.job_id, 0.1)
+
+    def _commit_seen(self, job_id: str) -> None:
+        """The job's row is committed as running (writer thread): release its reports."""
+        self._commands.claimed.append(job_id)
+        self._wake()
+
+    def _receive(self, w: _Worker) -> None:
+        while True:
+            try:
+                if not w.conn.poll():
+                    return
+                msg = w.conn.recv()
+            except (EOFError, OSError):
+                return  # it died; the sentinel says so
+            if msg[0] == "ready":
+                w.ready = True
+            elif msg[0] == "idle":
+                w.spec, w.stop_at, w.held = None, None, None
+            elif msg[0] == "update":
+                self._update(w, msg[1])
+
+    def _update(self, w: _Worker, update: JobUpdate) -> None:
+        if w.spec is None or (w.spec.job_id, w.spec.attempt) != (update.job_id, update.attempt):
+            return  # not the job this worker runs now (a hard-stopped job's last words)
+        if update.kind in TERMINAL:  # durable first: delivered once committed
+            self.writer.put(lambda: self._record_end(update))
+            return
+        if w.held is not None:
+            w.held.append(update)
+        else:
+            self.sink(update)  # a report: at once; its row follows (at most persist_every old)
+        self.writer.put(lambda: self._record(update))
+
+    def _record(self, update: JobUpdate) -> None:
+        self.mirror.record(update)
+
+    def _record_end(self, update: JobUpdate) -> Callable[[], None] | None:
+        if self.mirror.record(update):
+            return lambda: self.sink(update)
+        return None
+
+    def _died(self, w: _Worker) -> None:
+        self._workers.remove(w)
+        for fileobj in (w.conn, w.proc.sentinel):
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(fileobj)
+        with contextlib.suppress(OSError):
+            w.conn.close()
+        spec = w.spec
+        if spec is not None:
+            log.warning("a job worker died (exit %s) running job %s", w.proc.exitcode, spec.job_id)
+            if w.stop_at is not None:
+                self._end(spec, "cancelled")  # it died on the hard stop of a cancel
+            elif spec.options.retry and spec.attempt < RETRIES:
+                self.writer.put(lambda: self._requeue(spec))
+                self._queue.append(_next(spec))  # claimed after the requeue: writes are in order
+            else:
+                self._end(spec, "interrupted")
+        if not self._stopping:
+            self._spawn()
+
+    def _requeue(self, spec: JobSpec) -> None:
+        store.requeue(spec.job_id, spec.attempt)
+
+    def _hard_stops(self, now: float) -> None:
+        for w in self._workers:
+            if w.killed_at is not None and now >= w.killed_at:
+                self._kill(w, signal.SIGKILL)
+            elif w.stop_at is not None and w.killed_at is None and now >= w.stop_at:
+                log.info("job %s ignored its cancel for the grace period: stopping it", _id(w))
+                self._kill(w, signal.SIGTERM)
+                w.killed_at = now + KILL_AFTER
+
+    def _kill(self, w: _Worker, sig: int) -> None:
+        # The worker leads its own group (worker.main): the job's children go with it.
+        with contextlib.suppress(OSError):
+            os.killpg(w.proc.pid, sig)
+        with contextlib.suppress(OSError):
+            os.kill(w.proc.pid, sig)
+
+    def _beat(self) -> None:
+        for w in self._workers:
+            if w.spec is not None and w.stop_at is None:
+                self.writer.put(lambda spec=w.spec: self._renew(spec))  # type: ignore[misc]
+
+    def _renew(self, spec: JobSpec) -> Callable[[], None] | None:
+        """Renew the lease (writer thread); a cancel flagged on the row (the admin, another
+        process) is passed on to the job."""
+        if self.mirror.beat(spec.job_id, spec.attempt):
+            return lambda: self.cancel(spec.job_id, spec.options.grace)
+        return None
+
+    def _end(self, spec: JobSpec, state: str) -> None:
+        """End a job its worker cannot report for (queued, hard-stopped, dead)."""
+
+        def write() -> Callable[[], None] | None:
+            self.mirror.forget(spec.job_id, spec.attempt)
+            if store.finish(spec.job_id, None, state):
+                update = JobUpdate(spec.job_id, state, spec.attempt)  # type: ignore[arg-type]
+                return lambda: self.sink(update)
+            return None
+
+        self.writer.put(write)
+
+
+def _id(w: _Worker) -> str:
+    return w.spec.job_id if w.spec is not None else "-"
+
+
+def _next(spec: JobSpec) -> JobSpec:
+    return JobSpec(
+        job_id=spec.job_id, name=spec.name, params=spec.params, owner=spec.owner,
+        app=spec.app, attempt=spec.attempt + 1, options=spec.options,
+    )  # fmt: skip
+
+
+def _options(job: Any) -> JobOptions:
+    return JobOptions(grace=job.grace, retry=job.retry_safe)
+
+
+def _spec(job: Any, attempt: int, options: Any) -> JobSpec:
+    return JobSpec(
+        job_id=job.id, name=job.name, params=store.params(job), owner=job.owner,
+        app=job.app, attempt=attempt, options=options,
+    )  # fmt: skip

@@ -1,0 +1,255 @@
+"""The job table's transitions. Every change of a job's state is one conditional UPDATE, so
+two writers (a runner and the reaper, a duplicate delivery, a cancel racing completion) can
+never both win, and a terminal state is final (jobs-anchors pitfalls 5 and 13).
+
+Runners write with their attempt number, a fencing token: a runner whose attempt was given up
+(the reaper declared it interrupted, a retry started) matches no row, and learns it from the
+return value (pitfall 10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import Job, JobLogLine
+
+State = Job.State
+LIVE = (State.QUEUED, State.RUNNING)
+MAX_LOG_LINES = 200  # per job (the design's job_log_lines); the oldest are dropped past it
+PREVIEW = 200  # characters of a result's repr shown in the admin
+
+
+def new_id() -> str:
+    return "j" + secrets.token_urlsafe(18)  # 144 random bits: not guessable (design §6)
+
+
+def create(
+    job_id: str,
+    owner: str,
+    app: str,
+    name: str,
+    parameters: Any,
+    *,
+    backend: str = "embedded",
+    retry_safe: bool = False,
+    max_attempts: int = 1,
+    grace: float = 10.0,
+) -> Job:
+    return Job.objects.create(
+        id=job_id,
+        owner=owner,
+        app=app,
+        name=name,
+        parameters=_jsonable(parameters),
+        payload=pickle.dumps(parameters, protocol=pickle.HIGHEST_PROTOCOL),
+        backend=backend,
+        retry_safe=retry_safe,
+        max_attempts=max(1, max_attempts),
+        grace=grace,
+        created=timezone.now(),
+    )
+
+
+def claim(job_id: str, attempt: int, worker: str, lease: float | None = None) -> bool:
+    """Move a queued job to running for ``attempt``; False when it is not queued for an
+    earlier attempt (cancelled before it started, already taken by a duplicate delivery).
+    With ``lease``, a running retry-safe job whose heartbeat is older than ``lease`` seconds
+    may be taken over too (a Celery message redelivered after its worker died)."""
+    now = timezone.now()
+    claimable = Q(state=State.QUEUED, cancel_requested__isnull=True)
+    if lease is not None:
+        claimable |= Q(
+            state=State.RUNNING,
+            retry_safe=True,
+            heartbeat__lt=now - dt.timedelta(seconds=lease),
+            cancel_requested__isnull=True,
+        )
+    rows = Job.objects.filter(claimable, id=job_id, attempt__lt=attempt, max_attempts__gte=attempt)
+    return bool(
+        rows.update(
+            state=State.RUNNING, attempt=attempt, started=now, heartbeat=now, worker=worker[:200]
+        )
+    )
+
+
+def _mine(job_id: str, attempt: int) -> Any:
+    return Job.objects.filter(id=job_id, attempt=attempt, state=State.RUNNING)
+
+
+def beat(job_id: str, attempt: int, latest: dict[str, Any] | None = None) -> bool | None:
+    """Renew the lease (saving the latest progress fields). Returns whether a cancel was
+    requested, or None when this attempt no longer owns the job (stop at once)."""
+    fields: dict[str, Any] = {"heartbeat": timezone.now(), **(latest or {})}
+    if not _mine(job_id, attempt).update(**fields):
+        return None
+    return Job.objects.filter(id=job_id, cancel_requested__isnull=False).exists()
+
+
+def append_log(job_id: str, attempt: int, lines: Sequence[str]) -> int | None:
+    """Save log lines after the ones already saved; the offset of the first, or None when
+    this attempt no longer owns the job."""
+    if not _mine(job_id, attempt).exists():
+        return None
+    last = JobLogLine.objects.filter(job_id=job_id).order_by("-lseq").first()
+    offset = last.lseq + 1 if last is not None else 0
+    now = timezone.now()
+    JobLogLine.objects.bulk_create(
+        [
+            JobLogLine(job_id=job_id, lseq=offset + i, text=text[:1000], at=now)
+            for i, text in enumerate(lines)
+        ]
+    )
+    cutoff = offset + len(lines) - MAX_LOG_LINES
+    if cutoff > 0:
+        JobLogLine.objects.filter(job_id=job_id, lseq__lt=cutoff).delete()
+    return offset
+
+
+def finish(
+    job_id: str,
+    attempt: int | None,
+    state: str,
+    *,
+    result: Any = None,
+    error: Any = None,
+) -> bool:
+    """End a live job; False when it had already ended or ``attempt`` no longer owns it.
+    ``attempt=None``: whichever attempt is live (a hard stop, the reaper). A job that was
+    asked to cancel and then returned anyway ends cancelled: exactly one outcome, the one
+    the user asked for once it was acknowledged."""
+    rows = Job.objects.filter(id=job_id, state__in=LIVE)
+    if attempt is not None:
+        rows = rows.filter(attempt=attempt)
+    fields: dict[str, Any] = {"state": state, "finished": timezone.now()}
+    if state == State.SUCCEEDED:
+        won = rows.filter(cancel_requested__isnull=True).update(
+            **fields,
+            result=pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL),
+            result_preview=_preview(result),
+            progress=1.0,
+        )
+        if won:
+            return True
+        fields["state"] = State.CANCELLED
+    if state == State.FAILED and error is not None:
+        fields.update(
+            error_type=(error.type or "")[:200],
+            error_message=error.message,
+            traceback=error.traceback or "",
+        )
+    return bool(rows.update(**fields))
+
+
+def request_cancel(job_id: str, owner: str) -> Job | None:
+    """The owner asks to cancel. A queued job is cancelled at once (claim refuses it, so it
+    never starts); a running one is flagged for its runner. None: no such job of this owner
+    (another owner's job is indistinguishable from a missing one, PHL-JOB-051)."""
+    now = timezone.now()
+    mine = Job.objects.filter(id=job_id, owner=owner)
+    mine.filter(state=State.QUEUED).update(
+        state=State.CANCELLED, cancel_requested=now, finished=now
+    )
+    mine.filter(state=State.RUNNING, cancel_requested__isnull=True).update(cancel_requested=now)
+    return mine.first()
+
+
+def flag_cancel(job_id: str) -> None:
+    """Record that a running job was asked to cancel (ownership checked by the runtime)."""
+    now = timezone.now()
+    Job.objects.filter(id=job_id, state=State.QUEUED).update(
+        state=State.CANCELLED, cancel_requested=now, finished=now
+    )
+    Job.objects.filter(id=job_id, state=State.RUNNING, cancel_requested__isnull=True).update(
+        cancel_requested=now
+    )
+
+
+def params(job: Job) -> Any:
+    """The parameters the job was started with."""
+    if job.payload is None:
+        return job.parameters
+    return pickle.loads(bytes(job.payload))  # our own rows only: never user input
+
+
+def requeue(job_id: str, attempt: int) -> bool:
+    """Give a dead attempt's job to a new attempt (the app declared it safe to retry)."""
+    return bool(
+        Job.objects.filter(
+            id=job_id,
+            state=State.RUNNING,
+            attempt=attempt,
+            max_attempts__gt=attempt,
+            retry_safe=True,
+            cancel_requested__isnull=True,
+        ).update(state=State.QUEUED, heartbeat=None, worker="")
+    )
+
+
+def expired(backends: Iterable[str], lease: float) -> list[Job]:
+    """Running jobs whose runner has not renewed its lease for ``lease`` seconds."""
+    stale = timezone.now() - dt.timedelta(seconds=lease)
+    rows = Job.objects.filter(state=State.RUNNING, backend__in=list(backends))
+    return list(rows.filter(Q(heartbeat__lt=stale) | Q(heartbeat__isnull=True)))
+
+
+def overdue_cancels(backends: Iterable[str], grace: float) -> list[Job]:
+    """Running jobs asked to cancel more than ``grace`` seconds ago: due a hard stop."""
+    late = timezone.now() - dt.timedelta(seconds=grace)
+    rows = Job.objects.filter(state=State.RUNNING, backend__in=list(backends))
+    return list(rows.filter(cancel_requested__lt=late))
+
+
+def live(backends: Iterable[str], app: str | None = None) -> list[Job]:
+    rows = Job.objects.filter(state__in=LIVE, backend__in=list(backends))
+    if app is not None:
+        rows = rows.filter(app=app)
+    return list(rows)
+
+
+def visible(owner: str, app: str, limit: int = 20) -> list[Job]:
+    """The owner's newest jobs of this app (what a new session syncs, design §5)."""
+    return list(Job.objects.filter(owner=owner, app=app).order_by("-created")[:limit])
+
+
+def get(job_id: str, owner: str | None = None) -> Job | None:
+    rows = Job.objects.filter(id=job_id)
+    if owner is not None:
+        rows = rows.filter(owner=owner)
+    return rows.first()
+
+
+def log_lines(job_id: str) -> tuple[int, list[str]]:
+    """The kept tail of a job's log: the offset of its first line, and the lines."""
+    rows = list(JobLogLine.objects.filter(job_id=job_id).order_by("lseq"))
+    return (rows[0].lseq if rows else 0), [r.text for r in rows]
+
+
+def result(job: Job) -> Any:
+    """The job's return value (None until it succeeded)."""
+    if job.result is None:
+        return None
+    return pickle.loads(bytes(job.result))  # our own rows only: never user input
+
+
+def _preview(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ must not fail the job
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= PREVIEW else text[: PREVIEW - 1] + "…"
+
+
+def _jsonable(value: Any) -> Any:
+    """Parameters as JSON for the admin (a job's real parameters travel pickled)."""
+    import json
+
+    try:
+        return json.loads(json.dumps(value, default=repr))
+    except (TypeError, ValueError):
+        return repr(value)

@@ -1,0 +1,134 @@
+"""The embedded worker process: loads the app script once, then runs the jobs the server's
+pool hands it, one at a time, reporting over its pipe. It imports neither Django nor the
+server (the server records what it reports), so it starts in the time the app takes to load.
+
+It leads its own process group, so the pool's hard stop also ends the processes a job started
+(joblib/loky workers of ``n_jobs=-1``), and it ends itself, group and all, the moment its
+pipe to the server closes: a worker never outlives the server that owns its jobs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from phloem.jobs import JobError, JobSpec, JobUpdate, Reporter, execute
+
+NICE = 19  # a job process's niceness: the lowest priority, so the server's threads come first
+
+
+def find_job(app: Any, name: str) -> Callable[..., Any]:
+    """The job function registered under ``name`` by ``@app.job``."""
+    jobs = getattr(app, "jobs", None) or {}
+    job = jobs.get(name)
+    if job is None:
+        raise LookupError(f"the app has no job named {name!r}")
+    return getattr(job, "fn", job)  # type: ignore[no-any-return]
+
+
+class Pipe:
+    """The worker's end of its pipe; sends from the job's thread and the reader are locked."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+
+    def send(self, msg: tuple[Any, ...]) -> None:
+        with self.lock:
+            self.conn.send(msg)
+
+    def update(self, update: JobUpdate) -> None:
+        try:
+            self.send(("update", update))
+        except Exception as exc:  # an unpicklable result: the job fails, saying why
+            if update.kind != "succeeded":
+                raise
+            kind = type(update.result).__name__
+            error = JobError(f"the job's result ({kind}) cannot be pickled: {exc}", "PicklingError")
+            self.send(("update", JobUpdate(update.job_id, "failed", update.attempt, error=error)))
+
+
+def run_one(app: Any, spec: JobSpec, reporter: Reporter, pipe: Pipe) -> None:
+    try:
+        fn = find_job(app, spec.name)
+    except LookupError as exc:
+        error = JobError(str(exc), "LookupError")
+        pipe.update(JobUpdate(spec.job_id, "failed", spec.attempt, error=error))
+        return
+    pipe.update(execute(fn, spec.params, reporter))
+
+
+def lower_priority() -> None:
+    """Jobs are batch work beside a server that answers clicks: on a machine busy with jobs
+    the event loop must still get the CPU first (bench/bench_jobs.py: other sessions' clicks
+    while 100 jobs report flat out)."""
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
+
+
+def main(conn: Connection, app_path: str) -> None:
+    """The worker process's entry point (a multiprocessing spawn target)."""
+    with contextlib.suppress(OSError):
+        os.setpgrp()  # its own group: a hard stop takes the job's children with it
+    lower_priority()
+    import phloem as ph
+
+    app = ph.load_app(app_path)
+    pipe = Pipe(conn)
+    runs: queue.Queue[JobSpec] = queue.Queue()
+    current: list[Reporter] = []
+
+    def read() -> None:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                _die()  # the server is gone: so are this process and its children
+            if msg[0] == "run":
+                runs.put(msg[1])
+            elif msg[0] == "cancel":
+                for reporter in list(current):
+                    if reporter.job_id == msg[1]:
+                        reporter.cancel()
+
+    threading.Thread(target=read, daemon=True).start()
+    pipe.send(("ready", os.getpid()))
+    while True:
+        spec = runs.get()
+        reporter = Reporter(spec.job_id, pipe.update, time.perf_counter, spec.attempt)
+        current[:] = [reporter]
+        run_one(app, spec, reporter, pipe)
+        current.clear()
+        pipe.send(("idle", spec.job_id))
+
+
+def serve_one(conn: Connection, app: Any, spec: JobSpec) -> None:
+    """Run one job in this (forked) process for a Celery task that supervises it."""
+    lower_priority()
+    pipe = Pipe(conn)
+    reporter = Reporter(spec.job_id, pipe.update, time.perf_counter, spec.attempt)
+
+    def read() -> None:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                _die()  # the supervising task is gone
+            if msg[0] == "cancel":
+                reporter.cancel()
+
+    threading.Thread(target=read, daemon=True).start()
+    run_one(app, spec, reporter, pipe)
+
+
+def _die() -> None:
+    if os.getpgid(0) == os.getpid():  # never the server's group, if setpgrp failed
+        with contextlib.suppress(OSError):
+            os.killpg(os.getpid(), signal.SIGKILL)
+    os._exit(1)

@@ -1,0 +1,198 @@
+"""The embedded job backend (`phloem run`): jobs run in worker processes the server starts,
+report through the Job table (durable first) to the sink, cancel cooperatively and then hard,
+and a dead worker or server leaves no job "running". Job steps are released by the test
+(jobs_fixture), never by time; waits have budgets, not sleeps."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jobs_fixture import write_app
+from phloem.jobs import JobOptions, JobSpec, JobUpdate
+from phloem_server.jobs import store
+from phloem_server.jobs.embedded import ProcessBackend
+from phloem_server.models import Job
+
+BUDGET = 60.0  # seconds: worker processes start Python and load the app on a loaded machine
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.q: queue.Queue[JobUpdate] = queue.Queue()
+        self.seen: list[JobUpdate] = []
+
+    def __call__(self, update: JobUpdate) -> None:
+        self.q.put(update)
+
+    def until(self, job_id: str, kind: str, **match: Any) -> JobUpdate:
+        deadline = time.monotonic() + BUDGET
+        while True:
+            try:
+                update = self.q.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                pytest.fail(f"no {kind} update of {job_id} within {BUDGET} s; saw {self.seen}")
+            self.seen.append(update)
+            if (update.job_id, update.kind) == (job_id, kind) and all(
+                getattr(update, k) == v for k, v in match.items()
+            ):
+                return update
+
+    def kinds(self, job_id: str) -> list[str]:
+        return [u.kind for u in self.seen if u.job_id == job_id]
+
+
+@pytest.fixture
+def pool(tmp_path: Path):
+    sink = Sink()
+    backend = ProcessBackend(sink, str(write_app(tmp_path)), workers=1, persist_every=0.05)
+    yield backend, sink, tmp_path
+    backend.shutdown()
+
+
+def spec(name: str, params: Any, **options: Any) -> JobSpec:
+    return JobSpec(
+        job_id=store.new_id(), name=name, params=params, owner="anon:test",
+        options=JobOptions(**options),
+    )  # fmt: skip
+
+
+def control(tmp: Path, name: str) -> Path:
+    path = tmp / name
+    path.mkdir()
+    return path
+
+
+def go(directory: Path, *steps: int) -> None:
+    for i in steps:
+        (directory / f"go-{i}").write_text("")
+
+
+def test_a_job_runs_in_a_worker_process_and_its_result_is_kept(pool) -> None:
+    backend, sink, tmp = pool
+    ctl = control(tmp, "a")
+    job = spec("gated", {"dir": str(ctl), "steps": 2})
+    backend.submit(job)
+    sink.until(job.job_id, "running")
+    go(ctl, 0)
+    assert sink.until(job.job_id, "progress", stage="step 1").fraction == 0.5
+    go(ctl, 1)
+    end = sink.until(job.job_id, "succeeded")
+    assert end.result == {"pid": end.result["pid"], "steps": 2}
+    assert end.result["pid"] != os.getpid()  # not the server's GIL
+    row = Job.objects.get(id=job.job_id)
+    assert (row.state, row.attempt, row.progress) == ("succeeded", 1, 1.0)
+    assert store.result(row) == end.result  # survives a restart: it is in the table
+    assert store.log_lines(job.job_id) == (0, ["step 1 done", "step 2 done"])
+    assert row.parameters == {"dir": str(ctl), "steps": 2}
+
+
+def test_a_job_that_raises_fails_with_its_error_and_traceback(pool) -> None:
+    backend, sink, _ = pool
+    job = spec("boom", None)
+    backend.submit(job)
+    end = sink.until(job.job_id, "failed")
+    assert end.error is not None and end.error.message == "ValueError: k must be > 1"
+    row = Job.objects.get(id=job.job_id)
+    assert (row.state, row.error_type) == ("failed", "ValueError")
+    assert "raise ValueError" in row.traceback
+
+
+def test_cancel_stops_a_job_at_its_next_progress_call(pool) -> None:
+    backend, sink, tmp = pool
+    ctl = control(tmp, "c")
+    job = spec("gated", {"dir": str(ctl), "steps": 3})
+    backend.submit(job)
+    go(ctl, 0)
+    sink.until(job.job_id, "progress", stage="step 1")
+    backend.cancel(job.job_id, grace=30)
+    sink.until(job.job_id, "cancelled")
+    row = Job.objects.get(id=job.job_id)
+    assert row.state == "cancelled" and row.cancel_requested is not None
+
+
+def test_a_job_that_ignores_cancel_is_stopped_hard_after_the_grace_period(pool) -> None:
+    backend, sink, tmp = pool
+    ctl = control(tmp, "s")
+    job = spec("stubborn", {"dir": str(ctl)})
+    backend.submit(job)
+    sink.until(job.job_id, "progress", stage="deaf")
+    pid = int((ctl / "pid").read_text())
+    backend.cancel(job.job_id, grace=0.2)
+    sink.until(job.job_id, "cancelled")
+    assert Job.objects.get(id=job.job_id).state == "cancelled"
+    assert _gone(pid)
+    # The slot is refilled: the next job runs on a fresh worker.
+    after = spec("boom", None)
+    backend.submit(after)
+    sink.until(after.job_id, "failed")
+
+
+def test_cancelling_a_queued_job_ends_it_at_once_and_it_never_runs(pool) -> None:
+    backend, sink, tmp = pool
+    ctl = control(tmp, "q")
+    first = spec("gated", {"dir": str(ctl), "steps": 1})
+    second = spec("gated", {"dir": str(ctl), "steps": 1})
+    backend.submit(first)
+    sink.until(first.job_id, "running")
+    backend.submit(second)  # one worker, busy: second waits
+    backend.cancel(second.job_id, grace=30)
+    sink.until(second.job_id, "cancelled")
+    go(ctl, 0)
+    sink.until(first.job_id, "succeeded")
+    assert sink.kinds(second.job_id) == ["cancelled"]
+    assert Job.objects.get(id=second.job_id).started is None
+
+
+def test_a_killed_worker_leaves_its_job_interrupted_not_running(pool) -> None:
+    backend, sink, tmp = pool
+    ctl = control(tmp, "k")
+    job = spec("stubborn", {"dir": str(ctl)})
+    backend.submit(job)
+    sink.until(job.job_id, "progress", stage="deaf")
+    os.kill(int((ctl / "pid").read_text()), signal.SIGKILL)
+    sink.until(job.job_id, "interrupted")
+    assert Job.objects.get(id=job.job_id).state == "interrupted"
+
+
+def test_a_killed_worker_reruns_a_job_declared_safe_to_retry(pool) -> None:
+    backend, sink, tmp = pool
+    ctl = control(tmp, "r")
+    job = spec("retried", {"dir": str(ctl)}, retry=True)
+    backend.submit(job)
+    sink.until(job.job_id, "progress", stage="working", attempt=1)
+    (ctl / "killed").write_text("")
+    os.kill(int((ctl / "pid").read_text()), signal.SIGKILL)
+    end = sink.until(job.job_id, "succeeded")
+    assert (end.attempt, end.result) == (2, "second time lucky")
+    assert "interrupted" not in sink.kinds(job.job_id)
+    assert Job.objects.get(id=job.job_id).attempt == 2
+
+
+def test_jobs_a_dead_server_left_running_are_interrupted_at_the_next_start(tmp_path) -> None:
+    app = str(write_app(tmp_path))
+    running = store.create(store.new_id(), "anon:x", app, "gated", {}, backend="embedded")
+    assert store.claim(running.id, 1, "dead-server/1")
+    sink = Sink()
+    backend = ProcessBackend(sink, app, workers=1)
+    try:
+        sink.until(running.id, "interrupted")
+    finally:
+        backend.shutdown()
+    assert Job.objects.get(id=running.id).state == "interrupted"
+
+
+def _gone(pid: int) -> bool:
+    deadline = time.monotonic() + BUDGET
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.01)
+    return False

@@ -1,0 +1,97 @@
+"""The Job table's transitions: one outcome per job whoever races (jobs-anchors pitfalls 5,
+10 and 13), and the lease that lets the reaper tell a dead runner from a slow one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from phloem.jobs import JobUpdate
+from phloem_server.jobs import store
+from phloem_server.jobs.mirror import Mirror
+from phloem_server.models import Job
+
+
+def new(**options: object) -> Job:
+    return store.create(store.new_id(), "anon:s", "/app.py", "gated", {"n": 1}, **options)  # type: ignore[arg-type]
+
+
+def test_a_duplicate_delivery_loses_the_claim() -> None:
+    job = new()
+    assert store.claim(job.id, 1, "w1:1")
+    assert not store.claim(job.id, 1, "w2:2")
+    assert Job.objects.get(id=job.id).worker == "w1:1"
+
+
+def test_a_cancelled_queued_job_is_never_claimed() -> None:
+    job = new()
+    assert store.request_cancel(job.id, "anon:s") is not None
+    assert not store.claim(job.id, 1, "w:1")
+    assert Job.objects.get(id=job.id).state == "cancelled"
+
+
+def test_a_stale_attempt_cannot_write_after_a_retry() -> None:
+    job = new(retry_safe=True, max_attempts=3)
+    assert store.claim(job.id, 1, "w:1")
+    assert store.requeue(job.id, 1)
+    assert store.claim(job.id, 2, "w:2")
+    assert store.beat(job.id, 1) is None  # the zombie learns it lost the job
+    assert store.append_log(job.id, 1, ["late"]) is None
+    assert not store.finish(job.id, 1, "succeeded", result="zombie")
+    assert store.finish(job.id, 2, "succeeded", result="fresh")
+    assert store.result(Job.objects.get(id=job.id)) == "fresh"
+
+
+def test_nothing_overwrites_a_terminal_state() -> None:
+    job = new()
+    assert store.claim(job.id, 1, "w:1")
+    assert store.finish(job.id, 1, "failed")
+    assert store.beat(job.id, 1, {"progress": 0.9}) is None
+    assert not store.finish(job.id, 1, "succeeded", result=1)
+    assert not store.finish(job.id, None, "interrupted")
+    row = Job.objects.get(id=job.id)
+    assert (row.state, row.progress) == ("failed", None)
+
+
+def test_a_job_that_returns_after_its_cancel_ends_cancelled() -> None:
+    job = new()
+    assert store.claim(job.id, 1, "w:1")
+    store.flag_cancel(job.id)
+    assert store.finish(job.id, 1, "succeeded", result="too late")
+    row = Job.objects.get(id=job.id)
+    assert (row.state, row.result) == ("cancelled", None)
+
+
+def test_another_owner_cannot_cancel_a_job() -> None:
+    job = new()
+    assert store.request_cancel(job.id, "anon:mallory") is None
+    assert Job.objects.get(id=job.id).cancel_requested is None
+
+
+def test_only_jobs_past_their_lease_are_expired() -> None:
+    fresh, stale = new(backend="celery"), new(backend="celery")
+    for job in (fresh, stale):
+        assert store.claim(job.id, 1, "w:1")
+    old = timezone.now() - dt.timedelta(seconds=60)
+    Job.objects.filter(id=stale.id).update(heartbeat=old)
+    expired = {j.id for j in store.expired(["celery"], lease=30)}
+    assert stale.id in expired and fresh.id not in expired
+
+
+def test_the_mirror_saves_progress_at_most_once_per_interval_and_always_at_the_end() -> None:
+    job = new()
+    assert store.claim(job.id, 1, "w:1")
+    clock = [0.0]
+    mirror = Mirror(persist_every=1.0, clock=lambda: clock[0])
+    assert mirror.record(JobUpdate(job.id, "running", 1))
+    for i in range(1, 10):
+        clock[0] = i * 0.05
+        assert mirror.record(JobUpdate(job.id, "progress", 1, fraction=i / 10))
+    assert Job.objects.get(id=job.id).progress is None  # not yet: under a second
+    clock[0] = 1.0
+    assert mirror.record(JobUpdate(job.id, "progress", 1, fraction=0.95, stage="last"))
+    row = Job.objects.get(id=job.id)
+    assert (row.progress, row.stage) == (0.95, "last")
+    assert mirror.record(JobUpdate(job.id, "succeeded", 1, fraction=1.0, result=[1, 2]))
+    assert store.result(Job.objects.get(id=job.id)) == [1, 2]
+    assert not mirror.record(JobUpdate(job.id, "progress", 1, fraction=0.5))  # after the end
