@@ -26,6 +26,8 @@ from pathlib import Path
 sys.path.insert(0, {examples!r})
 import clustering
 
+pytestmark = [pytest.mark.socket, pytest.mark.subprocess]  # starts servers or worker processes: not in make test-fast
+
 GATE = Path({gate!r})
 _fit_k, _cv_score = clustering.fit_k, clustering.cv_score
 

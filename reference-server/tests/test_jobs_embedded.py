@@ -19,6 +19,8 @@ from phloem_server.jobs import store
 from phloem_server.jobs.embedded import ProcessBackend
 from phloem_server.models import Job
 
+pytestmark = [pytest.mark.subprocess]  # starts servers or worker processes: not in make test-fast
+
 BUDGET = 60.0  # seconds: worker processes start Python and load the app on a loaded machine
 
 

@@ -14,6 +14,8 @@ from jobs_fixture import write_app
 from jobs_live import OWNER_KEY, job_client, job_message
 from live import phloem_run
 
+pytestmark = [pytest.mark.socket, pytest.mark.subprocess]  # starts servers or worker processes: not in make test-fast
+
 ENV = {"PHLOEM_OWNER_KEY": OWNER_KEY, "PHLOEM_JOB_WORKERS": "1"}
 
 
