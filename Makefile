@@ -75,7 +75,7 @@ test-conformance: build
 	.venv/bin/phloem-conformance run --target sdk --adapter "$(PY) sdk-python/conformance_adapter.py" \
 	  --report out/conformance/sdk.ndjson --summary out/conformance/sdk.md --junit out/conformance/sdk.xml --html out/conformance/sdk.html
 	.venv/bin/phloem-conformance run --target server --adapter "$(PY) reference-server/conformance_adapter.py" \
-	  --report out/conformance/server.ndjson --summary out/conformance/server.md --junit out/conformance/server.xml --html out/conformance/server.html
+	  --baseline reference-server/conformance-baseline.yaml --report out/conformance/server.ndjson --summary out/conformance/server.md --junit out/conformance/server.xml --html out/conformance/server.html
 	.venv/bin/phloem-conformance run --target renderer --adapter "$(PY) conformance/adapters/react.py" \
 	  --report out/conformance/renderer.ndjson --summary out/conformance/renderer.md --junit out/conformance/renderer.xml --html out/conformance/renderer.html
 	.venv/bin/phloem-conformance trace > out/conformance/trace.md
