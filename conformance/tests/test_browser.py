@@ -19,8 +19,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 def test_the_browser_adapter_drives_a_page_through_every_renderer_case() -> None:
     adapter = python_command(CONFORMANCE / "adapters" / "playwright_renderer.py",
                              "--dist", str(TESTS / "browser_page"), "--name", "test-page")
-    cases = [c for c in load_cases() if "renderer" in c.data["roles"]]
-    implementation, results = run_sync("renderer", adapter, cases, load_protocol(), timeout_factor=2)
+    # The page is a 1.0 renderer (it offers no jobs feature): 1.1 cases are N/A for it, and it
+    # must pass every 1.0 renderer case.
+    renderer = [c for c in load_cases() if "renderer" in c.data["roles"]]
+    cases = [c for c in renderer if c.data.get("since", "1.0") == "1.0"]
+    assert len(cases) < len(renderer)  # the 1.1 renderer cases exist and are left out here
+    implementation, results = run_sync(
+        "renderer", adapter, cases, load_protocol(), timeout_factor=2, protocol="1.0"
+    )
     assert implementation["implementation"]["name"] == "test-page"
     assert {r.case.id: r.status for r in results} == {c.id: "PASS" for c in cases}, [
         (r.case.id, r.reason, r.divergence) for r in results if r.status != "PASS"]

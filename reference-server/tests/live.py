@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 READY = re.compile(r"Phloem: serving (?P<title>.+) at (?P<url>http://\S+)")
 
@@ -52,7 +53,8 @@ def phloem_run(
     env.pop("DJANGO_SETTINGS_MODULE", None)  # the embedded settings, not the tests'
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stderr: list[str] = []
-    threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
+    reader = threading.Thread(target=_drain, args=(proc.stderr, stderr), daemon=True)
+    reader.start()
     try:
         title, url = _wait_ready(proc, timeout, stderr)
         yield Running(url, proc.pid, title)
@@ -63,9 +65,21 @@ def phloem_run(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        # The server's job workers may hold its stderr a moment longer: wait for the reader
+        # briefly, then close; a read cut short by the close is expected (_drain).
+        reader.join(5)
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
+
+
+def _drain(pipe: IO[str] | None, sink: list[str]) -> None:
+    """Collect the server's stderr (for the error message of a failed start)."""
+    if pipe is None:
+        return
+    # Closed by phloem_run's cleanup while the server's job workers still held it open.
+    with contextlib.suppress(ValueError):
+        sink.extend(pipe)
 
 
 def _wait_ready(proc: subprocess.Popen[str], timeout: float, stderr: list[str]) -> tuple[str, str]:

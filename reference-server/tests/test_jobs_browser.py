@@ -12,6 +12,8 @@ from conftest import REPO
 from live import phloem_run
 from test_browser import CHROMIUM_ARGS, DIST
 
+pytestmark = [pytest.mark.socket, pytest.mark.subprocess]  # starts servers and worker processes
+
 EXAMPLES = REPO / "sdk-python" / "examples"
 SCREENSHOT = REPO / "out" / "browser" / "clustering.png"
 BUDGET_MS = 60_000  # spawning workers and importing scikit-learn on a loaded 2-core machine
@@ -25,8 +27,6 @@ from pathlib import Path
 
 sys.path.insert(0, {examples!r})
 import clustering
-
-pytestmark = [pytest.mark.socket, pytest.mark.subprocess]  # starts servers or worker processes: not in make test-fast
 
 GATE = Path({gate!r})
 _fit_k, _cv_score = clustering.fit_k, clustering.cv_score
