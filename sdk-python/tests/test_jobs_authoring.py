@@ -287,3 +287,21 @@ def test_shutting_the_thread_backend_down_reports_unfinished_jobs_interrupted() 
     backend._pool.shutdown(wait=True)
     ends = {u.job_id: u.kind for u in updates if u.kind != "running"}
     assert ends == {"run": "interrupted", "queued": "interrupted"}
+
+
+def test_a_stage_held_back_for_its_slot_is_sent_when_the_slot_comes() -> None:
+    """A job names a stage right after a report, then works long without calling progress():
+    the backend's timer sends that stage once the interval has passed (flush_if_due)."""
+    sent: list[JobUpdate] = []
+    clock = [0.0]
+    reporter = Reporter("j1", sent.append, lambda: clock[0], interval=0.05)
+    reporter.progress(0.1, stage="k = 2")  # the first report goes at once
+    clock[0] = 0.01
+    reporter.progress(0.2, stage="k = 3")  # within the interval: held back
+    reporter.log("k=2 done")
+    assert [u.stage for u in sent if u.kind == "progress"] == ["k = 2"]
+    assert reporter.flush_if_due(0.02) is False  # not yet its slot
+    assert reporter.flush_if_due(0.07) is True
+    assert [u.stage for u in sent if u.kind == "progress"] == ["k = 2", "k = 3"]
+    assert [u.lines for u in sent if u.kind == "log"] == [("k=2 done",)]
+    assert reporter.flush_if_due(1.0) is False  # nothing held back any more

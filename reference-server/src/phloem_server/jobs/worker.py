@@ -19,6 +19,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from phloem.jobs import JobError, JobSpec, JobUpdate, Reporter, execute
+from phloem.jobs.reporter import REPORT_INTERVAL
 
 NICE = 19  # a job process's niceness: the lowest priority, so the server's threads come first
 
@@ -98,6 +99,7 @@ def main(conn: Connection, app_path: str) -> None:
                         reporter.cancel()
 
     threading.Thread(target=read, daemon=True).start()
+    threading.Thread(target=_flusher, args=(lambda: list(current),), daemon=True).start()
     pipe.send(("ready", os.getpid()))
     while True:
         spec = runs.get()
@@ -124,7 +126,17 @@ def serve_one(conn: Connection, app: Any, spec: JobSpec) -> None:
                 reporter.cancel()
 
     threading.Thread(target=read, daemon=True).start()
+    threading.Thread(target=_flusher, args=(lambda: [reporter],), daemon=True).start()
     run_one(app, spec, reporter, pipe)
+
+
+def _flusher(reporters: Callable[[], list[Reporter]]) -> None:
+    """Send what a job reported and then held back for its slot (a stage named just before a
+    long step), once the slot comes, even if the job does not call progress() again."""
+    while True:
+        time.sleep(REPORT_INTERVAL / 2)
+        for reporter in reporters():
+            reporter.flush_if_due(time.perf_counter())
 
 
 def _die() -> None:

@@ -10,7 +10,9 @@ first call and the job's end always report at once. The clock is injected
 
 from __future__ import annotations
 
+import contextlib
 import traceback
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
@@ -87,7 +89,9 @@ class Reporter:
         self._total: int | None = None
         self._stage: str | None = None
         self._message: str | None = None
-        self._lines: list[str] = []
+        # A deque: flush may run on a backend's flusher thread while the job logs, and its
+        # append/popleft never lose a line between the two (no lock on the job's path).
+        self._lines: deque[str] = deque()
         self.progress: Progress = self._make_progress()
 
     def _make_progress(self) -> Progress:
@@ -197,13 +201,29 @@ class Reporter:
 
     def flush(self, now: float | None = None) -> None:
         """Send what has not been sent yet, now."""
-        if self._lines:
-            lines, self._lines = tuple(self._lines), []
-            self._sink(JobUpdate(self.job_id, "log", self.attempt, lines=lines))
+        self._send_lines()
         if self._dirty:
             self._dirty = False
             self._sink(self._progress("progress"))
         self._next = (self._clock() if now is None else now) + self.interval
+
+    def _send_lines(self) -> None:
+        lines: list[str] = []
+        with contextlib.suppress(IndexError):
+            while True:
+                lines.append(self._lines.popleft())
+        if lines:
+            self._sink(JobUpdate(self.job_id, "log", self.attempt, lines=tuple(lines)))
+
+    def flush_if_due(self, now: float) -> bool:
+        """Send what the job reported but has held back for its slot, once the slot has come:
+        a backend calls this on a timer, so a job that reports a stage and then works a long
+        time without calling ``progress()`` again is still seen at that stage (PHL-JOB-025
+        bounds how often, never how late). True when something was sent."""
+        if (self._dirty or self._lines) and now >= self._next:
+            self.flush(now)
+            return True
+        return False
 
     def _progress(self, kind: Any, **extra: Any) -> JobUpdate:
         return JobUpdate(
@@ -221,9 +241,7 @@ class Reporter:
     def final(self, kind: Any, **extra: Any) -> JobUpdate:
         """The terminal update, carrying the last progress values (pending log lines are sent
         first, so nothing the job reported is lost: PHL-JOB-026)."""
-        if self._lines:
-            lines, self._lines = tuple(self._lines), []
-            self._sink(JobUpdate(self.job_id, "log", self.attempt, lines=lines))
+        self._send_lines()
         self._dirty = False
         return self._progress(kind, **extra)
 
