@@ -46,8 +46,9 @@ def check_size(frame: str | bytes, limit: int) -> None:
         )
 
 
-def parse(frame: str | bytes) -> Message:
-    """Parse one client frame into a validated message dict."""
+def parse(frame: str | bytes, known: frozenset[str] = CLIENT_TYPES) -> Message:
+    """Parse one client frame into a validated message dict. ``known``: the client types the
+    session's negotiated version and features define (a 1.0 session knows no ``job.cancel``)."""
     if isinstance(frame, bytes):
         # Binary frames are reserved for later versions (PHL-TRANSPORT-005).
         raise RemoteProtocolError("malformed_frame", "binary frames are not used in 1.0")
@@ -62,7 +63,7 @@ def parse(frame: str | bytes) -> Message:
     kind = msg.get("type")
     if not isinstance(kind, str):
         raise RemoteProtocolError("invalid_message", "message has no string `type`")
-    check = _CHECKS.get(kind)
+    check = _CHECKS.get(kind) if kind in known else None
     if check is None:
         # A type this version does not define for clients is dropped (PHL-ERR-009). Server-only
         # types (welcome, ui.patch, ...) count as unknown: a client may not send them (PHL-MSG-001).
@@ -185,3 +186,5 @@ _CHECKS: dict[str, Callable[[Message], None]] = {
     "job.cancel": _check_job_cancel,  # since 1.1 (PHL-JOB-060)
 }
 assert set(_CHECKS) == CLIENT_TYPES
+#: Client types of a session without the jobs feature (1.0, or 1.1 without ``jobs``).
+CLIENT_TYPES_WITHOUT_JOBS = CLIENT_TYPES - {"job.cancel"}

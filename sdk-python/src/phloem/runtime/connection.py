@@ -160,7 +160,12 @@ class Connection:
         limits = self.session.limits if self.session is not None else self._hub.limits
         try:
             inbound.check_size(frame, limits.max_frame_bytes)  # before parsing
-            msg = inbound.parse(frame)
+            session = self.session
+            if session is not None and "jobs" not in (session.features or ()):
+                # A type the negotiated version and features do not define (PHL-ERR-009).
+                msg = inbound.parse(frame, inbound.CLIENT_TYPES_WITHOUT_JOBS)
+            else:
+                msg = inbound.parse(frame)
         except RemoteProtocolError as exc:
             if exc.message_type == "error":
                 return self._peer_error(None, now)  # never answer an error with one (PHL-ERR-007)
