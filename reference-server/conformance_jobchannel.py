@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import threading
 from typing import Any
@@ -58,7 +59,7 @@ class JobChannel:
         job connects when its worker starts it, which may be just after the case saw it
         running: wait for it, within WAIT."""
         with self._cond:
-            if not self._cond.wait_for(lambda: bool(self.live), WAIT):
+            if not self._cond.wait_for(self._prune, WAIT):
                 return "no running job to control (start one first)"
             job = self.live[-1]
         try:
@@ -72,21 +73,50 @@ class JobChannel:
             return f"job {job.job_id}: {answer or 'ended without acting'}"
         return None
 
+    def _prune(self) -> bool:
+        """Forget the jobs that hung up (cancelled, or ended on their own); any left?"""
+        self.live = [job for job in self.live if _connected(job)]
+        return bool(self.live)
+
     def _drop(self, job: _Job) -> None:
         with self._cond:
             if job in self.live:
                 self.live.remove(job)
-        job.sock.close()
+        _hang_up(job)
 
     def end_all(self) -> None:
         """The case is over: hang up on its jobs, which then end (freeing the workers)."""
         with self._cond:
             jobs, self.live = self.live, []
         for job in jobs:
-            job.sock.close()
+            _hang_up(job)
 
     def close(self) -> None:
         self.end_all()
         self.listener.close()
         if os.path.exists(self.path):
             os.unlink(self.path)
+
+
+def _connected(job: _Job) -> bool:
+    """A job writes only answers, so a socket readable between commands is at its end."""
+    ready, _, _ = select.select([job.sock], [], [], 0)
+    if not ready:
+        return True
+    try:
+        if job.sock.recv(1, socket.MSG_PEEK):
+            return True
+    except OSError:
+        pass
+    job.sock.close()
+    return False
+
+
+def _hang_up(job: _Job) -> None:
+    """Close for the job's side too (the reader made from the socket keeps its fd open)."""
+    try:
+        job.sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    job.lines.close()
+    job.sock.close()
