@@ -8,6 +8,7 @@ server's frames then reach the case's WebSocket, where the runner waits for them
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -114,9 +115,7 @@ def _connected(job: _Job) -> bool:
 
 def _hang_up(job: _Job) -> None:
     """Close for the job's side too (the reader made from the socket keeps its fd open)."""
-    try:
+    with contextlib.suppress(OSError):
         job.sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     job.lines.close()
     job.sock.close()
