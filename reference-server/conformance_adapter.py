@@ -14,6 +14,9 @@ Django session straight into the server's database, sharing its SECRET_KEY.
 clock is the wall clock. A longer advance is answered unsupported (the case is N/A).
 `{"cmd": "control", "op": "push", "name": N}` runs the fixture apps' server-side update N on the
 server's newest session, through a Unix socket they listen on inside the server process.
+`{"cmd": "control", "op": "job", "job": {...}}` (fixture jobs-long) hands the step to the case's
+newest job, which runs in a worker process of the server: it connects to the adapter's Unix
+socket (conformance_jobchannel.py) and the reply comes once it has acted.
 
     python reference-server/conformance_adapter.py [--server daphne|uvicorn]
 """
@@ -35,6 +38,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from conformance_jobchannel import JobChannel
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_APPS = REPO / "sdk-python" / "fixtures" / "apps.py"
 MAX_WAIT_SECONDS = 5  # `control: {advance}` waits; longer advances are answered unsupported
@@ -45,12 +50,7 @@ def _fixtures() -> tuple[str, ...]:
     import phloem as ph
 
     pages = ph.load_app(FIXTURE_APPS).pages
-    # jobs-long needs a job backend, which the reference server does not run yet: its cases
-    # are N/A here, not failures (conformance/README.md, "A fixture you do not port yet").
-    return tuple(sorted(p.lstrip("/") for p in pages if p.lstrip("/") not in _NO_BACKEND))
-
-
-_NO_BACKEND = {"jobs-long"}
+    return tuple(sorted(p.lstrip("/") for p in pages))
 
 
 FIXTURES = _fixtures()
@@ -68,6 +68,8 @@ class Server:
         self.port: int | None = None
         self.secret_key = secrets.token_urlsafe(50)  # shared with the server, for logins
         self.django_ready = False
+        self.jobs: JobChannel | None = None
+        self.case = 0  # counts `open`s: each case signs in users of its own
 
     def updates_socket(self) -> str:
         assert self.data_dir is not None
@@ -96,8 +98,12 @@ class Server:
         cmd += ["--host", "127.0.0.1", "--port", "0", "--no-reload"]  # production behaviour
         if self.server:
             cmd += ["--server", self.server]
+        if self.jobs is None:
+            self.jobs = JobChannel(os.path.join(self.data_dir, "jobs.sock"))
         env = {
             **os.environ,
+            # The fixture's job (jobs-long), in a worker process, takes its steps from here.
+            "PHLOEM_CONFORMANCE_JOBS": self.jobs.path,
             # The fixture apps listen here for `control: {push: NAME}` (fixture server-push).
             "PHLOEM_CONFORMANCE_UPDATES": self.updates_socket(),
             "PHLOEM_DATA_DIR": self.data_dir,
@@ -146,7 +152,9 @@ class Server:
         from django.contrib.auth.models import User
         from django.contrib.sessions.backends.db import SessionStore
 
-        user, _ = User.objects.get_or_create(username=key)
+        # A user of this case only: a job a previous case left to the same key is not this
+        # case's (its cases are isolated like its sessions); two logins of one case share it.
+        user, _ = User.objects.get_or_create(username=f"{key}.case{self.case}")
         session = SessionStore()
         session[auth.SESSION_KEY] = str(user.pk)
         session[auth.BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
@@ -155,6 +163,9 @@ class Server:
         return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
 
     def stop(self) -> None:
+        if self.jobs is not None:
+            self.jobs.close()
+            self.jobs = None
         if self.proc is not None:
             self.proc.terminate()
             try:
@@ -191,6 +202,7 @@ def handle(server: Server, command: dict[str, Any]) -> dict[str, Any]:
         if fixture not in FIXTURES:
             return {"ok": False, "error": f"unknown fixture {fixture!r}"}
         port = server.ensure_started()
+        server.case += 1
         return {
             "ok": True,
             "url": f"ws://127.0.0.1:{port}/phloem/ws",
@@ -205,6 +217,11 @@ def handle(server: Server, command: dict[str, Any]) -> dict[str, Any]:
     if cmd == "control" and command.get("op") == "push":
         server.ensure_started()
         return server.push(str(command.get("name")))
+    if cmd == "control" and command.get("op") == "job":
+        if server.jobs is None:
+            return {"ok": False, "error": "control before open"}
+        problem = server.jobs.command(command.get("job") or {})
+        return {"ok": False, "error": problem} if problem else {"ok": True}
     if cmd == "control":
         # The server runs on the wall clock, so moving its clock on means waiting. Short waits
         # only (a heartbeat case's few seconds); longer ones are N/A, not minutes of sleep.
@@ -220,6 +237,8 @@ def handle(server: Server, command: dict[str, Any]) -> dict[str, Any]:
         time.sleep(seconds)
         return {"ok": True}
     if cmd in ("close", "bye"):
+        if server.jobs is not None:  # the case is over: its jobs end, freeing the workers
+            server.jobs.end_all()
         if cmd == "bye":
             server.stop()
         return {"ok": True}

@@ -38,7 +38,7 @@ async def test_adapter_serves_fixtures_across_cases_until_bye():
         assert set(hello["fixtures"]) == {
             "counter", "disabled-button", "dismiss", "failing-handler", "unknown-component",
             "input", "input-upper", "tree-echo", "ledger", "small-buffer", "private", "fallback", "fast-heartbeat",
-            "long-input", "server-push",
+            "long-input", "server-push", "jobs-long",
         }  # fmt: skip
         for case, fixture in enumerate(["counter", "unknown-component"]):
             opened = adapter(cmd="open", case=str(case), fixture=fixture)
@@ -92,3 +92,56 @@ async def test_adapter_logs_users_in_for_the_private_fixture():
     finally:
         adapter.proc.kill()
         adapter.proc.communicate()
+
+
+def _job_thread(path, job_id="j1"):
+    """The fixture job's body (follow_socket) on a thread, reporting to a list."""
+    import threading
+
+    from phloem.jobs import Reporter, execute
+    from phloem.testing.script import follow_socket
+
+    updates: list = []
+    reporter = Reporter(job_id, updates.append, lambda: 0.0, 1)
+    ended: list = []
+    thread = threading.Thread(
+        target=lambda: ended.append(execute(lambda p, pr: follow_socket(path, pr), None, reporter))
+    )
+    thread.start()
+    return reporter, updates, ended, thread
+
+
+def test_job_channel_drives_a_job_step_by_step(tmp_path):
+    sys.path.insert(0, str(ADAPTER.parent))
+    from conformance_jobchannel import JobChannel
+
+    channel = JobChannel(str(tmp_path / "jobs.sock"))
+    try:
+        reporter, updates, ended, thread = _job_thread(channel.path)
+        assert channel.command({"advance": {"fraction": 0.5, "stage": "k = 3"}}) is None
+        # The reply came after the job acted: its progress was already flushed to the backend.
+        assert [(u.kind, u.fraction, u.stage) for u in updates][-1] == ("progress", 0.5, "k = 3")
+        assert channel.command({"log": ["a", "b"]}) is None
+        assert (updates[-1].kind, updates[-1].lines) == ("log", ("a", "b"))
+        assert "unknown job command" in (channel.command({"jump": 1}) or "")
+        thread.join(15)
+        assert ended[0].kind == "failed" and not channel.live
+
+        reporter, updates, ended, thread = _job_thread(channel.path, "j2")
+        assert channel.command({"complete": "42"}) is None
+        thread.join(15)
+        assert ended[0].kind == "succeeded" and ended[0].result == "42"
+
+        reporter, updates, ended, thread = _job_thread(channel.path, "j3")
+        assert channel.command({"advance": {"fraction": 0.1}}) is None
+        reporter.cancel()  # a job waiting for its next step sees the cancel
+        thread.join(15)
+        assert ended[0].kind == "cancelled"
+
+        reporter, updates, ended, thread = _job_thread(channel.path, "j4")
+        assert channel.command({"advance": {"fraction": 0.1}}) is None
+        channel.end_all()  # the case is over: the job ends
+        thread.join(15)
+        assert ended[0].kind == "succeeded" and ended[0].result is None
+    finally:
+        channel.close()

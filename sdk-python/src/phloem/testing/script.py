@@ -11,6 +11,9 @@ step on a thread backend without sleeping (the conformance fixtures ``long-job``
     SCRIPT.command(job_id, {"advance": {"fraction": 0.5, "stage": "k = 3"}})
     SCRIPT.settle(job_id)     # returns once the job acted on it (or ended)
 
+In another process (a server's job worker) a job follows the same commands from a Unix socket
+instead (:func:`follow_socket`).
+
 Commands: ``{"advance": {fraction?, done?, total?, stage?, message?}}``, ``{"log": [lines]}``,
 ``{"complete": RESULT}``, ``{"fail": MESSAGE}``. A cancel wakes a waiting job (``wake``), whose
 next ``progress()`` then raises. Not imported by ``phloem.testing``: it uses threads.
@@ -18,6 +21,9 @@ next ``progress()`` then raises. Not imported by ``phloem.testing``: it uses thr
 
 from __future__ import annotations
 
+import json
+import select
+import socket
 import threading
 from collections import deque
 from typing import Any
@@ -26,6 +32,7 @@ from phloem.jobs.reporter import Progress
 from phloem.protocol.errors import PhloemError
 
 WAIT = 30.0  # seconds: a bound on a job thread answering, never a sleep
+CANCEL_CHECK = 0.02  # seconds: how often a job waiting on a socket looks at its cancel flag
 
 
 class ScriptedFailure(PhloemError):
@@ -132,3 +139,33 @@ class JobScript:
 
 
 SCRIPT = JobScript()  # one per process: the fixture app and its adapter share it
+
+
+def follow_socket(path: str, progress: Progress) -> Any:
+    """The job body in a process the driver cannot reach in memory: connect to the driver's
+    Unix socket at ``path``, say the job's id (a line), then act on each command (a JSON line)
+    and answer ``ok`` once acted (progress flushed to the backend), or ``error: ...``. A cancel
+    is seen by looking at ``progress.cancelled`` while waiting (every CANCEL_CHECK s); a
+    driver that hangs up ends the job (its result is None)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(path)
+        sock.sendall(progress.job_id.encode() + b"\n")
+        lines = sock.makefile("rb")
+        while True:
+            while not select.select([sock], [], [], CANCEL_CHECK)[0]:
+                if progress.cancelled:
+                    progress()  # raises JobCancelled
+            line = lines.readline()
+            if not line:
+                return None
+            try:
+                done, value = JobScript._act(json.loads(line), progress)
+            except ScriptedFailure:
+                sock.sendall(b"ok\n")  # the job acted: it fails, as told
+                raise
+            except Exception as exc:
+                sock.sendall(f"{type(exc).__name__}: {exc}\n".encode())
+                raise
+            sock.sendall(b"ok\n")
+            if done:
+                return value
