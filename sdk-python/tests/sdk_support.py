@@ -11,14 +11,9 @@ from typing import Any
 
 import orjson
 import phloem as ph
-from hypothesis import HealthCheck, settings
 from jsonschema import Draft202012Validator
 from phloem.runtime import Connection, Hub, Limits, Output
 from referencing import Registry, Resource
-
-# Generation speed and run time vary with the machine; correctness does not.
-settings.register_profile("phloem", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("phloem")
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "schemas" / "1.0"
