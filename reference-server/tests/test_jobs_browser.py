@@ -117,6 +117,11 @@ def test_a_job_survives_a_reload_and_cancel_stops_one_in_chromium(tmp_path: Path
             assert_layout(page)
             # Transitions finish first: a bar is shown where it ends, not mid-way.
             page.screenshot(path=str(SCREENSHOT), full_page=True, animations="disabled")
+            # A reader who asked for less motion gets a bar that jumps, not one that slides.
+            fill = page.locator('[data-node-id="mapper-job"] .ph-job__fill')
+            assert fill.evaluate("e => getComputedStyle(e).transitionDuration") != "0s"
+            page.emulate_media(reduced_motion="reduce")
+            assert fill.evaluate("e => getComputedStyle(e).transitionDuration") == "0s"
             assert problems == []
         finally:
             browser.close()
