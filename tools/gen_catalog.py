@@ -303,10 +303,15 @@ def py_helpers(src: Source) -> str:
 
 def ts_catalog(src: Source) -> str:
     final = src.final()
-    closes = sorted({src.errors[c]["close"] for c in final})
+    closes = json.dumps(sorted([src.errors[c]["close"], c] for c in final))
     versions = ", ".join(f"{k}: {v['x-phloem']['version']}" for k, v in src.components.items())
+
+    def ts_bound(b: dict[str, Any]) -> str:
+        default = f", default: {json.dumps(b['default'])}" if "default" in b else ""
+        return f'{{ prop: "{b["prop"]}", event: "{b["event"]}"{default} }}'
+
     bound = ", ".join(
-        f'{k}: {{ prop: "{v["x-phloem"]["bound"]["prop"]}", event: "{v["x-phloem"]["bound"]["event"]}" }}'
+        f"{k}: {ts_bound(v['x-phloem']['bound'])}"
         for k, v in src.components.items()
         if "bound" in v["x-phloem"]
     )
@@ -321,12 +326,13 @@ def ts_catalog(src: Source) -> str:
         f"\n/** The core catalog: type -> props schema major version (PHL-COMP-001, PHL-HS-005). */\n"
         f"export const CORE_VERSIONS = {{ {versions} }} as const;\n"
         f"export type CoreType = keyof typeof CORE_VERSIONS;\n"
-        f"\n/** Input components: the prop the user edits and the event that sends it. */\n"
+        f"\n/** Input components: the prop the user edits, the event that sends it, the value shown\n"
+        f" * while the prop is unset. */\n"
         f"export const BOUND = {{ {bound} }} as const;\n"
         f"\n/** Fatal errors after which the client does not connect again by itself (error table). */\n"
         f"export const FINAL_ERRORS: ReadonlySet<string> = new Set({json.dumps(final)});\n"
-        f"\n/** The close codes that follow those errors. */\n"
-        f"export const FINAL_CLOSES: ReadonlySet<number> = new Set({json.dumps(closes)});\n"
+        f"\n/** The close code that follows each of those errors: close code -> error code. */\n"
+        f"export const FINAL_CLOSES: ReadonlyMap<number, string> = new Map<number, string>({closes});\n"
     )
 
 

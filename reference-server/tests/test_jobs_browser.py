@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO
@@ -16,6 +17,7 @@ pytestmark = [pytest.mark.socket, pytest.mark.subprocess]  # starts servers and 
 
 EXAMPLES = REPO / "sdk-python" / "examples"
 SCREENSHOT = REPO / "out" / "browser" / "clustering.png"
+RUNNING = REPO / "out" / "browser" / "clustering-running.png"
 BUDGET_MS = 60_000  # spawning workers and importing scikit-learn on a loaded 2-core machine
 
 # The example, with each KMeans fit waiting for "k-<k>" and each feature score for
@@ -88,6 +90,8 @@ def test_a_job_survives_a_reload_and_cancel_stops_one_in_chromium(tmp_path: Path
             sweep = page.locator('[data-node-id="kmeans-job"]')
             expect(sweep).to_contain_text("running · k = 3", timeout=BUDGET_MS)
             expect(sweep).to_have_attribute("aria-valuenow", "11")  # 1 of 9 values of k
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(RUNNING), animations="disabled")  # a job mid-run
             for k in range(3, 11):
                 release(f"k-{k}")
             expect(sweep).to_contain_text("succeeded", timeout=BUDGET_MS)
@@ -105,8 +109,47 @@ def test_a_job_survives_a_reload_and_cancel_stops_one_in_chromium(tmp_path: Path
             page.locator('[data-node-id="run-mapper"]').click()  # not gated
             links = page.locator('[data-node-id="mapper-links"]')
             expect(links).to_contain_text("clusters", timeout=BUDGET_MS)
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            # A succeeded job's bar is full (PHL-JOB-027: its terminal state carries fraction 1).
+            for job in ("kmeans-job", "mapper-job"):
+                bar = page.locator(f'[data-node-id="{job}"]')
+                expect(bar).to_contain_text("succeeded")
+                expect(bar).to_have_attribute("aria-valuenow", "100")
+            assert_layout(page)
+            # Transitions finish first: a bar is shown where it ends, not mid-way.
+            page.screenshot(path=str(SCREENSHOT), full_page=True, animations="disabled")
+            # A reader who asked for less motion gets a bar that jumps, not one that slides.
+            fill = page.locator('[data-node-id="mapper-job"] .ph-job__fill')
+            assert fill.evaluate("e => getComputedStyle(e).transitionDuration") != "0s"
+            page.emulate_media(reduced_motion="reduce")
+            assert fill.evaluate("e => getComputedStyle(e).transitionDuration") == "0s"
             assert problems == []
         finally:
             browser.close()
+
+
+# Every JobProgress's bar as wide as its component, and its log one line per row (stacked,
+# each row starting at the box's left edge), read from the page's layout.
+LAYOUT_JS = """
+() => [...document.querySelectorAll('[data-node-type="JobProgress"]')].map((job) => {
+  const bar = job.querySelector('.ph-job__bar').getBoundingClientRect();
+  const rows = [...job.querySelectorAll('.ph-job__line')].map((r) => r.getBoundingClientRect());
+  return {
+    id: job.dataset.nodeId,
+    job: job.getBoundingClientRect().width,
+    bar: bar.width,
+    lefts: [...new Set(rows.map((r) => Math.round(r.left)))].length,
+    stacked: rows.every((r, i) => i === 0 || r.top >= rows[i - 1].bottom - 0.5),
+    rows: rows.length,
+  };
+})
+"""
+
+
+def assert_layout(page: Any) -> None:
+    jobs = page.evaluate(LAYOUT_JS)
+    assert [j["id"] for j in jobs] == ["kmeans-job", "features-job", "mapper-job"]
+    for j in jobs:
+        assert abs(j["bar"] - j["job"]) < 1, j  # the bar spans the component
+        assert j["stacked"] and j["lefts"] <= 1, j  # one log line per row
+    assert jobs[0]["bar"] == jobs[1]["bar"] == jobs[2]["bar"], jobs  # siblings alike
+    assert jobs[0]["rows"] == 4 and jobs[2]["rows"] == 4, jobs  # the example shows 4 lines

@@ -12,5 +12,6 @@ export {
   type NodeAttrs,
   type NodeComponent,
   type NodeProps,
+  type RegisterOptions,
 } from "./registry";
 export { startRenderer } from "./start";

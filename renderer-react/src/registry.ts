@@ -1,5 +1,6 @@
 import type { ComponentType, ReactNode } from "react";
 import * as views from "./components";
+import type { BoundDecl, BoundTable } from "./core/bound";
 import { COMPONENT_TYPE, CORE_VERSIONS, type CoreType } from "./core/catalog.gen";
 import { JobProgress } from "./components/JobProgress/JobProgress";
 
@@ -33,20 +34,38 @@ export interface ComponentEntry {
   version: number;
   /** Built-in components are trusted not to throw; others render inside an error boundary. */
   builtin: boolean;
+  /** An input component's bound value: it gets the echo rule (PHL-COMP-021) through `useBound`. */
+  bound?: BoundDecl;
+}
+
+export interface RegisterOptions {
+  version?: number;
+  builtin?: boolean;
+  /** For an input component: the prop the user edits and the event that sends it. */
+  bound?: BoundDecl;
 }
 
 /** Maps component type → React component. Custom components plug in with `register()`. */
 export class Registry {
   private readonly entries = new Map<string, ComponentEntry>();
 
-  register(type: string, component: NodeComponent, options: { version?: number; builtin?: boolean } = {}): this {
+  register(type: string, component: NodeComponent, options: RegisterOptions = {}): this {
     if (!COMPONENT_TYPE.test(type)) throw new TypeError(`component type must be PascalCase: ${type}`);
-    this.entries.set(type, { component, version: options.version ?? 1, builtin: options.builtin ?? false });
+    const entry: ComponentEntry = { component, version: options.version ?? 1, builtin: options.builtin ?? false };
+    if (options.bound) entry.bound = options.bound;
+    this.entries.set(type, entry);
     return this;
   }
 
   get(type: string): ComponentEntry | undefined {
     return this.entries.get(type);
+  }
+
+  /** The bound values registered components declare (the client adds the core catalog's). */
+  bound(): BoundTable {
+    const out: Record<string, BoundDecl> = {};
+    for (const [type, entry] of this.entries) if (entry.bound) out[type] = entry.bound;
+    return out;
   }
 
   /** The hello.components map: type → props major version. */
@@ -74,6 +93,6 @@ export function createRegistry(): Registry {
 export const defaultRegistry = createRegistry();
 
 /** Adds a custom component to the default registry. */
-export function register(type: string, component: NodeComponent, options?: { version?: number }): void {
+export function register(type: string, component: NodeComponent, options?: Omit<RegisterOptions, "builtin">): void {
   defaultRegistry.register(type, component, options);
 }

@@ -14,7 +14,12 @@ export function startRenderer(
   registry: Registry = defaultRegistry,
 ): PhloemClient {
   const config = pageConfig();
-  const client = new PhloemClient({ url: config.url, path: config.path, components: registry.versions() });
+  const client = new PhloemClient({
+    url: config.url,
+    path: config.path,
+    components: registry.versions(),
+    bound: registry.bound(), // custom input components' bound values
+  });
   if (container) mount(container, client, registry);
   // The client watches the browser's offline/online and visibility changes itself.
   client.start();

@@ -9,6 +9,7 @@ describe("public surface", () => {
       [
         "CLIENT_INFO",
         "COALESCE_MS",
+        "CORE_BOUND",
         "ClientConnection",
         "EventQueue",
         "INPUTS",
@@ -47,6 +48,8 @@ describe("public surface", () => {
         "realTimers",
         "resolveConfig",
         "safeHref",
+        "sameValue",
+        "shownValue",
       ].sort(),
     );
   });
@@ -69,6 +72,7 @@ describe("public surface", () => {
         "mount",
         "register",
         "startRenderer",
+        "useBound",
         "useEdit",
         "useJob",
         "useNode",

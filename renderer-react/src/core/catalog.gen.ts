@@ -14,11 +14,12 @@ export const COMPONENT_TYPE = /^[A-Z][A-Za-z0-9]{0,63}$/;
 export const CORE_VERSIONS = { Button: 1, Column: 1, Heading: 1, Link: 1, Text: 1, TextInput: 1 } as const;
 export type CoreType = keyof typeof CORE_VERSIONS;
 
-/** Input components: the prop the user edits and the event that sends it. */
-export const BOUND = { TextInput: { prop: "value", event: "change" } } as const;
+/** Input components: the prop the user edits, the event that sends it, the value shown
+ * while the prop is unset. */
+export const BOUND = { TextInput: { prop: "value", event: "change", default: "" } } as const;
 
 /** Fatal errors after which the client does not connect again by itself (error table). */
 export const FINAL_ERRORS: ReadonlySet<string> = new Set(["version_unsupported", "unauthorized"]);
 
-/** The close codes that follow those errors. */
-export const FINAL_CLOSES: ReadonlySet<number> = new Set([4401, 4406]);
+/** The close code that follows each of those errors: close code -> error code. */
+export const FINAL_CLOSES: ReadonlyMap<number, string> = new Map<number, string>([[4401, "unauthorized"], [4406, "version_unsupported"]]);

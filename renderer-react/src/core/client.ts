@@ -1,3 +1,4 @@
+import { CORE_BOUND, shownValue, type BoundTable } from "./bound";
 import { Edits } from "./edits";
 import { JobStore, jobMessages } from "./jobs";
 import { Store } from "./store";
@@ -16,6 +17,11 @@ export interface ClientOptions {
   random?: () => number;
   /** Network and visibility changes; default the browser's, `null` for none. */
   environment?: Environment | null;
+  /**
+   * Bound values of custom input components (type -> declaration), beside the core catalog's:
+   * they get the echo rule as TextInput does (PHL-COMP-021).
+   */
+  bound?: BoundTable;
 }
 
 export interface Notice {
@@ -45,8 +51,10 @@ export interface MessageFamily {
 export class PhloemClient {
   readonly store: Store;
   readonly transport: Transport;
-  /** Text fields' unsent and unanswered edits: the echo rule (PHL-COMP-021). */
+  /** Inputs' unsent and unanswered edits: the echo rule (PHL-COMP-021). */
   readonly edits: Edits;
+  /** Every input component's bound value, by type: the core catalog's and custom ones. */
+  readonly bound: BoundTable;
   /** Jobs the server told us of (jobs feature), apart from the tree (PHL-JOB-070). */
   readonly jobs = new JobStore();
   private lastError: ErrorMessage | null = null;
@@ -112,9 +120,10 @@ export class PhloemClient {
     });
     // Protocol 1.1's jobs feature plugs in as message families (the core knows nothing of jobs).
     this.registerMessages(jobMessages(this.jobs));
+    this.bound = { ...CORE_BOUND, ...options.bound };
     this.edits = new Edits({
-      send: (node, text) =>
-        this.transport.fits(node, "change", text) ? (this.sendEvent(node, "change", text) ?? "refused") : "too-long",
+      send: (node, event, value) =>
+        this.transport.fits(node, event, value) ? (this.sendEvent(node, event, value) ?? "refused") : "too-long",
       enabled: (node) => this.store.getNode(node)?.props.disabled !== true,
       timers: options.timers ?? realTimers,
       batch: (notify) => this.store.batch(notify),
@@ -150,11 +159,28 @@ export class PhloemClient {
   }
 
   /**
-   * The user changed text field `node` to `text`: shown at once, sent as a coalesced `change`
-   * (PHL-COMP-020), and kept on screen until the server has answered (PHL-COMP-021).
+   * The user changed input `node`'s bound value to `value` (a text field's whole text, a
+   * checkbox's state…): shown at once, sent as the type's bound event, coalesced
+   * (PHL-COMP-020), and kept on screen until the server has answered (PHL-COMP-021). A node
+   * no longer in the tree shows nothing: the edit is dropped.
    */
-  edit(node: string, text: string): void {
-    this.edits.edit(node, text);
+  edit(node: string, value: unknown): void {
+    const type = this.store.getNode(node)?.type;
+    if (type === undefined) return;
+    const decl = this.bound[type];
+    if (!decl) throw new TypeError(`${type} declares no bound value: node ${node} has nothing to edit`);
+    this.edits.edit(node, value, decl.event);
+  }
+
+  /**
+   * What input `node` displays (PHL-COMP-021): the user's value while any of it is unsent or
+   * unanswered, else its bound prop, else the declared default; undefined for a node that is
+   * not an input, or not in the tree.
+   */
+  shown(node: string): unknown {
+    const found = this.store.getNode(node);
+    const decl = found ? this.bound[found.type] : undefined;
+    return found && decl ? shownValue(decl, found.props, this.edits.get(node)) : undefined;
   }
 
   /**

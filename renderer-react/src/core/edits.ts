@@ -1,23 +1,25 @@
+import { sameValue } from "./bound";
 import type { Timers } from "./socket";
 
 /**
- * What a text field shows while the user's text wins over the tree's `value` (PHL-COMP-021).
+ * What an input shows while the user's value wins over its bound prop in the tree
+ * (PHL-COMP-021): the text of a text field, the state of a checkbox, the choice of a select.
  * Immutable: a new object each time it changes, so UI bindings can compare by identity.
  */
 export interface FieldEdit {
-  /** The text the user typed: displayed instead of the node's `value`. */
-  readonly text: string;
-  /** The latest text would make a frame larger than `max_frame_bytes`: not sent (PHL-LIM-001). */
+  /** The value the user entered (a JSON value): displayed instead of the node's bound prop. */
+  readonly value: unknown;
+  /** The latest value would make a frame larger than `max_frame_bytes`: not sent (PHL-LIM-001). */
   readonly tooLong: boolean;
 }
 
 export interface EditsHooks {
   /**
-   * Sends a `change` carrying `text`; returns its event id, `"too-long"` when the frame would
-   * exceed `max_frame_bytes`, or `"refused"` when the client makes no more events for now (too
-   * many unanswered); nothing is sent in either case.
+   * Sends event `event` (the node's bound event) carrying `value`; returns its event id,
+   * `"too-long"` when the frame would exceed `max_frame_bytes`, or `"refused"` when the client
+   * makes no more events for now (too many unanswered); nothing is sent in either case.
    */
-  send(node: string, text: string): number | "too-long" | "refused";
+  send(node: string, event: string, value: unknown): number | "too-long" | "refused";
   /** False once the field is disabled: an edit still waiting is dropped, not sent (PHL-COMP-013). */
   enabled(node: string): boolean;
   timers: Timers;
@@ -27,6 +29,8 @@ export interface EditsHooks {
 
 interface Entry {
   view: FieldEdit;
+  /** The bound event that carries the value. */
+  event: string;
   /** Edited since the last `change` went out (or the last one could not go). */
   pending: boolean;
   /** `change` events sent for this node and not yet answered. */
@@ -36,15 +40,17 @@ interface Entry {
 
 /**
  * PHL-COMP-020: at most one `change` per field per 50 ms, the last edit sent within 50 ms of
- * the last keystroke. 50 ms is below what a typist notices and above keystroke intervals.
+ * the last keystroke. 50 ms is below what a typist notices and above keystroke intervals; a
+ * checkbox or slider is held to the same spacing (a slider drag is a burst of edits too).
  */
 export const COALESCE_MS = 50;
 
 /**
- * The echo rule (PHL-COMP-021), per text-field node: while an edit is unsent or a `change`
- * is unanswered, the field shows the user's text and snapshots and patches cannot replace it;
- * once every `change` is answered and nothing is pending, the entry goes and the field shows
- * its node's `value` again. Keystrokes are coalesced here too (PHL-COMP-020).
+ * The echo rule (PHL-COMP-021), per input node, for any bound value (`bound.ts`): while an
+ * edit is unsent or its event is unanswered, the input shows the user's value and snapshots and
+ * patches cannot replace it; once every event is answered and nothing is pending, the entry
+ * goes and the input shows its node's bound prop again. Edits are coalesced here too
+ * (PHL-COMP-020). Values are JSON values, compared structurally.
  */
 export class Edits {
   private readonly entries = new Map<string, Entry>();
@@ -56,7 +62,7 @@ export class Edits {
 
   constructor(private readonly hooks: EditsHooks) {}
 
-  /** What node `id` shows instead of its `value`; undefined: show the tree's value. */
+  /** What node `id` shows instead of its bound prop; undefined: show the tree's value. */
   get(node: string): FieldEdit | undefined {
     return this.entries.get(node)?.view;
   }
@@ -71,15 +77,19 @@ export class Edits {
     };
   }
 
-  /** The user changed the field's text to `text` (its complete current text). */
-  edit(node: string, text: string): void {
+  /**
+   * The user changed the input's bound value to `value` (its complete current value, e.g. the
+   * field's whole text), to be sent as event `event`.
+   */
+  edit(node: string, value: unknown, event: string): void {
     let entry = this.entries.get(node);
     if (!entry) {
-      entry = { view: { text, tooLong: false }, pending: true, unanswered: new Set(), timer: null };
+      entry = { view: { value, tooLong: false }, event, pending: true, unanswered: new Set(), timer: null };
       this.entries.set(node, entry);
     } else {
       entry.pending = true;
-      if (entry.view.text !== text || entry.view.tooLong) entry.view = { text, tooLong: false };
+      entry.event = event;
+      if (!sameValue(entry.view.value, value) || entry.view.tooLong) entry.view = { value, tooLong: false };
     }
     this.notify(node);
     this.schedule(node, entry);
@@ -97,7 +107,7 @@ export class Edits {
     if (!entry) return;
     entry.unanswered.delete(id);
     // A rate_limited change was dropped unapplied; it goes again as a new event (PHL-CLIENT-009). Only
-    // the latest one matters: a later change carries the complete text anyway.
+    // the latest one matters: a later change carries the complete value anyway.
     if (code === "rate_limited" && !entry.pending && ![...entry.unanswered].some((later) => later > id)) {
       entry.pending = true;
       this.schedule(node, entry);
@@ -114,7 +124,7 @@ export class Edits {
     if (!entry) return;
     entry.unanswered.delete(id);
     if (![...entry.unanswered].some((later) => later > id)) {
-      // The text on screen never reached the server: it is an unsent edit again.
+      // The value on screen never reached the server: it is an unsent edit again.
       entry.pending = true;
       this.markTooLong(node, entry);
     }
@@ -149,7 +159,7 @@ export class Edits {
       entry.pending = false;
       return this.settle(node, entry);
     }
-    const id = this.hooks.send(node, entry.view.text);
+    const id = this.hooks.send(node, entry.event, entry.view.value);
     if (id === "too-long") return this.markTooLong(node, entry);
     if (id === "refused") return; // stays an unsent edit, shown as typed: the next edit tries again
     entry.pending = false;
@@ -161,7 +171,7 @@ export class Edits {
   private markTooLong(node: string, entry: Entry): void {
     // Stays pending with no timer: the next edit tries again.
     if (entry.view.tooLong) return;
-    entry.view = { text: entry.view.text, tooLong: true };
+    entry.view = { value: entry.view.value, tooLong: true };
     this.notify(node);
   }
 

@@ -6,6 +6,7 @@ export { INPUTS, STATES, TRANSITIONS, transition, type Input, type State } from 
 export { Liveness } from "./liveness";
 export { backoffDelay, endingAfterClose, endingAfterFatal, type Backoff, type Ending } from "./policy";
 export { Sequence } from "./sequence";
+export { CORE_BOUND, sameValue, shownValue, type BoundDecl, type BoundTable } from "./bound";
 export { COALESCE_MS, Edits, type EditsHooks, type FieldEdit } from "./edits";
 export { pageConfig, resolveConfig, WS_PATH, type PhloemConfig, type ResolvedConfig } from "./config";
 export { JobStore, JOB_CHECKS, LOG_KEEP, TERMINAL, jobMessages, type JobState, type JobView } from "./jobs";

@@ -3,15 +3,13 @@
  * long it waits before trying again.
  */
 
-import { FINAL_ERRORS } from "./catalog.gen";
+import { FINAL_CLOSES, FINAL_ERRORS } from "./catalog.gen";
 
 export const CLOSE_NORMAL = 1000;
 /** Ours, for a connection we presume dead (heartbeat, probe, offline, no welcome): PHL-TRANSPORT-009. */
 export const CLOSE_DEAD = 4000;
 /** Ours, when the server broke the protocol. Browsers may close only with 1000 or 3000-4999 (PHL-HS-015). */
 export const CLOSE_PROTOCOL_ERROR = 4002;
-export const CLOSE_UNAUTHORIZED = 4401;
-export const CLOSE_NO_COMMON_VERSION = 4406;
 /** The session was resumed on another connection (PHL-DELIV-011). */
 export const CLOSE_TAKEN_OVER = 4409;
 
@@ -20,24 +18,17 @@ export type Ending = "version" | "unauthorized" | "taken-over" | "ended" | "stop
 
 /**
  * After the server closes with `code`: retry (a resume may work), or stop for good.
- * PHL-CLIENT-001: 4406 and 4401 would be refused again; PHL-CLIENT-002: 4409 means another
- * holder of the token has the session, and taking it back would start a tug of war; 1000 means
- * the application ended the session. Every other code, known or not, is retried
- * (PHL-CLIENT-003, PHL-TRANSPORT-008).
+ * PHL-CLIENT-001: the close code that follows a final error (4406, 4401: the error table, via
+ * FINAL_CLOSES) ends it as that error does, since the same hello would be refused again;
+ * PHL-CLIENT-002: 4409 means another holder of the token has the session, and taking it back
+ * would start a tug of war; 1000 means the application ended the session. Every other code,
+ * known or not, is retried (PHL-CLIENT-003, PHL-TRANSPORT-008).
  */
 export function endingAfterClose(code: number): Ending | null {
-  switch (code) {
-    case CLOSE_NO_COMMON_VERSION:
-      return "version";
-    case CLOSE_UNAUTHORIZED:
-      return "unauthorized";
-    case CLOSE_TAKEN_OVER:
-      return "taken-over";
-    case CLOSE_NORMAL:
-      return "ended";
-    default:
-      return null;
-  }
+  const error = FINAL_CLOSES.get(code);
+  if (error !== undefined) return endingAfterFatal(error);
+  if (code === CLOSE_TAKEN_OVER) return "taken-over";
+  return code === CLOSE_NORMAL ? "ended" : null;
 }
 
 /**

@@ -5,6 +5,7 @@ export { NodeView } from "./NodeView";
 export { PhloemRoot } from "./PhloemRoot";
 export { StatusIndicator } from "./StatusIndicator";
 export { Toast } from "./Toast";
+export { useBound, type Bound } from "./useBound";
 export { useEdit } from "./useEdit";
 export { useJob } from "./useJob";
 export { useNode } from "./useNode";

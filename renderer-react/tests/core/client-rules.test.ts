@@ -122,13 +122,14 @@ describe("events (PHL-CLIENT-005, 007, 008)", () => {
 
   it("beyond MAX_UNANSWERED an event is not made and the user is told", () => {
     const { client, s } = session();
+    s.push({ type: "ui.patch", seq: 3, base: 1, rev: 2, ops: [{ id: "root", insert: { id: "name", type: "TextInput", props: { label: "Name" } }, index: 0 }] });
     s.drop(); // nothing is answered while away
     for (let i = 0; i < MAX_UNANSWERED; i++) expect(client.sendEvent("inc", "click")).toBe(i + 1);
     expect(client.sendEvent("inc", "click")).toBeNull();
     expect(client.notice).toMatchObject({ kind: "error" });
     // A text edit refused for that reason stays on screen as typed, not marked too long.
     client.edit("name", "typed");
-    expect(client.edits.get("name")).toEqual({ text: "typed", tooLong: false });
+    expect(client.edits.get("name")).toEqual({ value: "typed", tooLong: false });
   });
 });
 

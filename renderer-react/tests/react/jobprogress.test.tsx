@@ -74,9 +74,58 @@ describe("JobProgress", () => {
     expect(bar?.getAttribute("aria-valuetext")).toBe("42%");
     expect(bar?.getAttribute("aria-valuenow")).toBe("42");
     expect(bar?.querySelector(".ph-job__text")?.textContent).toBe("running · k = 3 · fitting");
-    expect(bar?.querySelector(".ph-job__eta")?.getAttribute("data-eta")).toBe("1 min left");
+    const meta = bar?.querySelector(".ph-job__meta");
+    expect(meta?.getAttribute("data-eta")).toBe("1 min left");
+    expect(meta?.getAttribute("data-percent")).toBe("42%");
+    expect(meta?.textContent).toBe(""); // shown by CSS: not part of the projected text
     expect(byId("jp/log")?.textContent).toBe("b c"); // the newest props.log lines, joined by a space
     expect(byId("jp/cancel")?.textContent).toBe("Cancel");
+  });
+
+  it("shows one log line per row, newest last, and projects them joined by a space", () => {
+    const { byId, s } = setup(page({ job: "j1", log: 3 }));
+    s.push({ type: "job.log", seq: 3, job: "j1", offset: 0, lines: ["k=2  silhouette=0.268", "k=3", "k=4", "k=5"] });
+    const log = byId("jp/log");
+    const rows = [...(log?.querySelectorAll(".ph-job__line") ?? [])].map((row) => row.textContent);
+    expect(rows).toEqual(["k=3", "k=4", "k=5"]);
+    // Rows are separated by a space text node: textContent (and innerText, the rows being
+    // inline-blocks) joins them with it.
+    expect(log?.textContent).toBe("k=3 k=4 k=5");
+    // The cancel control comes before the log in the DOM, as the projection orders children.
+    const after = [...(byId("jp")?.querySelectorAll("[data-node-id]") ?? [])].map((n) => n.getAttribute("data-node-id"));
+    expect(after).toEqual(["jp/cancel", "jp/log"]);
+  });
+
+  it("keeps the log scrolled to the newest line unless the reader scrolled up", () => {
+    const { byId, s } = setup(page({ job: "j1", log: 50 }));
+    s.push({ type: "job.log", seq: 3, job: "j1", offset: 0, lines: ["a", "b"] });
+    const log = byId("jp/log") as HTMLElement;
+    // jsdom has no layout: give the box a size.
+    Object.defineProperty(log, "clientHeight", { configurable: true, value: 100 });
+    Object.defineProperty(log, "scrollHeight", { configurable: true, get: () => 40 * log.childElementCount });
+    s.push({ type: "job.log", seq: 4, job: "j1", offset: 2, lines: ["c", "d", "e", "f"] });
+    expect(log.scrollTop).toBe(240); // followed the newest line
+    log.scrollTop = 0; // the reader scrolls up to read older lines
+    log.dispatchEvent(new Event("scroll"));
+    s.push({ type: "job.log", seq: 5, job: "j1", offset: 6, lines: ["g"] });
+    expect(log.scrollTop).toBe(0);
+    log.scrollTop = 180; // back to the bottom (280 - 100)
+    log.dispatchEvent(new Event("scroll"));
+    s.push({ type: "job.log", seq: 6, job: "j1", offset: 7, lines: ["h"] });
+    expect(log.scrollTop).toBe(320);
+  });
+
+  it("rounds the percentage down without binary rounding errors, and shows 100 when succeeded", () => {
+    const { byId, s } = setup();
+    s.push({ type: "job.progress", seq: 3, job: "j1", fraction: 0.57 }); // 0.57 * 100 = 56.99…
+    expect(byId("jp")?.getAttribute("aria-valuenow")).toBe("57");
+    s.push({ type: "job.progress", seq: 4, job: "j1", fraction: 0.579 });
+    expect(byId("jp")?.getAttribute("aria-valuenow")).toBe("57");
+    s.push({ type: "job.state", seq: 5, job: "j1", name: "fit", state: "succeeded", progress: { fraction: 1 } });
+    const bar = byId("jp");
+    expect(bar?.getAttribute("aria-valuenow")).toBe("100");
+    expect((bar?.querySelector(".ph-job__fill") as HTMLElement).style.width).toBe("100%");
+    expect(bar?.querySelector(".ph-job__meta")).toBeNull(); // no percentage or time left once ended
   });
 
   it("shows the state of a job heard of before its node appeared", () => {

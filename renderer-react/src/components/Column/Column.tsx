@@ -29,7 +29,7 @@ export function Column({ props, children, attrs }: NodeProps<ColumnProps>) {
   const align = typeof props.align === "string" ? ALIGN[props.align] : undefined;
   if (align) style.alignItems = align;
   return (
-    <div {...attrs} role="group" className="ph-column" style={style}>
+    <div {...attrs} role="group" className={align ? "ph-column ph-column--aligned" : "ph-column"} style={style}>
       {children}
     </div>
   );

@@ -2,6 +2,7 @@ import type { NodeProps } from "../../registry";
 import { TERMINAL } from "../../core/jobs";
 import { usePhloem } from "../../react/context";
 import { useJob } from "../../react/useJob";
+import { JobLog } from "./JobLog";
 
 interface JobProgressProps {
   job?: unknown;
@@ -18,21 +19,30 @@ function formatEta(seconds: number): string {
 
 /**
  * Shows the job its `job` prop names, from the job store, never from tree props (PHL-JOB-070):
- * bar, state · stage · message, time left, the newest log lines and a cancel control
- * (projection: spec/1.1/components/JobProgress.md, PHL-JOB-071).
+ * state · stage · message with the percentage, time left and a cancel control on its right, a
+ * bar as wide as the component, and the newest log lines (projection:
+ * spec/1.1/components/JobProgress.md, PHL-JOB-071). The cancel control precedes the log in
+ * the DOM, as the projection orders the children; the grid places them.
  */
 export function JobProgress({ id, props, attrs }: NodeProps<JobProgressProps>) {
   const { client } = usePhloem();
   const jobId = typeof props.job === "string" ? props.job : "";
   const job = useJob(jobId);
   const state = job?.state ?? "queued"; // not heard of yet: shown as queued, no cancel
-  const percent = job?.fraction === undefined ? undefined : Math.floor(job.fraction * 100);
+  // Rounded down (the projection's rule), after undoing binary rounding: 0.57 * 100 is 56.99…
+  const percent = job?.fraction === undefined ? undefined : Math.floor(Math.round(job.fraction * 1e6) / 1e4);
   const label = typeof props.label === "string" ? props.label : "Job";
   const text = [state, job?.stage, job?.message, state === "failed" ? job?.error?.message : undefined]
     .filter((part) => part)
     .join(" · ");
   const cancellable = job !== undefined && props.cancel !== false && !TERMINAL.has(state) && !job.cancelRequested;
   const logLines = typeof props.log === "number" && props.log > 0 ? (job?.log.slice(-Math.min(props.log, 200)) ?? []) : [];
+  const running = !TERMINAL.has(state);
+  // Shown by CSS from attributes: the percentage and time left are not part of the projected text.
+  const meta = {
+    ...(running && percent !== undefined ? { "data-percent": `${percent}%` } : {}),
+    ...(running && job?.eta !== undefined ? { "data-eta": formatEta(job.eta) } : {}),
+  };
   return (
     <div
       {...attrs}
@@ -42,16 +52,10 @@ export function JobProgress({ id, props, attrs }: NodeProps<JobProgressProps>) {
       aria-valuemin={0}
       aria-valuemax={100}
       {...(percent === undefined ? {} : { "aria-valuenow": percent, "aria-valuetext": `${percent}%` })}
-      aria-busy={!TERMINAL.has(state)}
+      aria-busy={running}
     >
-      <div className={`ph-job__bar${percent === undefined ? " ph-job__bar--indeterminate" : ""}`} aria-hidden="true">
-        <div className="ph-job__fill" style={{ width: `${percent ?? 100}%` }} />
-      </div>
       <span className="ph-job__text">{text}</span>
-      {job?.eta !== undefined && !TERMINAL.has(state) ? (
-        // Shown by CSS from the attribute: the time left is not part of the projected text.
-        <span className="ph-job__eta" aria-hidden="true" data-eta={formatEta(job.eta)} />
-      ) : null}
+      {Object.keys(meta).length > 0 ? <span className="ph-job__meta" aria-hidden="true" {...meta} /> : null}
       {cancellable ? (
         <button
           type="button"
@@ -63,13 +67,10 @@ export function JobProgress({ id, props, attrs }: NodeProps<JobProgressProps>) {
           Cancel
         </button>
       ) : null}
-      {logLines.length > 0 ? (
-        // The log node's text is the lines joined by a space (spec/1.1/components/JobProgress.md);
-        // what is displayed is what counts (PHL-CLIENT-014), so they are shown that way too.
-        <p className="ph-job__log" data-node-id={`${id}/log`} data-node-type="Text">
-          {logLines.join(" ")}
-        </p>
-      ) : null}
+      <div className={`ph-job__bar${percent === undefined ? " ph-job__bar--indeterminate" : ""}`} aria-hidden="true">
+        <div className="ph-job__fill" style={{ width: `${percent ?? 100}%` }} />
+      </div>
+      {logLines.length > 0 ? <JobLog id={`${id}/log`} lines={logLines} /> : null}
     </div>
   );
 }

@@ -1,25 +1,24 @@
 import { useId } from "react";
 import type { TextInputProps } from "../../core/wire.gen";
-import { usePhloem } from "../../react/context";
-import { useEdit } from "../../react/useEdit";
+import { useBound } from "../../react/useBound";
 import type { NodeProps } from "../../registry";
 
 /**
  * A labelled single-line text field (PHL-COMP-019). Each edit goes to the client core, which
  * coalesces them into `change` events carrying the complete text (PHL-COMP-020) and decides
  * what the field shows: the user's text while any of it is unsent or unanswered, else the
- * node's `value` (the echo rule, PHL-COMP-021). A disabled field emits nothing.
+ * node's `value` (the echo rule, PHL-COMP-021), as for every bound value (`useBound`). A
+ * disabled field emits nothing.
  */
-export function TextInput({ id, props, attrs }: NodeProps<TextInputProps>) {
-  const { client } = usePhloem();
-  const edit = useEdit(id);
+export function TextInput({ id, type, props, attrs }: NodeProps<TextInputProps>) {
+  const bound = useBound(id, type, props);
   const fieldId = useId();
   const noteId = `${fieldId}-note`;
   // Props that do not validate read as absent (PHL-COMP-004).
   const label = typeof props.label === "string" ? props.label : "";
-  const value = edit ? edit.text : typeof props.value === "string" ? props.value : "";
+  const value = typeof bound.value === "string" ? bound.value : "";
   const disabled = props.disabled === true;
-  const tooLong = edit?.tooLong === true;
+  const tooLong = bound.tooLong;
   return (
     <div {...attrs} className="ph-textinput">
       <label className="ph-textinput__label" htmlFor={fieldId}>
@@ -35,7 +34,7 @@ export function TextInput({ id, props, attrs }: NodeProps<TextInputProps>) {
         aria-invalid={tooLong || undefined}
         aria-describedby={tooLong ? noteId : undefined}
         onChange={(e) => {
-          if (!disabled) client.edit(id, e.currentTarget.value);
+          if (!disabled) bound.set(e.currentTarget.value);
         }}
       />
       {tooLong ? (
