@@ -282,6 +282,9 @@ class Renderer:
         if m["type"] == "job.log":
             job["lines"] = job["lines"][: m["offset"]] + m["lines"]
             return
+        if m["type"] == "job.state" and m.get("attempt", 1) > job.get("attempt", 1):
+            # A new attempt starts over (spec/1.1/jobs.md, "Lifecycle"); its log goes on.
+            job = self.jobs[m["job"]] = {"lines": job["lines"], "attempt": m["attempt"]}
         fields = {**m.get("progress", {}), **{k: v for k, v in m.items() if k in
                   ("state", "fraction", "stage", "message", "error", "cancel_requested")}}
         if "fraction" in fields:

@@ -6,6 +6,8 @@ Bugs make it deliberately wrong so the tests can check the runner catches them:
 ``double-count`` (a click adds 2), ``reapply-duplicate`` (a duplicate event is applied again),
 ``stale-resync`` (resync answers the initial tree), ``wrong-close`` (4400 instead of 4406),
 ``no-replay`` (a resume is honoured but the missed messages are not re-sent).
+``--rotate-tokens`` is conformant, not a bug: every resume gives the session a new token, which
+the spec allows (delivery.md, "Resume"), so only the latest welcome's token resumes it.
 
 Sessions outlive connections (resume by token, a replay buffer), events go through a token
 bucket (50/s, bursts of 100) on a clock that stands still between commands and that only
@@ -224,6 +226,10 @@ class FakeConnection:
                 old.owner.taken_over = True
             old.owner = self
             self.session, self.welcomed = old, True
+            if "rotate-tokens" in self.bugs:  # the old token is spent: only the new one resumes
+                del self.sessions[old.token]
+                old.token = f"{old.token[:15]}-r{old.seq:06d}-{id(self) % 10**10:010d}"
+                self.sessions[old.token] = old
             missed = [body for seq, body in old.sent if seq > resume["seq"]]
             old.seq = resume["seq"]
             old.sent = [(seq, body) for seq, body in old.sent if seq <= resume["seq"]]
@@ -530,9 +536,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--role", default="sdk", choices=["sdk", "server"])
     parser.add_argument("--bug", action="append", default=[])
+    parser.add_argument("--rotate-tokens", action="store_true")
     args = parser.parse_args()
     _REAL_TIME[0] = args.role == "server"
-    FakeAdapter(args.role, set(args.bug)).serve()
+    FakeAdapter(args.role, set(args.bug) | ({"rotate-tokens"} if args.rotate_tokens else set())).serve()
 
 
 if __name__ == "__main__":

@@ -183,3 +183,50 @@ def test_not_matches_anything_but_its_pattern_and_an_absent_member() -> None:
     assert match({"$not": "$ref:token"}, "t-2", b) is None
     assert match({"$not": "$ref:token"}, "t-1", b) is not None
     assert match({"$not": 101}, 403, b) is None
+
+
+def test_rebind_captures_a_new_value_or_the_same_one_again() -> None:
+    b = Bindings()
+    assert ok("$bind:token", "t-1", b)
+    assert ok("$rebind:token", "t-1", b), "a kept value is captured again"
+    assert ok("$rebind:token", "t-2", b), "a changed value replaces the old one"
+    assert b["token"] == "t-2"
+    assert ok("$ref:token", "t-2", b)
+    assert not ok("$ref:token", "t-1", b)
+    assert ok("$bind:other", "t-1", b), "the old value is let go"
+
+
+def test_rebind_of_an_unbound_name_binds_it() -> None:
+    b = Bindings()
+    assert ok({"token": "$rebind:token"}, {"token": "t-1"}, b)
+    assert b["token"] == "t-1"
+
+
+def test_rebind_keeps_the_bijection_with_other_names() -> None:
+    b = Bindings({"root": "n-1", "token": "t-1"})
+    found = match("$rebind:token", "n-1", b)
+    assert found is not None and "already bound to $root" in found.reason
+    assert b["token"] == "t-1", "a refused rebind keeps the old value"
+
+
+def test_long_form_rebind_combines_with_matchers() -> None:
+    b = Bindings({"token": "t-1"})
+    assert ok({"$rebind": "token", "$type": "string"}, "t-2", b)
+    assert b["token"] == "t-2"
+    assert not ok({"$rebind": "token", "$type": "string"}, 3, b)
+    assert b["token"] == "t-2"
+    with pytest.raises(CaseError):
+        match({"$rebind": "a", "$bind": "b"}, "x", Bindings())
+
+
+def test_concretize_rebind_sends_its_stimulus_as_the_new_value() -> None:
+    b = Bindings({"token": "t-1"})
+    assert concretize({"token": {"$rebind": "token", "$stimulus": "t-2"}}, b) == {"token": "t-2"}
+    assert b["token"] == "t-2"
+    assert concretize({"token": "$rebind:token"}, b) == {"token": "t-2"}
+    assert concretize({"token": {"$rebind": "token", "$type": "string"}}, b) == {"token": "t-2"}
+
+
+def test_walk_variables_reports_rebinds() -> None:
+    found = list(walk_variables({"a": "$rebind:x", "b": [{"$rebind": "y"}, "$ref:x"]}))
+    assert found == [("rebind", "x"), ("rebind", "y"), ("ref", "x")]

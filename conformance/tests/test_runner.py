@@ -252,6 +252,33 @@ def test_a_resume_without_replay_is_caught_at_the_lost_patch(fake_sdk: Path, tar
     assert any(entry["dir"] == "reconnect" for entry in result.transcript)
 
 
+@pytest.mark.parametrize(("target", "args"), [("sdk", ()), ("server", ("--role", "server"))])
+def test_a_server_rotating_its_token_on_resume_passes_the_resume_cases(
+        fake_sdk: Path, target: str, args: tuple[str, ...]) -> None:
+    # PHL-DELIV-004: the client resumes with the latest welcome's token, which may be new.
+    chosen = ("second-resume-replays-only-missed", "resume-replays-missed-patch",
+              "resume-does-not-replay-welcome")
+    results = run(target, python_command(fake_sdk, *args, "--rotate-tokens"), *chosen)
+    assert statuses(results) == dict.fromkeys(chosen, "PASS"), {
+        k: r.reason for k, r in results.items()}
+
+
+def test_a_resume_with_a_spent_token_is_refused_by_the_rotating_fake(
+        fake_sdk: Path, tmp_path: Path) -> None:
+    # The rotating fake is strict, so the test above shows the case presents the new token.
+    case = (Path(__file__).parents[1] / "cases" / "resume" / "second-resume-replays-only-missed.yaml")
+    stale = tmp_path / "cases" / "resume"
+    stale.mkdir(parents=True)
+    (stale / case.name).write_text(case.read_text().replace("token: $rebind:token", ""))
+    cases = load_cases(tmp_path / "cases")
+    _, results = run_sync("sdk", python_command(fake_sdk, "--rotate-tokens"), cases, load_protocol())
+    assert results[0].status == "FAIL"
+    divergence = results[0].divergence
+    assert divergence is not None
+    # The second resume's welcome: a new session (seq 1), since the first token is spent.
+    assert (divergence["step"], divergence["pointer"], divergence["actual"]) == (15, "/seq", 1)
+
+
 def test_a_renderer_reconnecting_without_resume_is_caught(fake_renderer: Path) -> None:
     result = run("renderer", python_command(fake_renderer, "--bug", "no-resume"),
                  "renderer-resumes-after-drop")["renderer-resumes-after-drop"]

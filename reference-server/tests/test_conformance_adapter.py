@@ -38,7 +38,7 @@ async def test_adapter_serves_fixtures_across_cases_until_bye():
         assert set(hello["fixtures"]) == {
             "counter", "disabled-button", "dismiss", "failing-handler", "unknown-component",
             "input", "input-upper", "tree-echo", "ledger", "small-buffer", "private", "fallback", "fast-heartbeat",
-            "long-input", "server-push", "jobs-long",
+            "long-input", "server-push", "jobs-long", "jobs-small-buffer",
         }  # fmt: skip
         for case, fixture in enumerate(["counter", "unknown-component"]):
             opened = adapter(cmd="open", case=str(case), fixture=fixture)

@@ -62,6 +62,7 @@ def test_the_conformance_adapter_speaks_the_adapter_protocol() -> None:
         "input",
         "input-upper",
         "jobs-long",
+        "jobs-small-buffer",
         "ledger",
         "long-input",
         "private",

@@ -102,7 +102,7 @@ def lint(cases: list[Case]) -> list[str]:
             for index, kind, step in case.steps_for(role):
                 body = {k: v for k, v in step.items() if k in (kind, "stimulus")}
                 for var_kind, name in walk_variables(body):
-                    if var_kind == "bind":
+                    if var_kind in ("bind", "rebind"):
                         bound.add(name)
                     elif name not in bound:
                         problems.append(

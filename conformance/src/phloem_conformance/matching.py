@@ -6,14 +6,18 @@ A pattern is JSON with a few reserved forms (the ``$`` prefix is reserved; ``$$`
 - arrays match in order and length;
 - scalars match by value (numbers numerically, ``true`` is not ``1``);
 - ``"$bind:x"`` captures the value on first sight, ``"$ref:x"`` must equal it later;
+- ``"$rebind:x"`` captures the value whether or not ``x`` is bound, replacing what ``x`` held: a
+  value the implementation may either keep or change (a resume token the server may rotate,
+  PHL-DELIV-004), which ``$bind`` could not capture twice (it would demand the same value);
 - matcher objects: ``{$any: true}``, ``{$type: T}``, ``{$re: R}``, ``{$num: [lo, hi]}`` (a bound may be ``$ref:x``),
   ``{$absent: true}`` (as an object member), ``{$contains: [p, ...]}``, ``{$not: p}`` (as an
   object member it also matches an absent member), and the long form
-  ``{$bind: x, ...matchers}``. A matcher object may carry ``$stimulus: value``, the value the
+  ``{$bind: x, ...matchers}`` (``{$rebind: x, ...}`` likewise). A matcher object may carry ``$stimulus: value``, the value the
   runner sends when the pattern is a stimulus rather than an expectation.
 
 Bindings are a bijection on string values (node ids, tokens): two names may not capture the
-same string. That catches reused and dangling ids, which ignore-lists cannot.
+same string. That catches reused and dangling ids, which ignore-lists cannot. A rebind lets go
+of the name's old value first, so it may capture that same value again, never another name's.
 """
 
 from __future__ import annotations
@@ -25,7 +29,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MATCHERS = frozenset(
-    {"$any", "$type", "$re", "$num", "$absent", "$contains", "$not", "$bind", "$stimulus"}
+    {
+        "$any",
+        "$type",
+        "$re",
+        "$num",
+        "$absent",
+        "$contains",
+        "$not",
+        "$bind",
+        "$rebind",
+        "$stimulus",
+    }
 )
 _TYPES = {"string", "number", "integer", "boolean", "object", "array", "null"}
 
@@ -80,11 +95,23 @@ class Bindings:
         self.values[name] = value
         return None
 
+    def rebind(self, name: str, value: Any) -> str | None:
+        """Bind ``name`` to ``value`` whatever it held; returns the reason it cannot, or None."""
+        previous = self.values.pop(name, _MISSING)
+        reason = self.bind(name, value)
+        if reason is not None and previous is not _MISSING:
+            self.values[name] = previous
+        return reason
+
+
+VARIABLE_KINDS = ("bind", "rebind", "ref")
+
 
 def variable(pattern: Any) -> tuple[str, str] | None:
-    """``("bind"|"ref", name)`` for the string forms ``$bind:x`` / ``$ref:x``."""
+    """``("bind"|"rebind"|"ref", name)`` for the string forms ``$bind:x`` / ``$rebind:x`` /
+    ``$ref:x``."""
     if isinstance(pattern, str):
-        for kind in ("bind", "ref"):
+        for kind in VARIABLE_KINDS:
             if pattern.startswith(f"${kind}:"):
                 return kind, pattern[len(kind) + 2 :]
     return None
@@ -123,7 +150,7 @@ def _match(pattern: Any, actual: Any, b: Bindings) -> Mismatch | None:
             if not _equal(b[name], actual):
                 return Mismatch("", b[name], actual, f"differs from ${name}")
             return None
-        reason = b.bind(name, actual)
+        reason = b.rebind(name, actual) if kind == "rebind" else b.bind(name, actual)
         return None if reason is None else Mismatch("", pattern, actual, reason)
     if is_matcher(pattern):
         return _match_matcher(pattern, actual, b)
@@ -206,8 +233,14 @@ def _match_matcher(pattern: Mapping[str, Any], actual: Any, b: Bindings) -> Mism
                 return Mismatch("", sub, actual, "no item matches")
     if "$not" in pattern and match(pattern["$not"], actual, b.copy()) is None:
         return fail(f"must not match {_short(pattern['$not'])}")
+    if "$bind" in pattern and "$rebind" in pattern:
+        raise CaseError("a matcher may not both $bind and $rebind")
     if "$bind" in pattern:
         reason = b.bind(pattern["$bind"], actual)
+        if reason is not None:
+            return fail(reason)
+    if "$rebind" in pattern:
+        reason = b.rebind(pattern["$rebind"], actual)
         if reason is not None:
             return fail(reason)
     return None
@@ -269,9 +302,11 @@ class NotConcrete(CaseError):
 def concretize(pattern: Any, bindings: Bindings) -> Any:
     """Turn a pattern into the concrete value the runner sends.
 
-    ``$ref:x`` becomes the bound value; ``$bind:x`` becomes the bound value or, when unbound,
-    the string ``x`` (the runner, playing the server, picks ids by the variable's name); a
-    matcher object becomes its ``$stimulus``; an ``$absent`` member is left out.
+    ``$ref:x`` becomes the bound value; ``$bind:x`` and ``$rebind:x`` become the bound value
+    or, when unbound, the string ``x`` (the runner, playing the server, picks ids by the
+    variable's name); a matcher object becomes its ``$stimulus`` (which a ``$rebind`` in it then
+    binds, replacing the old value), or the value of its bound ``$rebind`` name when it has no
+    ``$stimulus``; an ``$absent`` member is left out.
     """
     var = variable(pattern)
     if var is not None:
@@ -288,11 +323,18 @@ def concretize(pattern: Any, bindings: Bindings) -> Any:
         name = pattern.get("$bind")
         if name is not None and name in bindings:
             return bindings[name]
+        renamed = pattern.get("$rebind")
         if "$stimulus" not in pattern:
+            if renamed is not None and renamed in bindings:
+                return bindings[renamed]
             raise NotConcrete(f"matcher {dict(pattern)} has no $stimulus value")
         value = concretize(pattern["$stimulus"], bindings)
-        if name is not None:
-            reason = bindings.bind(name, value)
+        # A rebind's stimulus is a new value for its name (the runner, as server, rotating a
+        # token); a bind's, the first value of its name.
+        for reason in (
+            bindings.bind(name, value) if name is not None else None,
+            bindings.rebind(renamed, value) if renamed is not None else None,
+        ):
             if reason is not None:
                 raise NotConcrete(reason)
         return value
@@ -316,10 +358,11 @@ def walk_variables(value: Any) -> Iterator[tuple[str, str]]:
     if var is not None:
         yield var
     elif isinstance(value, Mapping):
-        if isinstance(value.get("$bind"), str):
-            yield "bind", value["$bind"]
+        for kind in ("bind", "rebind"):
+            if isinstance(value.get(f"${kind}"), str):
+                yield kind, value[f"${kind}"]
         for key, sub in value.items():
-            if key != "$bind":
+            if key not in ("$bind", "$rebind"):
                 yield from walk_variables(sub)
     elif isinstance(value, list):
         for item in value:
