@@ -95,3 +95,19 @@ def test_the_mirror_saves_progress_at_most_once_per_interval_and_always_at_the_e
     assert mirror.record(JobUpdate(job.id, "succeeded", 1, fraction=1.0, result=[1, 2]))
     assert store.result(Job.objects.get(id=job.id)) == [1, 2]
     assert not mirror.record(JobUpdate(job.id, "progress", 1, fraction=0.5))  # after the end
+
+
+def test_a_succeeded_row_is_complete_whatever_was_saved_last() -> None:
+    """A job loaded from the table (a restart, another server) syncs as 100 % and, when it
+    reported a total, done = total (PHL-JOB-027), though its last saved beat said 3 of 8."""
+    counted, fractional = new(), new()
+    for job in (counted, fractional):
+        assert store.claim(job.id, 1, "w:1")
+    store.beat(counted.id, 1, {"progress": 0.375, "done": 3, "total": 8})
+    store.beat(fractional.id, 1, {"progress": 0.4})
+    for job in (counted, fractional):
+        assert store.finish(job.id, 1, "succeeded", result="ok")
+    row = Job.objects.get(id=counted.id)
+    assert (row.progress, row.done, row.total) == (1.0, 8, 8)
+    row = Job.objects.get(id=fractional.id)
+    assert (row.progress, row.done, row.total) == (1.0, None, None)

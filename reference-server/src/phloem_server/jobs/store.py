@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from ..models import Job, JobLogLine
@@ -132,7 +132,8 @@ def finish(
             **fields,
             result=pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL),
             result_preview=_preview(result),
-            progress=1.0,
+            progress=1.0,  # done is done, whatever was last saved (PHL-JOB-027)
+            done=Case(When(total__isnull=False, then=F("total")), default=F("done")),
         )
         if won:
             return True
