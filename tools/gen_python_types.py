@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_catalog import _bounded
+from gen_catalog import _bounded, _ruff
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
@@ -143,8 +143,6 @@ def _codegen(version: str) -> str:
         return out.read_text(encoding="utf-8")
 
 
-
-
 # ---- 1.1: what it adds to 1.0's unions, and the constants code relies on ------------------
 
 
@@ -162,13 +160,20 @@ def _earlier_types(version: str) -> set[str]:
     }
 
 
+# The constant that names what each wrapping union adds.
+ADDED = {
+    "ClientMessage": "ADDED_CLIENT_TYPES",
+    "ServerMessage": "ADDED_SERVER_TYPES",
+    "ErrorCode": "ADDED_ERROR_CODES",
+}
+
+
 def added(version: str) -> list[str]:
     """A union that wraps the earlier version's (client-message, server-message, error-code)
     gives its own members as ``Added<Title>`` and their message types, or consts, as
-    ``ADDED_<...>``: what a session of this version knows beyond the earlier one's."""
+    :data:`ADDED` names: what a session of this version knows beyond the earlier one's."""
     own = {p.resolve() for p in _own_files(version)}
     earlier = _earlier_types(version)
-    names = {"ClientMessage": "CLIENT_TYPES", "ServerMessage": "SERVER_TYPES"}
     out: list[str] = []
     for path in sorted((SCHEMAS / version).glob("*/*.schema.json")):
         if path.resolve() in own:
@@ -183,11 +188,11 @@ def added(version: str) -> list[str]:
             types = tuple(dict.fromkeys(t for t in map(_message_type, mine) if t not in earlier))
             out.append(f"Added{title}: TypeAlias = {' | '.join(_title(r) for r in mine)}")
             out.append(f"#: The message types {path.name} adds (PHL-MSG-001).")
-            out.append(f"ADDED_{names[title]}: Final = {types!r}")
+            out.append(f"{ADDED[title]}: Final = {types!r}")
         if values:
             out.append(f"Added{title}: TypeAlias = Literal[{', '.join(map(repr, values))}]")
             out.append(f"#: The values {path.name} adds.")
-            out.append(f"ADDED_{title.upper().replace('CODE', '_CODES')}: Final = {values!r}")
+            out.append(f"{ADDED[title]}: Final = {values!r}")
     return out
 
 
@@ -218,7 +223,7 @@ def generate(version: str) -> str:
     if version == "1.0":
         return _header(version) + code
     tail = ["", "", "# ---- added to 1.0's unions; constants ----", ""]
-    tail += added(version) + ([""] + jobs_constants() if version == "1.1" else [])
+    tail += added(version) + (["", *jobs_constants()] if version == "1.1" else [])
     code = re.sub(
         r"^from typing import (.*)$",
         lambda m: "from typing import " + ", ".join(sorted({*m.group(1).split(", "), "Final"})),
@@ -226,16 +231,29 @@ def generate(version: str) -> str:
         count=1,
         flags=re.MULTILINE,
     )
-    return _header(version) + _ruff("\n".join([code.rstrip("\n"), *tail]) + "\n")
+    return _header(version) + _ruff(_sort_imports("\n".join([code.rstrip("\n"), *tail]) + "\n"))
 
 
-def _ruff(code: str) -> str:
+def _sort_imports(code: str) -> str:
+    """Imports as ``make lint`` wants them (1.0's module predates the rule and is excluded)."""
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "ruff"), "format", "--quiet", "-"],
+        [
+            str(Path(sys.executable).parent / "ruff"),
+            *(
+                "check",
+                "--quiet",
+                "--select",
+                "I",
+                "--fix",
+                "--stdin-filename",
+                "_wire_1_1.py",
+                "-",
+            ),
+        ],
         input=code,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,  # exits 1 when it fixed something
         cwd=ROOT,
     )
     return done.stdout
@@ -244,14 +262,15 @@ def _ruff(code: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a committed file is stale")
-    parser.add_argument(
-        "--out", type=Path, nargs=2, metavar=("VERSION", "PATH"), help="write or check PATH"
-    )
+    parser.add_argument("--version", choices=sorted(TARGETS), help="only this version's module")
+    parser.add_argument("--out", type=Path, help="with --version: write or check this file")
     args = parser.parse_args(argv)
-    targets = {args.out[0]: args.out[1]} if args.out else TARGETS
+    if args.out and not args.version:
+        parser.error("--out needs --version")
+    targets = {args.version: args.out or TARGETS[args.version]} if args.version else TARGETS
     stale = 0
     for version, target in targets.items():
-        fresh = generate(str(version))
+        fresh = generate(version)
         if not args.check:
             target.write_text(fresh, encoding="utf-8")
             continue

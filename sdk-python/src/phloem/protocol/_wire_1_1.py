@@ -4,8 +4,8 @@
 #   filename:  wire.json
 
 from __future__ import annotations
-from typing import Any, Final, Literal, NotRequired, TypeAlias, TypedDict
 
+from typing import Any, Final, Literal, NotRequired, TypeAlias, TypedDict
 
 Wire: TypeAlias = Any
 
