@@ -34,8 +34,8 @@ def _schema(rel: str) -> dict[str, Any]:
 
 def test_job_states_and_terminal_states_are_the_schemas() -> None:
     states = _schema("defs/job-state.schema.json")
-    assert phloem.jobs.STATES == tuple(states["enum"])
-    assert phloem.jobs.TERMINAL == frozenset(states["x-phloem"]["terminal"])
+    assert tuple(states["enum"]) == phloem.jobs.STATES
+    assert frozenset(states["x-phloem"]["terminal"]) == phloem.jobs.TERMINAL
     assert "queued" not in phloem.jobs.TERMINAL and "running" not in phloem.jobs.TERMINAL
 
 
@@ -46,7 +46,7 @@ def test_every_error_code_1_1_adds_is_one_the_runtime_raises_and_sends() -> None
 
 def test_the_client_types_are_1_0_s_and_job_cancel() -> None:
     assert wire.ADDED_CLIENT_TYPES == ("job.cancel",)
-    assert inbound.CLIENT_TYPES - inbound.CLIENT_TYPES_WITHOUT_JOBS == {"job.cancel"}
+    assert {"job.cancel"} == inbound.CLIENT_TYPES - inbound.CLIENT_TYPES_WITHOUT_JOBS
 
 
 def test_reads_every_client_example() -> None:
