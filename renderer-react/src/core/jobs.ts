@@ -4,7 +4,7 @@
  * reads the job its `job` prop names, so progress never costs a patch. Framework-free.
  */
 
-import { JOB_ID, JOB_PROGRESS_LOG_MAX, JOB_STATES, TERMINAL_JOB_STATES, type JobState } from "./wire-1.1.gen";
+import { ADDED_SERVER_TYPES, JOB_ID, JOB_PROGRESS_LOG_MAX, JOB_STATES, TERMINAL_JOB_STATES, type JobState } from "./wire-1.1.gen";
 
 export type { JobState };
 
@@ -55,8 +55,11 @@ function progressProblem(m: Obj): string | null {
 type Checker = (m: Obj) => string | null;
 const BASE: Checker = (m) => (!isSeq(m.seq) ? "seq is not a positive integer" : !isJobId(m.job) ? "job is not a job id" : null);
 
-/** Checks of the job messages; the client registers them with the store (`jobMessages`). */
-export const JOB_CHECKS: Record<string, Checker> = {
+/**
+ * Checks of the job messages; the client registers them with the store (`jobMessages`). One per
+ * message type 1.1 adds for servers: a type added to the schema fails the typecheck until checked.
+ */
+export const JOB_CHECKS: Record<(typeof ADDED_SERVER_TYPES)[number], Checker> = {
   "job.state": (m) =>
     BASE(m) ??
     (typeof m.name === "string" ? null : "name is not a string") ??
