@@ -206,6 +206,11 @@ def jobs_constants() -> list[str]:
     job_id = _load(defs / "job-id.schema.json")
     pattern = _bounded(job_id["pattern"], job_id["minLength"], job_id["maxLength"])
     limits = _load(defs / "job-limits.schema.json")
+    progress = _load(defs / "job-progress.schema.json")["properties"]
+    text = {progress["stage"]["maxLength"], progress["message"]["maxLength"]}
+    if len(text) != 1:
+        raise SystemExit("job-progress.schema.json: stage and message must share one maxLength")
+    line = _load(SCHEMAS / "1.1" / "messages" / "job.log.schema.json")["properties"]["lines"]
     return [
         "#: A job's states, in lifecycle order (job-state.schema.json, PHL-JOB-010).",
         f"JOB_STATES: Final[tuple[JobState, ...]] = {tuple(states['enum'])!r}",
@@ -215,6 +220,10 @@ def jobs_constants() -> list[str]:
         f"JOB_ID_PATTERN: Final = {pattern!r}",
         "#: What welcome.limits gains with the jobs feature (job-limits.schema.json).",
         f"JOB_LIMITS: Final = {tuple(limits['properties'])!r}",
+        "#: Longest stage and message of a job's progress (job-progress.schema.json, PHL-JOB-024).",
+        f"JOB_TEXT_MAX_LENGTH: Final = {text.pop()!r}",
+        "#: Longest log line (job.log.schema.json).",
+        f"JOB_LOG_LINE_MAX_LENGTH: Final = {line['items']['maxLength']!r}",
     ]
 
 

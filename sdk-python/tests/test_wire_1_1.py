@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, NotRequired, get_origin, get_type_hints
+from typing import Any, NotRequired, get_args, get_origin, get_type_hints
 
 import phloem.jobs
 import pytest
 from jobs_support import assert_valid
 from phloem.jobs.job import JobRecord
-from phloem.jobs.model import JobError, JobOptions
+from phloem.jobs.model import KINDS, MAX_LINE, MAX_TEXT, JobError, JobOptions, Kind
 from phloem.protocol import _wire_1_1 as wire
 from phloem.protocol import inbound
 from phloem.protocol.errors import ERROR_CODES, RemoteProtocolError
@@ -37,6 +37,21 @@ def test_job_states_and_terminal_states_are_the_schemas() -> None:
     assert tuple(states["enum"]) == phloem.jobs.STATES
     assert frozenset(states["x-phloem"]["terminal"]) == phloem.jobs.TERMINAL
     assert "queued" not in phloem.jobs.TERMINAL and "running" not in phloem.jobs.TERMINAL
+
+
+def test_update_kinds_are_running_progress_log_and_the_terminal_states() -> None:
+    assert (
+        frozenset(get_args(Kind)) == KINDS == {"running", "progress", "log"} | phloem.jobs.TERMINAL
+    )
+
+
+def test_text_bounds_the_reporter_cuts_to_are_the_schemas() -> None:
+    progress = _schema("defs/job-progress.schema.json")["properties"]
+    assert progress["stage"]["maxLength"] == progress["message"]["maxLength"] == MAX_TEXT
+    assert (
+        _schema("messages/job.log.schema.json")["properties"]["lines"]["items"]["maxLength"]
+        == MAX_LINE
+    )
 
 
 def test_every_error_code_1_1_adds_is_one_the_runtime_raises_and_sends() -> None:

@@ -120,3 +120,7 @@ TERMINAL_JOB_STATES: Final[frozenset[JobState]] = frozenset(
 JOB_ID_PATTERN: Final = "[A-Za-z0-9_-]{1,64}"
 #: What welcome.limits gains with the jobs feature (job-limits.schema.json).
 JOB_LIMITS: Final = ("job_progress_per_second", "job_cancel_seconds", "job_log_lines")
+#: Longest stage and message of a job's progress (job-progress.schema.json, PHL-JOB-024).
+JOB_TEXT_MAX_LENGTH: Final = 200
+#: Longest log line (job.log.schema.json).
+JOB_LOG_LINE_MAX_LENGTH: Final = 1000
