@@ -200,6 +200,10 @@ async function main() {
     return at > 0 ? process.argv[at + 1] : undefined;
   };
   const only = arg("--version") ?? (arg("--out") ? "1.0" : undefined);
+  if (only !== undefined && !(only in TARGETS)) {
+    console.error(`--version ${only}: one of ${Object.keys(TARGETS).join(", ")}`);
+    process.exit(2);
+  }
   const targets = only ? { [only]: resolve(arg("--out") ?? TARGETS[only]) } : TARGETS;
   let stale = 0;
   for (const [version, outFile] of Object.entries(targets)) {
