@@ -19,7 +19,7 @@ $(NODE_STAMP): renderer-react/package.json renderer-react/package-lock.json
 	cd renderer-react && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The AsyncAPI parser that validates spec/1.0/asyncapi.yaml (its own lock file).
+# The AsyncAPI parser that validates spec/<version>/asyncapi.yaml (its own lock file).
 $(ASYNCAPI_STAMP): tools/asyncapi/package.json tools/asyncapi/package-lock.json
 	cd tools/asyncapi && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -38,10 +38,12 @@ lint: $(VENV_STAMP) $(NODE_STAMP) $(ASYNCAPI_STAMP)
 	$(PY) tools/spec_lint.py
 	$(PY) tools/frozen.py --check
 	node tools/asyncapi/validate.mjs spec/1.0/asyncapi.yaml
+	node tools/asyncapi/validate.mjs spec/1.1/asyncapi.yaml
 	cd renderer-react && npm run --silent typecheck
 
-# The schemas are the one source: wire types (both languages) and, from the x-phloem blocks,
-# every language's component catalog, error table, node-id pattern and subprotocol.
+# The schemas are the one source: wire types (both languages; 1.0's, and 1.1's with the job
+# constants) and, from the x-phloem blocks, every language's component catalog, error table,
+# node-id pattern and subprotocol.
 gen: $(VENV_STAMP) $(NODE_STAMP)
 	$(PY) tools/gen_python_types.py
 	$(PY) tools/gen_catalog.py

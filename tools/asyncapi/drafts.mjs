@@ -52,24 +52,51 @@ function externalRefs(node, out = []) {
   if (Array.isArray(node)) node.forEach((n) => externalRefs(n, out));
   else if (node !== null && typeof node === "object") {
     for (const [key, value] of Object.entries(node)) {
-      if (key === "$ref" && typeof value === "string" && !value.startsWith("#")) out.push(value.split("#")[0]);
+      if (key === "$ref" && typeof value === "string" && !value.startsWith("#")) out.push(value);
       else externalRefs(value, out);
     }
   }
   return out;
 }
 
-/** Every JSON Schema file the document references, directly or through other schemas. */
+const isDocument = (file) => /\.ya?ml$/.test(file);
+
+/** The node a JSON pointer (`/a/b`, RFC 6901) names in `doc`. */
+function at(doc, pointer) {
+  let node = doc;
+  for (const raw of pointer.split("/").slice(1)) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (node === null || typeof node !== "object" || !(key in node)) throw new Error(`no ${pointer}`);
+    node = node[key];
+  }
+  return node;
+}
+
+/**
+ * Every JSON Schema file the document references, directly, through other schemas, or through
+ * a part of another AsyncAPI document it `$ref`s (1.1's reuses 1.0's messages).
+ */
 export function referencedSchemas(docPath) {
   const doc = yaml.load(readFileSync(docPath, "utf8"));
   const seen = new Map();
-  const queue = externalRefs(doc).map((ref) => resolve(dirname(docPath), ref));
+  const visited = new Set();
+  const queue = externalRefs(doc).map((ref) => [dirname(docPath), ref]);
   while (queue.length) {
-    const file = queue.shift();
+    const [base, ref] = queue.shift();
+    const [path, pointer = ""] = ref.split("#");
+    const file = resolve(base, path);
+    if (visited.has(`${file}#${pointer}`)) continue;
+    visited.add(`${file}#${pointer}`);
+    const text = readFileSync(file, "utf8");
+    if (isDocument(file)) {
+      // Another AsyncAPI document: only the part referenced, and only for the schemas it names.
+      for (const inner of externalRefs(at(yaml.load(text), pointer))) queue.push([dirname(file), inner]);
+      continue;
+    }
     if (seen.has(file)) continue;
-    const schema = JSON.parse(readFileSync(file, "utf8"));
+    const schema = JSON.parse(text);
     seen.set(file, schema);
-    for (const ref of externalRefs(schema)) queue.push(resolve(dirname(file), ref));
+    for (const inner of externalRefs(schema)) queue.push([dirname(file), inner]);
   }
   return seen;
 }

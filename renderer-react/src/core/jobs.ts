@@ -4,12 +4,14 @@
  * reads the job its `job` prop names, so progress never costs a patch. Framework-free.
  */
 
-export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
+import { ADDED_SERVER_TYPES, JOB_ID, JOB_PROGRESS_LOG_MAX, JOB_STATES, TERMINAL_JOB_STATES, type JobState } from "./wire-1.1.gen";
 
-export const TERMINAL: ReadonlySet<string> = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
-const STATES: ReadonlySet<string> = new Set(["queued", "running", ...TERMINAL]);
+export type { JobState };
+
+export const TERMINAL: ReadonlySet<string> = TERMINAL_JOB_STATES;
+const STATES: ReadonlySet<string> = new Set(JOB_STATES);
 /** Log lines kept per job: the most a JobProgress shows (its schema's `log` maximum). */
-export const LOG_KEEP = 200;
+export const LOG_KEEP = JOB_PROGRESS_LOG_MAX;
 
 export interface JobView {
   readonly id: string;
@@ -36,7 +38,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const isUint = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 const isSeq = (v: unknown): boolean => isUint(v) && v >= 1;
-const isJobId = (v: unknown): v is string => typeof v === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(v);
+const isJobId = (v: unknown): v is string => typeof v === "string" && JOB_ID.test(v);
 const optionalText = (v: unknown): boolean => v === undefined || typeof v === "string";
 
 function progressProblem(m: Obj): string | null {
@@ -53,8 +55,11 @@ function progressProblem(m: Obj): string | null {
 type Checker = (m: Obj) => string | null;
 const BASE: Checker = (m) => (!isSeq(m.seq) ? "seq is not a positive integer" : !isJobId(m.job) ? "job is not a job id" : null);
 
-/** Checks of the job messages; the client registers them with the store (`jobMessages`). */
-export const JOB_CHECKS: Record<string, Checker> = {
+/**
+ * Checks of the job messages; the client registers them with the store (`jobMessages`). One per
+ * message type 1.1 adds for servers: a type added to the schema fails the typecheck until checked.
+ */
+export const JOB_CHECKS: Record<(typeof ADDED_SERVER_TYPES)[number], Checker> = {
   "job.state": (m) =>
     BASE(m) ??
     (typeof m.name === "string" ? null : "name is not a string") ??

@@ -16,12 +16,14 @@ from typing import Any
 
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
+from phloem.runtime import Limits
 
 from ..models import Job, JobLogLine
 
 State = Job.State
 LIVE = (State.QUEUED, State.RUNNING)
-MAX_LOG_LINES = 200  # per job (the design's job_log_lines); the oldest are dropped past it
+# per job (the design's job_log_lines); the oldest are dropped past it
+MAX_LOG_LINES = Limits().job_log_lines
 PREVIEW = 200  # characters of a result's repr shown in the admin
 
 

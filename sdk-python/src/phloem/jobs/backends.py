@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from phloem.jobs.inline import InlineBackend
 from phloem.jobs.job import Job
-from phloem.jobs.model import JobSpec, JobUpdate
+from phloem.jobs.model import TERMINAL, JobSpec, JobUpdate
 from phloem.jobs.reporter import Reporter, Sink, execute
 
 __all__ = ["Backend", "InlineBackend", "ThreadBackend"]
@@ -77,7 +77,7 @@ class ThreadBackend:
         with self._lock:
             if job_id in self._ended:
                 return  # abandoned after a hard stop: nothing after the terminal update
-            if update.kind in ("succeeded", "failed", "cancelled", "interrupted"):
+            if update.kind in TERMINAL:
                 self._ended.add(job_id)
                 self._reporters.pop(job_id, None)
         self._sink(update)

@@ -9,22 +9,28 @@ may carry them over a process pipe, a Redis channel layer or a task queue
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeAlias
 
-State = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
+from phloem.protocol._wire_1_1 import (
+    JOB_LOG_LINE_MAX_LENGTH,
+    JOB_STATES,
+    JOB_TEXT_MAX_LENGTH,
+    TERMINAL_JOB_STATES,
+    JobState,
+)
+
+State: TypeAlias = JobState
 Kind = Literal[
     "running", "progress", "log", "succeeded", "failed", "cancelled", "interrupted"
 ]  # fmt: skip
 
 # PHL-JOB-010: the lifecycle; a terminal state is the job's last (PHL-JOB-012).
-STATES: Final = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
-TERMINAL: Final = frozenset({"succeeded", "failed", "cancelled", "interrupted"})
-KINDS: Final = frozenset(
-    {"running", "progress", "log", "succeeded", "failed", "cancelled", "interrupted"}
-)
+STATES: Final = JOB_STATES
+TERMINAL: Final = TERMINAL_JOB_STATES
+KINDS: Final = frozenset({"running", "progress", "log", *TERMINAL})
 
-MAX_TEXT = 200  # stage and message: a line of UI, not a report (job-progress schema maxLength)
-MAX_LINE = 1000  # one log line (job.log schema maxLength)
+MAX_TEXT = JOB_TEXT_MAX_LENGTH  # stage and message: a line of UI, not a report
+MAX_LINE = JOB_LOG_LINE_MAX_LENGTH  # one log line
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,11 +18,15 @@ import pydantic
 
 from phloem.protocol import _wire
 from phloem.protocol._catalog import NODE_ID_PATTERN
+from phloem.protocol._wire_1_1 import ADDED_CLIENT_TYPES, JOB_ID_PATTERN
 from phloem.protocol.errors import ERROR_CODES, RemoteProtocolError
 
 Message = dict[str, Any]
 
-CLIENT_TYPES = frozenset({"hello", "event", "ack", "ping", "pong", "resync", "error", "job.cancel"})
+# 1.0's client messages and what 1.1 adds (job.cancel).
+CLIENT_TYPES = frozenset(
+    {"hello", "event", "ack", "ping", "pong", "resync", "error", *ADDED_CLIENT_TYPES}
+)
 
 _NODE_ID = re.compile(NODE_ID_PATTERN)
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -127,7 +131,7 @@ def _check_resync(msg: Message) -> None:
     _uint(msg, "rev")
 
 
-_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # job-id.schema.json
+_JOB_ID = re.compile(JOB_ID_PATTERN)
 
 
 def _check_job_cancel(msg: Message) -> None:
@@ -187,4 +191,4 @@ _CHECKS: dict[str, Callable[[Message], None]] = {
 }
 assert set(_CHECKS) == CLIENT_TYPES
 #: Client types of a session without the jobs feature (1.0, or 1.1 without ``jobs``).
-CLIENT_TYPES_WITHOUT_JOBS = CLIENT_TYPES - {"job.cancel"}
+CLIENT_TYPES_WITHOUT_JOBS = CLIENT_TYPES - set(ADDED_CLIENT_TYPES)

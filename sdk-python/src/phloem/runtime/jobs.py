@@ -20,6 +20,7 @@ from phloem.jobs.model import TERMINAL, JobSpec, JobUpdate
 from phloem.protocol import outbound
 from phloem.protocol.errors import RemoteProtocolError
 from phloem.runtime.jobwire import job_log, job_progress, job_state
+from phloem.runtime.limits import Limits
 
 if TYPE_CHECKING:
     from phloem.runtime.session import Session
@@ -28,6 +29,7 @@ logger = logging.getLogger("phloem.runtime")
 
 FEATURE = "jobs"  # PHL-JOB-001
 KEEP_FINISHED = 20  # finished jobs kept per owner for sync (docs/design/jobs-1.1.md §5)
+_DEFAULT = Limits()  # when no session of the owner is attached to say its limits
 
 
 class Backend(Protocol):
@@ -362,10 +364,10 @@ class JobTable:
         return default
 
     def _rate(self, owner: str) -> float:
-        return self._limit(owner, "job_progress_per_second", 20)
+        return self._limit(owner, "job_progress_per_second", _DEFAULT.job_progress_per_second)
 
     def _cancel_seconds(self, owner: str) -> float:
-        return self._limit(owner, "job_cancel_seconds", 15)
+        return self._limit(owner, "job_cancel_seconds", _DEFAULT.job_cancel_seconds)
 
     def _log_lines(self, owner: str) -> int:
-        return int(self._limit(owner, "job_log_lines", 200))
+        return int(self._limit(owner, "job_log_lines", _DEFAULT.job_log_lines))

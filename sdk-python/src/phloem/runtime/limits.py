@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from phloem.protocol._wire_1_1 import JOB_LIMITS
+
 # Lower bounds the welcome schema puts on announced values; a replay buffer of 0 is allowed
 # (every resume then gets a snapshot). Every other limit is at least 1, or above 0 for seconds.
 _MINIMUM: dict[str, float] = {
@@ -83,7 +85,5 @@ class Limits:
             "resume_seconds": self.resume_seconds,
         }
         if jobs:
-            limits["job_progress_per_second"] = self.job_progress_per_second
-            limits["job_cancel_seconds"] = self.job_cancel_seconds
-            limits["job_log_lines"] = self.job_log_lines
+            limits.update({name: getattr(self, name) for name in JOB_LIMITS})
         return limits
