@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from phloem.protocol import inbound
 from phloem.protocol.errors import RemoteProtocolError
-from sdk_support import validator
+from sdk_support import ecma_validator
 
 
 def code_of(frame: str | bytes, limit: int = 65536) -> str | None:
@@ -126,4 +126,4 @@ def test_hand_checks_agree_with_the_client_message_schema(msg: dict[str, Any]) -
     except RemoteProtocolError as exc:
         assert exc.code == "invalid_message"
         accepted = False
-    assert accepted == validator("messages/client-message").is_valid(msg), msg
+    assert accepted == ecma_validator("messages/client-message").is_valid(msg), msg
