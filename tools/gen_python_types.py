@@ -211,6 +211,8 @@ def jobs_constants() -> list[str]:
     if len(text) != 1:
         raise SystemExit("job-progress.schema.json: stage and message must share one maxLength")
     line = _load(SCHEMAS / "1.1" / "messages" / "job.log.schema.json")["properties"]["lines"]
+    state = _load(SCHEMAS / "1.1" / "messages" / "job.state.schema.json")["properties"]
+    failure = state["error"]["properties"]
     return [
         "#: A job's states, in lifecycle order (job-state.schema.json, PHL-JOB-010).",
         f"JOB_STATES: Final[tuple[JobState, ...]] = {tuple(states['enum'])!r}",
@@ -224,6 +226,11 @@ def jobs_constants() -> list[str]:
         f"JOB_TEXT_MAX_LENGTH: Final = {text.pop()!r}",
         "#: Longest log line (job.log.schema.json).",
         f"JOB_LOG_LINE_MAX_LENGTH: Final = {line['items']['maxLength']!r}",
+        "#: Longest job name (job.state.schema.json).",
+        f"JOB_NAME_MAX_LENGTH: Final = {state['name']['maxLength']!r}",
+        "#: Longest failure message and exception type name (job.state.schema.json error).",
+        f"JOB_ERROR_MESSAGE_MAX_LENGTH: Final = {failure['message']['maxLength']!r}",
+        f"JOB_ERROR_TYPE_MAX_LENGTH: Final = {failure['type']['maxLength']!r}",
     ]
 
 

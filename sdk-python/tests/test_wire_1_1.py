@@ -11,6 +11,7 @@ from typing import Any, NotRequired, get_args, get_origin, get_type_hints
 
 import jsonschema_rs
 import orjson
+import phloem as ph
 import phloem.jobs
 import pytest
 from hypothesis import given
@@ -162,6 +163,11 @@ BUILT = {
         full=True,
     ),
     "failed": job_state(_record(state="failed", error=JobError("E: x", "E"), attempt=2)),
+    # An error from anywhere (a worker that died, a row another process wrote) is cut to the
+    # schema's bounds where the message is built.
+    "failed-long": job_state(
+        _record(state="failed", error=JobError("E: " + "x" * 5000, "E" * 300))
+    ),
     "stopping": job_state(_record(state="running", cancel_requested=True)),
     "progress": job_progress(_record(fraction=0.25, stage="k = 3")),
     "log": job_log(_record(log_count=2), ["a", "b"], tail=True),
@@ -194,3 +200,10 @@ def test_what_the_runtime_builds_is_the_generated_type(name: str) -> None:
     required, every = _keys(TYPED[msg["type"]])
     assert required <= set(msg) <= every
     assert_valid("messages/server-message", msg)
+
+
+def test_a_job_name_longer_than_the_schema_allows_is_refused_at_registration() -> None:
+    app = ph.App("jobs")
+    app.job(name="n" * wire.JOB_NAME_MAX_LENGTH)(lambda params, progress: None)
+    with pytest.raises(ValueError, match="a job name is 1 to 128 characters"):
+        app.job(name="n" * (wire.JOB_NAME_MAX_LENGTH + 1))(lambda params, progress: None)

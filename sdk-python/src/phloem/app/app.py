@@ -10,6 +10,7 @@ from typing import Any, overload
 
 from phloem.jobs.job import Job, JobFunction
 from phloem.jobs.model import JobOptions
+from phloem.protocol._wire_1_1 import JOB_NAME_MAX_LENGTH
 from phloem.ui.components import Element
 from phloem.ui.state import UI
 
@@ -91,6 +92,10 @@ class App:
 
         def register(fn: JobFunction) -> Job:
             key = name or fn.__name__
+            if not 0 < len(key) <= JOB_NAME_MAX_LENGTH:
+                raise ValueError(
+                    f"a job name is 1 to {JOB_NAME_MAX_LENGTH} characters, not {len(key)}: {key[:40]!r}"
+                )
             if key in self.jobs:
                 raise ValueError(f"app {self.name!r} already has a job named {key!r}")
             job = self.jobs[key] = Job(fn, key, options)

@@ -124,3 +124,8 @@ JOB_LIMITS: Final = ("job_progress_per_second", "job_cancel_seconds", "job_log_l
 JOB_TEXT_MAX_LENGTH: Final = 200
 #: Longest log line (job.log.schema.json).
 JOB_LOG_LINE_MAX_LENGTH: Final = 1000
+#: Longest job name (job.state.schema.json).
+JOB_NAME_MAX_LENGTH: Final = 128
+#: Longest failure message and exception type name (job.state.schema.json error).
+JOB_ERROR_MESSAGE_MAX_LENGTH: Final = 1024
+JOB_ERROR_TYPE_MAX_LENGTH: Final = 128

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from phloem.jobs.job import JobRecord
+from phloem.protocol._wire_1_1 import JOB_ERROR_MESSAGE_MAX_LENGTH, JOB_ERROR_TYPE_MAX_LENGTH
 
 Message = dict[str, Any]
 
@@ -46,7 +47,12 @@ def job_state(record: JobRecord, full: bool = False) -> Message:
         if record.log_count:
             msg["log"] = record.log_count
     if record.error is not None and record.state == "failed":
-        msg["error"] = {"message": record.error.message, "type": record.error.type}
+        # Cut here, where the wire message is built: an error may come from the job's own
+        # exception, a worker that died, or a row another process wrote.
+        msg["error"] = {
+            "message": record.error.message[:JOB_ERROR_MESSAGE_MAX_LENGTH],
+            "type": record.error.type[:JOB_ERROR_TYPE_MAX_LENGTH],
+        }
     return msg
 
 
