@@ -21,7 +21,9 @@ from typing import Any
 from phloem.jobs import JobError, JobSpec, JobUpdate, Reporter, execute
 from phloem.jobs.reporter import REPORT_INTERVAL
 
-NICE = 19  # a job process's niceness: the lowest priority, so the server's threads come first
+# A job process's niceness: by default the lowest priority, so the server's threads come
+# first. PHLOEM_JOB_NICE (0-19, the environment: a worker does not load Django) changes it.
+NICE = 19
 
 
 def find_job(app: Any, name: str) -> Callable[..., Any]:
@@ -70,17 +72,28 @@ def lower_priority() -> None:
     the event loop must still get the CPU first (bench/bench_jobs.py: other sessions' clicks
     while 100 jobs report flat out)."""
     with contextlib.suppress(OSError):
-        os.nice(NICE)
+        os.nice(nice())
+
+
+def nice() -> int:
+    """The niceness jobs run at (PHLOEM_JOB_NICE, else NICE), within 0-19."""
+    raw = os.environ.get("PHLOEM_JOB_NICE", "")
+    try:
+        return min(19, max(0, int(raw))) if raw else NICE
+    except ValueError:
+        return NICE
 
 
 def main(conn: Connection, app_path: str) -> None:
     """The worker process's entry point (a multiprocessing spawn target)."""
     with contextlib.suppress(OSError):
         os.setpgrp()  # its own group: a hard stop takes the job's children with it
-    lower_priority()
     import phloem as ph
 
+    # Loaded at the server's priority: on a busy machine a worker importing scikit-learn at
+    # niceness 19 took minutes to become ready (busy-test); only jobs run at the low priority.
     app = ph.load_app(app_path)
+    lower_priority()
     pipe = Pipe(conn)
     runs: queue.Queue[JobSpec] = queue.Queue()
     current: list[Reporter] = []
