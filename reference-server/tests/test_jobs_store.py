@@ -111,3 +111,13 @@ def test_a_succeeded_row_is_complete_whatever_was_saved_last() -> None:
     assert (row.progress, row.done, row.total) == (1.0, 8, 8)
     row = Job.objects.get(id=fractional.id)
     assert (row.progress, row.done, row.total) == (1.0, None, None)
+
+
+def test_the_job_table_knows_exactly_the_protocols_job_states() -> None:
+    """Django's choices (and their migration) are written out, as Django needs them: held to
+    the states generated from schemas/1.1 (job-state.schema.json)."""
+    from phloem.protocol._wire_1_1 import JOB_STATES, TERMINAL_JOB_STATES
+
+    assert tuple(Job.State.values) == JOB_STATES
+    assert set(Job.TERMINAL) == TERMINAL_JOB_STATES
+    assert set(store.LIVE) == set(JOB_STATES) - TERMINAL_JOB_STATES
