@@ -102,6 +102,8 @@ class JobTable:
         after the snapshot of a new session, or of a resume that could not replay."""
         if FEATURE not in session.features:
             return []
+        if session.jobs is not None:
+            session.jobs.inbox.clear()  # what it held is in the full state below
         frames = []
         for record in self._visible(session.owner):
             frames.append(session.emit(job_state(record, full=True)))
@@ -330,20 +332,25 @@ class JobTable:
     def _send(
         self, record: JobRecord, msg: dict[str, Any], lifecycle: bool = False, compact: bool = False
     ) -> set[str]:
-        """Number ``msg`` for every session of the owner; a lifecycle change also re-renders
-        the pages (a page that shows the job's state or result in its own nodes, and a
-        session without the feature, stay right)."""
+        """Queue ``msg`` for every session of the owner (PHL-JOB-042); a lifecycle change also
+        re-renders the pages (a page that shows the job's state or result in its own nodes,
+        and a session without the feature, stay right). Nothing is numbered here: each
+        session numbers its job messages on its own path, when its connection drains
+        (`jobinbox`), since the table may be driven from another session's thread. The ids of
+        the sessions to wake."""
         touched: set[str] = set()
-        for session in list(self._sessions.get(record.owner, ())):
+        for session in self._sessions.get(record.owner, ()):
+            inbox = session.jobs.inbox if session.jobs is not None else None
+            if inbox is None:
+                continue
             if FEATURE in session.features:
-                key = f"job.progress {record.id}" if compact else None
-                frame = session.emit(dict(msg), compact=key)  # PHL-JOB-040
-                if session.conn is not None:
-                    # Queued for the attached connection like a push's patch (Hub.push): it
-                    # goes out after the answer being built, or on the shell's wake.
-                    session.unsent.append(frame)
+                if compact:
+                    inbox.progress(record.id, msg)
+                else:
+                    inbox.message(msg)
                 touched.add(session.id)
-            if lifecycle and session.refresh():
+            if lifecycle:
+                inbox.refresh()
                 touched.add(session.id)
         return touched
 
@@ -354,7 +361,8 @@ class JobTable:
             ids.remove(job_id)
             del self.records[job_id]
             for session in self._sessions.get(owner, ()):
-                session.forget_compact(f"job.progress {job_id}")
+                if session.jobs is not None:
+                    session.jobs.inbox.forget(job_id)
 
     def _limit(self, owner: str, name: str, default: float) -> float:
         for session in self._sessions.get(owner, ()):
