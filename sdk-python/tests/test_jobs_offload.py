@@ -105,6 +105,24 @@ def test_only_a_sessions_own_path_numbers_its_job_frames() -> None:
     assert states == [(crunch, "queued"), (crunch, "running"), (latest, "queued")]
 
 
+def test_a_detached_sessions_job_frames_are_numbered_when_the_shell_flushes_it() -> None:
+    hub = _hub(offload=True)
+    ann = _open(hub)
+    settle(_click(ann, "run", 1))
+    session = ann.session
+    assert session is not None
+    before = session.seq
+    ann.disconnect(2.0)
+    hub.jobs.apply(JobUpdate(next(iter(hub.jobs.records)), "running", 1), 2.5)
+    assert session.seq == before  # queued: numbered on the session's path only
+    hub.flush(session.id)  # the shell, in the session's lane
+    assert session.seq == before + 2
+    back = hub.connect(3.0, owner="user:ann")
+    resume = {**HELLO, "resume": {"token": session.token, "seq": before}}
+    out = settle(back.receive(orjson.dumps(resume).decode(), 3.0))
+    assert _types(out) == ["welcome", "job.state", "ui.patch"]  # replayed from the buffer
+
+
 def test_receive_gives_frames_queued_earlier_then_the_answer_then_what_it_caused() -> None:
     hub = _hub()  # offload=False: the core runs the handler before returning
     conn = _open(hub)
