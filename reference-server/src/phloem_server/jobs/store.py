@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -96,7 +97,7 @@ PROGRESS_FIELDS = ("progress", "done", "total", "stage", "message")
 
 def beat_many(beats: Sequence[tuple[str, int, dict[str, Any] | None]]) -> dict[str, bool | None]:
     """:func:`beat` for many running jobs at once, ``(job id, attempt, latest progress
-    fields or None)`` each, in three statements whatever their number (a pool of 100 busy
+    fields or None)`` each, in a few statements whatever their number (a pool of 100 busy
     jobs renewed one by one spent most of the server's Python time in the ORM). Per job id:
     whether a cancel was requested, or None when that attempt no longer owns the job."""
     if not beats:
@@ -129,19 +130,20 @@ def beat_many(beats: Sequence[tuple[str, int, dict[str, Any] | None]]) -> dict[s
 
 def _update_many(params: list[list[Any]], now: dt.datetime) -> None:
     """One UPDATE statement executed for many rows (executemany: no ORM work per row)."""
-    from django.db import connection
-
-    quote, meta = connection.ops.quote_name, Job._meta
-    column = {f: quote(meta.get_field(f).column) for f in (*PROGRESS_FIELDS, "heartbeat")}
-    sets = ", ".join(f"{column[f]} = %s" for f in (*PROGRESS_FIELDS, "heartbeat"))
+    sets = ", ".join(f"{_column(f)} = %s" for f in (*PROGRESS_FIELDS, "heartbeat"))
     sql = (
-        f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s "
-        f"AND {quote(meta.get_field('attempt').column)} = %s "
-        f"AND {quote(meta.get_field('state').column)} = %s"
+        f"UPDATE {connection.ops.quote_name(Job._meta.db_table)} SET {sets} "
+        f"WHERE {_column('id')} = %s AND {_column('attempt')} = %s AND {_column('state')} = %s"
     )
     beat = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.executemany(sql, [[*p[:5], beat, p[5], p[6], State.RUNNING.value] for p in params])
+
+
+def _column(name: str) -> str:
+    column = getattr(Job._meta.get_field(name), "column", None)
+    assert isinstance(column, str), name
+    return connection.ops.quote_name(column)
 
 
 def append_log(job_id: str, attempt: int, lines: Sequence[str]) -> int | None:
