@@ -179,7 +179,9 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             if type(effect) is Run:
                 self.running = True
                 try:
-                    more = await lanes.run(self.app_key, effect.session, _settled(effect))
+                    more = await lanes.run(
+                        self.app_key, effect.session, _settled(effect, self.jobs)
+                    )
                 finally:
                     self.running = False
                 close = await self._carry_out(more) or close
@@ -254,8 +256,13 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                     await updates.leave(self.channel_layer, self._group(), self.channel_name)
 
 
-def _settled(run: Run) -> Callable[[], Output]:
-    return lambda: settle(run.call())
+def _settled(run: Run, jobs: jobs_bridge.Bridge) -> Callable[[], Output]:
+    def call() -> Output:
+        out = settle(run.call())
+        jobs.dispatch()  # the jobs it started go to the backend now, before its answer is sent
+        return out
+
+    return call
 
 
 def _supersede(connection: object) -> None:

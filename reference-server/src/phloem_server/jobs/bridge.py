@@ -99,6 +99,16 @@ class Bridge:
                 command.run(backend)
         self._arm()
 
+    def dispatch(self) -> None:
+        """Run the commands a handler produced, from its lane as soon as it returned (any
+        thread: backends' submit and cancel are), rather than after its answer went out
+        from the loop: a job starts that much sooner. Only once the backend is running
+        (`phloem run` starts it): the loop creates it, in `after`."""
+        backend = self.backend
+        if backend is not None:
+            for command in self.table.commands():
+                command.run(backend)
+
     # --- sessions ----------------------------------------------------------------------------
 
     async def attach(self, owner: str) -> None:

@@ -12,6 +12,7 @@ enforced here: lifecycle and terminal-once (PHL-JOB-010..013), monotone progress
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -67,7 +68,9 @@ class JobTable:
         # owner -> live or detached sessions (a list: most owners have one, and a one-item
         # list is a quarter of a one-item set)
         self._sessions: dict[str, list[Session]] = {}
-        self._commands: list[Command] = []
+        # A deque: handlers add commands on their session's thread while the shell takes them
+        # on another; append and popleft never lose one between the two.
+        self._commands: deque[Command] = deque()
         self._due: dict[str, float] = {}  # job id -> when its held progress may go
         self._next: dict[str, float] = {}  # job id -> when its next progress may go
         self._cancel_by: dict[str, float] = {}  # job id -> when it must be terminal
@@ -173,7 +176,10 @@ class JobTable:
 
     def commands(self) -> list[Command]:
         """The backend work asked for since the last call, in order (Submit, Cancel)."""
-        commands, self._commands = self._commands, []
+        queued = self._commands
+        commands = []
+        while queued:
+            commands.append(queued.popleft())
         return commands
 
     # --- from the client --------------------------------------------------------------------
