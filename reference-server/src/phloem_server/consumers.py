@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.sessions import InstanceSessionWrapper
 from phloem.protocol.version import SUBPROTOCOL  # names the MAJOR version only
 from phloem.runtime import Closed, Opened, Output, Resumed, Run, Superseded, Wake, settle
 
@@ -50,6 +51,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     running = False  # a Run of this connection is in its lane: it is not silent, it waits
     ended = False  # the session ended for good (Closed) and its record says so
     job_owner: str | None = None  # whose jobs this connection sees (jobs.identity)
+    _frames_to: Any = None  # the ASGI send for frames (`_websocket_send`)
     nudged = False  # a drain of the session's queued frames is scheduled (updates.nudge)
 
     def __init__(self, app_key: str | None = None, **kwargs: Any) -> None:
@@ -111,6 +113,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if self.job_owner is not None:  # before the hello: its sync shows the owner's jobs
             await self.jobs.attach(self.job_owner)
         await self.accept(SUBPROTOCOL)
+        self._frames_to = _websocket_send(self.base_send)
         _open.add(self)
         self._watch_silence()
 
@@ -171,8 +174,9 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         return await self._carry_out(out)
 
     async def _carry_out(self, out: Output) -> int | None:
+        send = self._frames_to
         for frame in out.frames:  # updates queued since the last wake come first
-            await self.send(frame)
+            await send({"type": "websocket.send", "text": frame})
         close = out.close
         held = False
         for effect in out.effects:
@@ -254,6 +258,18 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 errors.error_log.forget(self.session)
                 if self.channel_layer is not None:
                     await updates.leave(self.channel_layer, self._group(), self.channel_name)
+
+
+def _websocket_send(send: Callable[[dict[str, Any]], Awaitable[None]]) -> Any:
+    """The ASGI send under Channels' session middleware, for this connection's frames. The
+    middleware saves a session on ``http.response.start`` only, and reads the lazy session
+    twice on every message it passes on: 6 % of the server's GIL when a browser gets the
+    messages of 100 busy jobs (py-spy). A WebSocket frame skips it."""
+    wrapper = getattr(send, "__self__", None)
+    while isinstance(wrapper, InstanceSessionWrapper):
+        send = wrapper.real_send
+        wrapper = getattr(send, "__self__", None)
+    return send
 
 
 def _settled(run: Run, jobs: jobs_bridge.Bridge) -> Callable[[], Output]:
