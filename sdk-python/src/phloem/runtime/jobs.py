@@ -1,8 +1,9 @@
 """The job table: every job of a hub's owners, and the job messages their sessions get.
 
 Sans-IO like the rest of the runtime: a backend's :class:`~phloem.jobs.JobUpdate`\\ s come in
-through :meth:`JobTable.apply` (with the time), numbered ``job.*`` frames go out to every
-session of the job's owner (PHL-JOB-042), and the backend work the handlers asked for leaves
+through :meth:`JobTable.apply` (with the time), ``job.*`` messages are queued for every
+session of the job's owner (PHL-JOB-042; each session numbers them on its own path,
+:mod:`phloem.runtime.jobinbox`), and the backend work the handlers asked for leaves
 as commands (:meth:`JobTable.commands`) that the shell hands to its backend. The wire rules
 enforced here: lifecycle and terminal-once (PHL-JOB-010..013), monotone progress
 (PHL-JOB-021), the progress rate (PHL-JOB-025), ownership (PHL-JOB-050..052), cancel
@@ -213,7 +214,7 @@ class JobTable:
     # --- from the backend -------------------------------------------------------------------
 
     def apply(self, update: JobUpdate, now: float) -> set[str]:
-        """A backend's report; the ids of the sessions that got frames (the shell wakes their
+        """A backend's report; the ids of the sessions that got messages (the shell wakes their
         connections, as after ``Hub.push``). Reports of unknown jobs, of a stale attempt, or
         after the terminal state are dropped (PHL-JOB-013)."""
         self.now = now
