@@ -23,6 +23,7 @@ import bench_blocking
 import bench_click
 import bench_diff
 import bench_job_progress
+import bench_jobs
 import bench_rtt
 import bench_sessions
 import bench_wire
@@ -59,7 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer clicks, loads and sessions")
     parser.add_argument(
-        "--budget", type=int, default=900, help="seconds before the run is stopped (default 900)"
+        "--budget", type=int, default=1500, help="seconds before the run is stopped (default 1500)"
     )
     args = parser.parse_args()
 
@@ -91,6 +92,8 @@ def main() -> None:
             "sessions over real WebSockets",
             lambda: bench_sessions.run(*((50,) if args.quick else ())),
         ),
+        # progress()'s cost is the step above; --quick: 20 busy jobs instead of 100.
+        ("long-running jobs", lambda: bench_jobs.run(args.quick, cost=False)),
     ]
     try:
         for title, step in steps:

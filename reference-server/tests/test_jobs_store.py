@@ -121,3 +121,43 @@ def test_the_job_table_knows_exactly_the_protocols_job_states() -> None:
     assert tuple(Job.State.values) == JOB_STATES
     assert set(Job.TERMINAL) == TERMINAL_JOB_STATES
     assert set(store.LIVE) == set(JOB_STATES) - TERMINAL_JOB_STATES
+
+
+def test_a_batch_beat_renews_owned_leases_saves_progress_and_reports_cancels() -> None:
+    fresh, plain, flagged, lost, ended = (new(retry_safe=True, max_attempts=3) for _ in range(5))
+    for job in (fresh, plain, flagged, lost, ended):
+        assert store.claim(job.id, 1, "w:1")
+    store.flag_cancel(flagged.id)
+    assert store.requeue(lost.id, 1) and store.claim(lost.id, 2, "w:2")  # attempt 1 lost it
+    assert store.finish(ended.id, 1, "failed")
+    old = timezone.now() - dt.timedelta(minutes=5)
+    Job.objects.update(heartbeat=old)
+    latest = {"progress": 0.5, "done": 5.0, "total": 10.0, "stage": "fit", "message": "k=3"}
+    flags = store.beat_many(
+        [
+            (fresh.id, 1, latest),
+            (plain.id, 1, None),
+            (flagged.id, 1, None),
+            (lost.id, 1, {"progress": 0.9}),
+            (ended.id, 1, None),
+        ]
+    )
+    assert flags == {
+        fresh.id: False,
+        plain.id: False,
+        flagged.id: True,
+        lost.id: None,
+        ended.id: None,
+    }
+    rows = {j.id: j for j in Job.objects.all()}
+    row = rows[fresh.id]
+    assert (row.progress, row.done, row.total, row.stage, row.message) == (
+        0.5,
+        5.0,
+        10.0,
+        "fit",
+        "k=3",
+    )
+    assert row.heartbeat > old and rows[plain.id].heartbeat > old
+    assert rows[lost.id].heartbeat == old and rows[lost.id].progress is None  # fenced
+    assert rows[ended.id].heartbeat == old

@@ -73,10 +73,24 @@ async def test_a_burst_of_pushes_past_the_layers_capacity_arrives_whole_and_in_o
     await session.close()
 
 
+async def test_a_push_wakes_its_connection_in_process_without_a_channel_layer():
+    with override_settings(CHANNEL_LAYERS={}):
+        assert get_channel_layer() is None
+        session, welcome, _snapshot = await Session.open()
+        await updates.apush(welcome["session"], bump)
+        patch = await session.recv()  # no layer, no frame from the client: a direct wake
+        assert patch["type"] == "ui.patch" and patch["seq"] == 3
+        await session.close()
+
+
 async def test_a_lost_wake_is_made_good_by_the_next_frame():
     session, welcome, _snapshot = await Session.open()
+    await session.send({"type": "ping", "id": 0})  # answered once the hello is handled whole
+    assert await session.recv() == {"type": "pong", "id": 0}
     layer = get_channel_layer()
-    # Leave the group as a wake that expired or was dropped would: no wake arrives.
+    # Lose the wakes: the direct one (the consumer is no longer known to hold the session)
+    # and the layer's (as one that expired or was dropped would be): no wake arrives.
+    updates._held.pop(("default", welcome["session"]))
     group = updates.group("default", welcome["session"])
     consumers = list(layer.groups.get(group, {}))
     for channel in consumers:

@@ -78,6 +78,51 @@ def test_the_owners_other_session_is_woken_and_drains_its_job_frames() -> None:
     assert other.drain().frames == []
 
 
+def test_only_a_sessions_own_path_numbers_its_job_frames() -> None:
+    # Two tabs of one owner, as a server runs them: each session's app code in its own lane
+    # (thread). Ann's handler starts a job while Bob's handler is in flight in Bob's lane;
+    # interleaved by hand: Ann's lane runs between Bob's event arriving and Bob's lane
+    # running. Numbering Bob's frames from Ann's lane would race Bob's own numbering
+    # (PHL-DELIV-001): Bob's seqs must move only on Bob's path.
+    hub = _hub(offload=True)
+    ann, bob = _open(hub), _open(hub)
+    assert bob.session is not None
+    bob_session = bob.session
+    (bob_run,) = _click(bob, "again", 1).effects  # Bob's handler, handed to Bob's lane
+    before = bob_session.seq
+    done = settle(_click(ann, "run", 1))  # Ann's lane: the handler starts a job
+    assert done.effects == (Wake(frozenset({bob_session.id})),)
+    assert bob_session.seq == before  # nothing of Bob's was numbered on Ann's path
+    hub.jobs.apply(JobUpdate(next(iter(hub.jobs.records)), "running", 1), 1.5)  # the loop
+    assert bob_session.seq == before  # nor by the shell applying a report
+    assert type(bob_run) is Run
+    answer = bob_run.call()  # Bob's lane: his answer, then what reached him meanwhile
+    msgs = [orjson.loads(f) for f in answer.frames + bob.drain().frames]
+    assert [m["seq"] for m in msgs] == list(range(before + 1, before + 1 + len(msgs)))
+    assert msgs[0]["event"] == 1  # his own answer is numbered first
+    crunch, latest = hub.jobs.records  # Ann's job, then the one Bob's handler started
+    states = [(m["job"], m["state"]) for m in msgs if m["type"] == "job.state"]
+    assert states == [(crunch, "queued"), (crunch, "running"), (latest, "queued")]
+
+
+def test_a_detached_sessions_job_frames_are_numbered_when_the_shell_flushes_it() -> None:
+    hub = _hub(offload=True)
+    ann = _open(hub)
+    settle(_click(ann, "run", 1))
+    session = ann.session
+    assert session is not None
+    before = session.seq
+    ann.disconnect(2.0)
+    hub.jobs.apply(JobUpdate(next(iter(hub.jobs.records)), "running", 1), 2.5)
+    assert session.seq == before  # queued: numbered on the session's path only
+    hub.flush(session.id)  # the shell, in the session's lane
+    assert session.seq == before + 2
+    back = hub.connect(3.0, owner="user:ann")
+    resume = {**HELLO, "resume": {"token": session.token, "seq": before}}
+    out = settle(back.receive(orjson.dumps(resume).decode(), 3.0))
+    assert _types(out) == ["welcome", "job.state", "ui.patch"]  # replayed from the buffer
+
+
 def test_receive_gives_frames_queued_earlier_then_the_answer_then_what_it_caused() -> None:
     hub = _hub()  # offload=False: the core runs the handler before returning
     conn = _open(hub)

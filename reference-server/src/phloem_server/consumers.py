@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.sessions import InstanceSessionWrapper
 from phloem.protocol.version import SUBPROTOCOL  # names the MAJOR version only
 from phloem.runtime import Closed, Opened, Output, Resumed, Run, Superseded, Wake, settle
 
@@ -50,12 +51,18 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     running = False  # a Run of this connection is in its lane: it is not silent, it waits
     ended = False  # the session ended for good (Closed) and its record says so
     job_owner: str | None = None  # whose jobs this connection sees (jobs.identity)
+    _frames_to: Any = None  # the ASGI send for frames (`_websocket_send`)
+    nudged = False  # a drain of the session's queued frames is scheduled (updates.nudge)
 
     def __init__(self, app_key: str | None = None, **kwargs: Any) -> None:
         # Channels' consumers ignore as_asgi's keywords; this one is ours.
         super().__init__(**kwargs)
         if app_key is not None:
             self.app_key = app_key
+        # One message handled at a time, as Channels dispatches them, and a direct wake's
+        # drain takes its turn among them: frames go out in the order they were numbered.
+        self.turn = asyncio.Lock()
+        self.drainer: asyncio.Task[None] | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale DB connections before every message: a thread hop that
@@ -64,7 +71,23 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         handler = getattr(self, message["type"].replace(".", "_"), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        async with self.turn:
+            await handler(message)
+
+    def nudge(self) -> None:
+        """Frames are queued for this connection's session (a job message, a push): drain
+        them soon, on the loop, in turn with the frames being handled (`updates.nudge`).
+        Wakes that come before the drain runs are served by it."""
+        if self.nudged or self.conn is None or self.conn.closed:
+            return
+        self.nudged = True
+        self.drainer = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        async with self.turn:
+            self.nudged = False  # from here on, a new wake needs a new drain
+            if self.conn is not None and not self.conn.closed:
+                await self._core(self.conn.drain)
 
     async def connect(self) -> None:
         if SUBPROTOCOL not in self.scope.get("subprotocols", ()):
@@ -90,6 +113,7 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if self.job_owner is not None:  # before the hello: its sync shows the owner's jobs
             await self.jobs.attach(self.job_owner)
         await self.accept(SUBPROTOCOL)
+        self._frames_to = _websocket_send(self.base_send)
         _open.add(self)
         self._watch_silence()
 
@@ -150,14 +174,18 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         return await self._carry_out(out)
 
     async def _carry_out(self, out: Output) -> int | None:
+        send = self._frames_to
         for frame in out.frames:  # updates queued since the last wake come first
-            await self.send(frame)
+            await send({"type": "websocket.send", "text": frame})
         close = out.close
+        held = False
         for effect in out.effects:
             if type(effect) is Run:
                 self.running = True
                 try:
-                    more = await lanes.run(self.app_key, effect.session, _settled(effect))
+                    more = await lanes.run(
+                        self.app_key, effect.session, _settled(effect, self.jobs)
+                    )
                 finally:
                     self.running = False
                 close = await self._carry_out(more) or close
@@ -165,6 +193,8 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 if self.session is None:
                     self.session = effect.session
                     records.opened(effect.session, self.served.path)
+                    updates.hold(self.app_key, effect.session, self)
+                    held = True
                     await self._join_group()
                     session = self.conn.session
                     if self.job_owner is None and session is not None:
@@ -175,10 +205,13 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 _supersede(effect.connection)
             elif type(effect) is Wake:  # job frames queued for the owner's other sessions
                 for session_id in sorted(effect.sessions):
-                    await updates.wake(self.app_key, session_id)
+                    if not updates.nudge(self.app_key, session_id):
+                        await updates.wake(self.app_key, session_id)
             elif type(effect) is Closed and not self.ended:
                 self.ended = True  # recorded once, here rather than at the disconnect
                 records.closed(effect.session)
+        if held:  # what was queued for the session before this consumer was known to hold it
+            close = await self._core(self.conn.drain) or close
         return close
 
     @property
@@ -221,13 +254,31 @@ class PhloemConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             if self.session is not None and self.superseded is None and not self.ended:
                 records.closed(self.session)
             if self.session is not None:
+                updates.release(self.app_key, self.session, self)
                 errors.error_log.forget(self.session)
                 if self.channel_layer is not None:
                     await updates.leave(self.channel_layer, self._group(), self.channel_name)
 
 
-def _settled(run: Run) -> Callable[[], Output]:
-    return lambda: settle(run.call())
+def _websocket_send(send: Callable[[dict[str, Any]], Awaitable[None]]) -> Any:
+    """The ASGI send under Channels' session middleware, for this connection's frames. The
+    middleware saves a session on ``http.response.start`` only, and reads the lazy session
+    twice on every message it passes on: 6 % of the server's GIL when a browser gets the
+    messages of 100 busy jobs (py-spy). A WebSocket frame skips it."""
+    wrapper = getattr(send, "__self__", None)
+    while isinstance(wrapper, InstanceSessionWrapper):
+        send = wrapper.real_send
+        wrapper = getattr(send, "__self__", None)
+    return send
+
+
+def _settled(run: Run, jobs: jobs_bridge.Bridge) -> Callable[[], Output]:
+    def call() -> Output:
+        out = settle(run.call())
+        jobs.dispatch()  # the jobs it started go to the backend now, before its answer is sent
+        return out
+
+    return call
 
 
 def _supersede(connection: object) -> None:

@@ -109,6 +109,11 @@ def get(key: str = DEFAULT) -> Served:
     return load(path, key)
 
 
+def find(key: str) -> Served | None:
+    """What is served under `key`, if anything is yet (never loads an app)."""
+    return _served.get(key)
+
+
 def clear() -> None:
     """Forget every served app (tests)."""
     with _lock:

@@ -2,10 +2,12 @@
 thread) and let its connection know.
 
 The session in the runtime is the source of truth (`Hub.push` numbers the patch and keeps it
-for replay); the channel layer only wakes the session's consumer, with a message that carries
-no data (`phloem.wake`). A wake that the layer drops (`ChannelFull`) or expires loses nothing:
-the consumer also sends what is queued before its answer to every frame, and a resume replays
-it.
+for replay); a wake carries no data, it only tells the session's consumer to drain. A consumer
+that holds its session in this process (every session lives in the process that opened it)
+is woken directly (`nudge`: a drain scheduled on the loop, one pending per consumer, no channel
+layer round trip); the channel layer (`phloem.wake`) is for the rest. A wake that is lost
+(the layer drops it, `ChannelFull`, or it expires) loses nothing: the consumer also sends what
+is queued before its answer to every frame, and a resume replays it.
 
 Wakes are best-effort, so a layer that fails (Redis gone) costs only their promptness: every
 layer call here is bounded by `LAYER_TIMEOUT` and its failure is logged, not raised; events
@@ -21,7 +23,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Protocol
 
 import phloem as ph
 from channels.exceptions import ChannelFull
@@ -36,6 +38,54 @@ RETRY_FIRST, RETRY_MAX = 0.1, 5.0  # seconds: a failing consumer's waits between
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")  # channel layer group names
 # Session ids are unique per process (s1, s2, ...), and several processes may share one Redis.
 _PROCESS = secrets.token_hex(4)
+
+
+class Holder(Protocol):
+    """A consumer attached to a session of this process."""
+
+    def nudge(self) -> None:
+        """Drain the session's queued frames soon, on the loop (coalesced)."""
+
+
+_held: dict[tuple[str, str], Holder] = {}  # (app key, session id) -> its consumer here
+_flushes: set[asyncio.Task[None]] = set()  # detached sessions' flushes waiting for their lane
+
+
+def hold(app_key: str, session_id: str, consumer: Holder) -> None:
+    """``consumer`` serves the session now (it opened or resumed it): wake it directly."""
+    _held[(app_key, session_id)] = consumer
+
+
+def release(app_key: str, session_id: str, consumer: Holder) -> None:
+    """``consumer`` is gone; a resume may already have handed the session to another."""
+    if _held.get((app_key, session_id)) is consumer:
+        del _held[(app_key, session_id)]
+
+
+def nudge(app_key: str, session_id: str) -> bool:
+    """Wake a session this process holds, without the channel layer (on the loop): its
+    consumer drains; a detached session numbers its queued job messages into its replay
+    buffer (in its lane, `Hub.flush`), so that a resume replays them. False: not held here."""
+    consumer = _held.get((app_key, session_id))
+    if consumer is not None:
+        consumer.nudge()
+        return True
+    served = registry.find(app_key)
+    session = served.hub.session(session_id) if served is not None else None
+    if served is None or session is None:
+        return False
+    if session.conn is None:
+        hub = served.hub
+        if lanes.idle(app_key, session_id):
+            hub.flush(session_id)
+        else:
+            task = asyncio.get_running_loop().create_task(
+                lanes.run(app_key, session_id, lambda: hub.flush(session_id))
+            )
+            _flushes.add(task)
+            task.add_done_callback(_flushes.discard)
+    # Attached, and its consumer not registered yet: it drains once it is (PhloemConsumer).
+    return True
 
 
 def group(app_key: str, session_id: str) -> str:
@@ -78,6 +128,8 @@ async def apush(
 async def wake(app_key: str, session_id: str) -> None:
     """Tell the session's consumer that frames are queued for it (a push, a job message): it
     drains them. Best-effort, like every wake: a missed one is made up by the next answer."""
+    if nudge(app_key, session_id):
+        return
     layer = get_channel_layer()
     if layer is None:
         return  # no layer: the consumer sends the update with its next answer, or the resume

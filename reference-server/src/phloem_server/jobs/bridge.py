@@ -99,6 +99,16 @@ class Bridge:
                 command.run(backend)
         self._arm()
 
+    def dispatch(self) -> None:
+        """Run the commands a handler produced, from its lane as soon as it returned (any
+        thread: backends' submit and cancel are), rather than after its answer went out
+        from the loop: a job starts that much sooner. Only once the backend is running
+        (`phloem run` starts it): the loop creates it, in `after`."""
+        backend = self.backend
+        if backend is not None:
+            for command in self.table.commands():
+                command.run(backend)
+
     # --- sessions ----------------------------------------------------------------------------
 
     async def attach(self, owner: str) -> None:
@@ -224,10 +234,18 @@ class Bridge:
         self._arm()
 
     def _wake(self, sessions: set[str]) -> None:
-        layer = get_channel_layer()
-        if not sessions or layer is None or self.loop is None:
+        """Wake the consumers of sessions that got job messages: directly when held in this
+        process (`updates.nudge`: every session is, with the Hub that holds it), else
+        through the channel layer."""
+        if not sessions or self.loop is None:
             return
+        layer = None
         for session in sessions:
+            if updates.nudge(self.key, session):
+                continue
+            layer = layer or get_channel_layer()
+            if layer is None:
+                return
             task = self.loop.create_task(self._send_wake(layer, session))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

@@ -30,17 +30,22 @@ class Mirror:
         self._saved: dict[tuple[str, int], float] = {}  # (job, attempt) -> last write
         self._latest: dict[tuple[str, int], dict[str, Any]] = {}  # unsaved progress
 
+    @staticmethod
+    def fields(update: JobUpdate) -> dict[str, Any]:
+        """A progress update as the Job row's fields."""
+        return {
+            "progress": update.fraction,
+            "done": update.done,
+            "total": update.total,
+            "stage": update.stage or "",
+            "message": update.message or "",
+        }
+
     def record(self, update: JobUpdate) -> bool:
         key = (update.job_id, update.attempt)
         kind = update.kind
         if kind == "progress":
-            self._latest[key] = {
-                "progress": update.fraction,
-                "done": update.done,
-                "total": update.total,
-                "stage": update.stage or "",
-                "message": update.message or "",
-            }
+            self._latest[key] = self.fields(update)
             if self.clock() - self._saved.get(key, 0.0) < self.persist_every:
                 return True
             return self.beat(update.job_id, update.attempt) is not None

@@ -15,7 +15,7 @@ import queue
 import threading
 from collections.abc import Callable
 
-from django.db import close_old_connections, transaction
+from django.db import connection, transaction
 
 log = logging.getLogger(__name__)
 Write = Callable[[], Callable[[], None] | None]
@@ -73,7 +73,10 @@ class Writer:
     def _commit(self, batch: list[Write]) -> list[Callable[[], None]]:
         after: list[Callable[[], None]] = []
         try:
-            close_old_connections()  # a long-lived thread: drop a connection the server broke
+            # One connection for the thread's life: not close_old_connections() per batch,
+            # which under CONN_MAX_AGE = 0 reopened SQLite (and re-registered its functions)
+            # for every batch, the writer's largest cost with 100 busy jobs (py-spy). A
+            # connection the database broke is dropped when a batch fails (below).
             with transaction.atomic():
                 for write in batch:
                     try:
@@ -86,5 +89,6 @@ class Writer:
                         after.append(callback)
         except Exception:
             log.exception("a batch of %d job writes failed", len(batch))
+            connection.close()  # the next batch opens a fresh one (the server may have gone)
             return []
         return after

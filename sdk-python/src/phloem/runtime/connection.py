@@ -129,7 +129,12 @@ class Connection:
         """The frames of server-initiated updates (:meth:`Hub.push`) numbered for this
         connection's session and not yet sent; the shell sends them in order."""
         session = self.session
-        if session is None or session.conn is not self or not session.unsent:
+        if session is None or session.conn is not self:
+            return _NOTHING
+        jobs = session.jobs
+        if jobs is not None and jobs.inbox:
+            jobs.inbox.flush(session)  # job messages are numbered here, on the session's path
+        if not session.unsent:
             return _NOTHING
         frames, session.unsent = session.unsent, []
         return Output(frames)
@@ -312,6 +317,9 @@ class Connection:
 
         def take_over() -> Output:
             # In the session's lane: a handler of the connection it leaves may still run.
+            if existing.jobs is not None:
+                # Job messages queued while it was detached join the replay buffer first.
+                existing.jobs.inbox.flush(existing)
             try:
                 effects = self._hub.life(existing, "attach", now, self)
             except LocalProtocolError:

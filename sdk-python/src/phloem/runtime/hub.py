@@ -130,6 +130,15 @@ class Hub:
         session = self._by_id[session_id]
         return session.conn.drain() if session.conn is not None else Output([])
 
+    def flush(self, session_id: str) -> None:
+        """Number the job messages queued for a session without an attached connection, into
+        its replay buffer (an attached one numbers them when its connection drains). App code
+        may run (a job's lifecycle re-renders the page): a shell with an event loop calls it
+        in the session's lane, like :meth:`push`."""
+        session = self._by_id.get(session_id)
+        if session is not None and session.conn is None and session.jobs is not None:
+            session.jobs.inbox.flush(session)
+
     def session(self, session_id: str) -> Session | None:
         return self._by_id.get(session_id)
 

@@ -1,8 +1,9 @@
 """The job table: every job of a hub's owners, and the job messages their sessions get.
 
 Sans-IO like the rest of the runtime: a backend's :class:`~phloem.jobs.JobUpdate`\\ s come in
-through :meth:`JobTable.apply` (with the time), numbered ``job.*`` frames go out to every
-session of the job's owner (PHL-JOB-042), and the backend work the handlers asked for leaves
+through :meth:`JobTable.apply` (with the time), ``job.*`` messages are queued for every
+session of the job's owner (PHL-JOB-042; each session numbers them on its own path,
+:mod:`phloem.runtime.jobinbox`), and the backend work the handlers asked for leaves
 as commands (:meth:`JobTable.commands`) that the shell hands to its backend. The wire rules
 enforced here: lifecycle and terminal-once (PHL-JOB-010..013), monotone progress
 (PHL-JOB-021), the progress rate (PHL-JOB-025), ownership (PHL-JOB-050..052), cancel
@@ -12,6 +13,7 @@ enforced here: lifecycle and terminal-once (PHL-JOB-010..013), monotone progress
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -69,7 +71,9 @@ class JobTable:
         # owner -> live or detached sessions (a list: most owners have one, and a one-item
         # list is a quarter of a one-item set)
         self._sessions: dict[str, list[Session]] = {}
-        self._commands: list[Command] = []
+        # A deque: handlers add commands on their session's thread while the shell takes them
+        # on another; append and popleft never lose one between the two.
+        self._commands: deque[Command] = deque()
         self._due: dict[str, float] = {}  # job id -> when its held progress may go
         self._next: dict[str, float] = {}  # job id -> when its next progress may go
         self._cancel_by: dict[str, float] = {}  # job id -> when it must be terminal
@@ -104,6 +108,8 @@ class JobTable:
         after the snapshot of a new session, or of a resume that could not replay."""
         if FEATURE not in session.features:
             return []
+        if session.jobs is not None:
+            session.jobs.inbox.clear()  # what it held is in the full state below
         frames = []
         for record in self._visible(session.owner):
             frames.append(session.emit(job_state(record, full=True)))
@@ -173,7 +179,10 @@ class JobTable:
 
     def commands(self) -> list[Command]:
         """The backend work asked for since the last call, in order (Submit, Cancel)."""
-        commands, self._commands = self._commands, []
+        queued = self._commands
+        commands = []
+        while queued:
+            commands.append(queued.popleft())
         return commands
 
     # --- from the client --------------------------------------------------------------------
@@ -207,7 +216,7 @@ class JobTable:
     # --- from the backend -------------------------------------------------------------------
 
     def apply(self, update: JobUpdate, now: float) -> set[str]:
-        """A backend's report; the ids of the sessions that got frames (the shell wakes their
+        """A backend's report; the ids of the sessions that got messages (the shell wakes their
         connections, as after ``Hub.push``). Reports of unknown jobs, of a stale attempt, or
         after the terminal state are dropped (PHL-JOB-013)."""
         self.now = now
@@ -332,20 +341,25 @@ class JobTable:
     def _send(
         self, record: JobRecord, msg: dict[str, Any], lifecycle: bool = False, compact: bool = False
     ) -> set[str]:
-        """Number ``msg`` for every session of the owner; a lifecycle change also re-renders
-        the pages (a page that shows the job's state or result in its own nodes, and a
-        session without the feature, stay right)."""
+        """Queue ``msg`` for every session of the owner (PHL-JOB-042); a lifecycle change also
+        re-renders the pages (a page that shows the job's state or result in its own nodes,
+        and a session without the feature, stay right). Nothing is numbered here: each
+        session numbers its job messages on its own path, when its connection drains
+        (`jobinbox`), since the table may be driven from another session's thread. The ids of
+        the sessions to wake."""
         touched: set[str] = set()
-        for session in list(self._sessions.get(record.owner, ())):
+        for session in self._sessions.get(record.owner, ()):
+            inbox = session.jobs.inbox if session.jobs is not None else None
+            if inbox is None:
+                continue
             if FEATURE in session.features:
-                key = f"job.progress {record.id}" if compact else None
-                frame = session.emit(dict(msg), compact=key)  # PHL-JOB-040
-                if session.conn is not None:
-                    # Queued for the attached connection like a push's patch (Hub.push): it
-                    # goes out after the answer being built, or on the shell's wake.
-                    session.unsent.append(frame)
+                if compact:
+                    inbox.progress(record.id, msg)
+                else:
+                    inbox.message(msg)
                 touched.add(session.id)
-            if lifecycle and session.refresh():
+            if lifecycle:
+                inbox.refresh()
                 touched.add(session.id)
         return touched
 
@@ -356,7 +370,8 @@ class JobTable:
             ids.remove(job_id)
             del self.records[job_id]
             for session in self._sessions.get(owner, ()):
-                session.forget_compact(f"job.progress {job_id}")
+                if session.jobs is not None:
+                    session.jobs.inbox.forget(job_id)
 
     def _limit(self, owner: str, name: str, default: float) -> float:
         for session in self._sessions.get(owner, ()):

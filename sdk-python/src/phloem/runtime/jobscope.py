@@ -7,6 +7,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from phloem.jobs.job import Job, JobRecord
+from phloem.runtime.jobinbox import Inbox
 from phloem.runtime.jobs import JobTable
 
 _NONE: frozenset[str] = frozenset()
@@ -17,13 +18,15 @@ class SessionJobs:
     (the page it renders may name it) but reaches the table only when the handler succeeded:
     a failed handler changes nothing and starts no job (PHL-EVT-010)."""
 
-    __slots__ = ("_pending", "owner", "table")
+    __slots__ = ("_pending", "inbox", "owner", "table")
 
     def __init__(self, table: JobTable, owner: str) -> None:
         self.table = table
         self.owner = owner
         # Job effects of the running handler (None in the flag: a cancel); None: nothing yet.
         self._pending: list[tuple[JobRecord, bool | None]] | None = None
+        # Job messages for this session, numbered on its own path (`jobinbox`).
+        self.inbox = Inbox()
 
     def start(self, job: Job, params: Any, supersede: bool) -> JobRecord:
         record = JobRecord(self.table.new_id(), job.name, self.owner, params, job.options)
