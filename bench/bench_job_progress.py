@@ -4,8 +4,9 @@ A job body does ~10 microseconds of Python work per step (so ~100,000 steps a se
 calls ``progress(i / n)`` on every step, against the same body without the call. The reporter
 is the real one (``time.perf_counter`` clock, a sink appending to a deque as the thread
 backend's does); it sends ~20 reports a second whatever the call rate. Runs alternate, time is
-this process's CPU time, and the median of each side is compared, so a busy shared machine
-slows both alike.
+this process's CPU time, and the fastest run of each side is compared (as `timeit` does: on a
+busy shared machine other work only ever adds time, through cache and core sharing, and a
+median of 11 runs still moved by 5-10 % between sides at load 15); the medians are printed too.
 
     .venv/bin/python bench/bench_job_progress.py
 """
@@ -76,15 +77,19 @@ def run() -> list[Row]:
         sent: deque[JobUpdate] = deque()
         reported.append(_reported(STEPS, sent, wall))
         reports = len(sent)
-    b, r = statistics.median(bare), statistics.median(reported)
+    b, r = min(bare), min(reported)
     overhead = r / b - 1
+    median_overhead = statistics.median(reported) / statistics.median(bare) - 1
     rate = STEPS / r
     per_call = _call_cost()
     print(f"bare body: {b * 1e3:.1f} ms for {STEPS} steps ({STEPS / b:,.0f} steps/s)")
     print(
         f"with progress() each step: {r * 1e3:.1f} ms ({rate:,.0f} calls/s), {reports} reports in {wall[-1]:.2f} s"
     )
-    print(f"overhead: {overhead * 100:.2f} % (target <= {TARGET_OVERHEAD * 100:.0f} %)")
+    print(
+        f"overhead: {overhead * 100:.2f} % of the fastest runs, {median_overhead * 100:.2f} % of"
+        f" the medians (target <= {TARGET_OVERHEAD * 100:.0f} %)"
+    )
     print(f"one progress() call alone: {per_call:.0f} ns of CPU")
     return [
         Row(
