@@ -320,7 +320,9 @@ class Session:
         if self.jobs is not None:
             # After the answer, in this call: its job messages follow it (PHL-JOB-010), and a
             # handler that raised never gets here (PHL-EVT-010).
-            self.woke(self.jobs.commit())
+            touched = self.jobs.commit()
+            if touched:
+                self.woke(touched)
         return answer
 
     def post(self, fn: Callable[[UI], object]) -> str | None:
