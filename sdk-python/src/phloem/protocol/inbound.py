@@ -95,15 +95,21 @@ def _uint(msg: Message, field: str, required: bool = False, maximum: int | None 
 
 
 def _check_event(msg: Message) -> None:
-    _uint(msg, "id", required=True, maximum=_MAX_SAFE_INT)
+    # The hot message: a plain int passes with one test each; anything else (a float such as
+    # 1.0, a missing or bad value) takes _uint's full check.
+    event_id = msg.get("id")
+    if type(event_id) is not int or not 0 <= event_id <= _MAX_SAFE_INT:
+        _uint(msg, "id", required=True, maximum=_MAX_SAFE_INT)
     node = msg.get("node")
     if type(node) is not str or not _NODE_ID.fullmatch(node):
         raise _invalid("node", "must be a node id")
     name = msg.get("name")
     if type(name) is not str or not _EVENT_NAME.fullmatch(name):
         raise _invalid("name", "must be an event name")
-    _uint(msg, "rev")
-    _uint(msg, "ack")
+    for field in ("rev", "ack"):
+        value = msg.get(field)
+        if (value is not None or field in msg) and (type(value) is not int or value < 0):
+            _uint(msg, field)
 
 
 def _check_ack(msg: Message) -> None:

@@ -271,7 +271,8 @@ class Session:
                     event=event_id,
                 )
             raise RemoteProtocolError("unknown_node", f"no node {node_id!r}", event=event_id)
-        handler = self.handlers.get(node_id, {}).get(name)
+        on = self.handlers.get(node_id)
+        handler = on.get(name) if on is not None else None
         known = CATALOG_EVENTS.get(node.type)
         if (name not in known) if known is not None else (handler is None):  # PHL-EVT-008
             raise RemoteProtocolError(
