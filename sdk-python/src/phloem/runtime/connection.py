@@ -92,7 +92,8 @@ class Connection:
         queued since the shell last drained (they come first: their seqs are lower), then
         the answer, then what handling it caused (job messages). With ``offload`` the answer
         may be a :class:`Run` whose output carries the last two."""
-        self.heard(now)
+        if now > self._heard:  # heard(now), inline: every frame passes here
+            self._heard = now
         self._hub.jobs.now = now
         # The common case, nothing queued either side, allocates nothing.
         pending = self.drain()
@@ -117,8 +118,8 @@ class Connection:
         """What the step just taken queued: this session's unsent frames (after the answer),
         and a :class:`Wake` for the owner's other sessions that got job frames."""
         session = self.session
-        if session is None:
-            return _NOTHING
+        if session is None or (session.woken is None and not session.unsent):
+            return _NOTHING  # every frame passes here: nothing queued, nothing allocated
         woken = session.take_woken()
         out = self.drain()
         if not woken:

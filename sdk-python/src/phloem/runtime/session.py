@@ -369,12 +369,13 @@ class Session:
         self.rev += 1  # 1.0 servers send rev = base + 1 (PHL-PATCH-010)
         return self.emit(outbound.patch(0, base, self.rev, ops, event))
 
-    def _save(self) -> dict[str, Any]:
+    def _save(self) -> dict[str, Any] | None:
         # PHL-EVT-010: from here on, the journal snapshots each value the handler reaches.
         self.journal.begin()
-        return dict(self.inputs)
+        return dict(self.inputs) if self.inputs else None  # most pages have no unbound input
 
-    def _restore(self, inputs: dict[str, Any]) -> None:
+    def _restore(self, inputs: dict[str, Any] | None) -> None:
         self.journal.rollback()
         self.inputs.clear()
-        self.inputs.update(inputs)
+        if inputs:
+            self.inputs.update(inputs)
