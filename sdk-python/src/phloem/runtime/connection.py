@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from phloem.protocol import inbound, outbound
@@ -392,12 +393,20 @@ class Connection:
         answer = session.handle_event(msg, now)
         if isinstance(answer, str):
             return Output([answer])
-        if not self._hub.offload:
+        hub = self._hub
+        if not hub.offload:
             # No loop to protect: the handler runs inside this step's own guard, as settle()
             # would run the Run, without the closures and the effect (the hot path of the test
             # client and the stdio adapter).
             return Output([answer()])
-        return Output([], None, (Run(session.id, self._later("event", answer, now)),))
+        policy = hub.inline
+        if policy is None:
+            return Output([], None, (Run(session.id, self._later("event", answer, now)),))
+        key = answer.key
+        if policy.inline(key):  # known to be quick: no lane (phloem.runtime.inline)
+            return Output([policy.timed(key, answer)])
+        timed = partial(policy.timed, key, answer)
+        return Output([], None, (Run(session.id, self._later("event", timed, now)),))
 
     def _ack(self, msg: Message, now: float) -> Output:
         assert self.session is not None

@@ -58,6 +58,24 @@ def not_found_page(path: str) -> Page:
     return page
 
 
+class EventCall:
+    """An event's app code, its handler then the page function, for the shell to run (it
+    returns the answer's frame); ``key`` names that code (:mod:`phloem.runtime.inline`)."""
+
+    __slots__ = ("event", "event_id", "handler", "session", "typed")
+
+    def __init__(self, session: Session, handler: Any, event: Event, event_id: int, typed: bool):
+        self.session, self.handler, self.event = session, handler, event
+        self.event_id, self.typed = event_id, typed
+
+    def __call__(self) -> str:
+        return self.session._run(self.handler, self.event, self.event_id, self.typed)
+
+    @property
+    def key(self) -> Hashable:
+        return (self.session.page, getattr(self.handler, "__code__", self.handler))
+
+
 class Session:
     __slots__ = (
         "accept", "bucket", "compact", "conn", "detached_at", "features", "handlers", "id",
@@ -228,7 +246,7 @@ class Session:
 
     # --- events ----------------------------------------------------------------------------
 
-    def handle_event(self, msg: Mapping[str, Any], now: float) -> str | Callable[[], str]:
+    def handle_event(self, msg: Mapping[str, Any], now: float) -> str | EventCall:
         """Check one event; the frame that answers it (PHL-EVT-004) when no app code runs, or
         else the call that runs its handler and returns that frame (the shell decides where it
         runs). Refusals are raised as :class:`RemoteProtocolError` carrying the event id."""
@@ -286,8 +304,7 @@ class Session:
         typed = check_event(node.type, name, value, event_id)  # sets a bound value?
         if handler is None and not typed:
             return self.emit(outbound.ack(0, event_id))
-        event = Event(node_id, name, value)
-        return lambda: self._run(handler, event, event_id, typed)
+        return EventCall(self, handler, Event(node_id, name, value), event_id, typed)
 
     def _run(self, handler: Any, event: Event, event_id: int, typed: bool = False) -> str:
         saved = self._save()
