@@ -11,7 +11,7 @@ import orjson
 import phloem as ph
 import pytest
 from phloem.runtime import Connection, Hub, Output, Run, settle
-from phloem.runtime.inline import InlinePolicy
+from phloem.runtime.inline import InlinePolicy, code_of
 
 HELLO = '{"type":"hello","versions":["1.0"]}'
 
@@ -136,6 +136,21 @@ def test_a_handler_that_fails_inline_is_answered_like_one_in_the_lane() -> None:
     assert type(run) is Run
     patch = orjson.loads(settle(run.call()).frames[0])
     assert patch["ops"] == [{"id": "count", "set": {"text": "Count: 12"}}]
+
+
+def test_a_handler_is_known_by_its_code_whatever_wraps_it() -> None:
+    from functools import partial
+
+    def handler(e: object, n: int = 0) -> None: ...
+
+    class Widget:
+        def on(self, e: object) -> None: ...
+
+        def __call__(self, e: object) -> None: ...
+
+    assert code_of(handler) is code_of(partial(handler, n=1)) is handler.__code__
+    assert code_of(Widget().on) is code_of(Widget().on) is Widget.on.__code__
+    assert code_of(Widget()) is Widget and code_of(None) is None
 
 
 @pytest.mark.parametrize(("budget", "runs"), [(0.0, 3), (-1.0, 3), (0.001, 0)])

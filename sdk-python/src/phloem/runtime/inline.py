@@ -66,3 +66,16 @@ class InlinePolicy:
             )
         self._streak[key] = 0
         self._strikes[key] = min(self._strikes.get(key, 0) + 1, 20)  # 2**20 runs: for good
+
+
+def code_of(handler: object) -> object:
+    """What names a handler's code across renders, which build new closures, bound methods or
+    partials each time: its code object, else its class (a bounded set of keys either way)."""
+    while True:
+        code = getattr(handler, "__code__", None)
+        if code is not None:
+            return code
+        inner = getattr(handler, "__func__", None) or getattr(handler, "func", None)
+        if inner is None:
+            return type(handler) if handler is not None else None
+        handler = inner

@@ -21,6 +21,7 @@ from phloem.protocol.catalog import CORE
 from phloem.protocol.errors import PhloemError, RemoteProtocolError, ServerFault
 from phloem.protocol.tree import Node, diff
 from phloem.runtime.bucket import TokenBucket
+from phloem.runtime.inline import code_of
 from phloem.runtime.jobs import JobTable
 from phloem.runtime.jobscope import SessionJobs
 from phloem.runtime.lifecycle import ATTACHED, Life
@@ -73,7 +74,7 @@ class EventCall:
 
     @property
     def key(self) -> Hashable:
-        return (self.session.page, getattr(self.handler, "__code__", self.handler))
+        return (self.session.page, code_of(self.handler))
 
 
 class Session:
