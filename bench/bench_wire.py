@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 import phloem as ph
 from _common import Row, vs_floor
-from phloem.runtime import Hub
+from phloem.runtime import Hub, Run, settle
 
 COUNTER = Path(__file__).resolve().parent.parent / "sdk-python" / "examples" / "counter.py"
 CLICKS = 20_000
@@ -31,9 +31,9 @@ def ws_bytes(payload: int, masked: bool) -> int:
     return payload + header + (4 if masked else 0)
 
 
-def new_hub(app: ph.App) -> Hub:
+def new_hub(app: ph.App, offload: bool = False) -> Hub:
     tokens = count(1)
-    return Hub(app, new_token=lambda: f"bench-token-{next(tokens):010d}")
+    return Hub(app, new_token=lambda: f"bench-token-{next(tokens):010d}", offload=offload)
 
 
 def wire_bytes(app: ph.App) -> None:
@@ -66,9 +66,12 @@ def wire_bytes(app: ph.App) -> None:
         print(f"  both ways: {payload} B payload, {framed} B with WebSocket framing")
 
 
-def cpu_per_click(app: ph.App) -> float:
-    conn = new_hub(app).connect(0.0)
-    conn.receive('{"type":"hello","versions":["1.0"]}', 0.0)
+def cpu_per_click(app: ph.App, offload: bool = False) -> float:
+    """Mean CPU per click. ``offload``: the server's path, where each click's handler comes
+    back as a Run effect that the shell calls (here, at once, in this thread: the lane's
+    thread hop is bench_rtt's to measure)."""
+    conn = new_hub(app, offload).connect(0.0)
+    settle(conn.receive('{"type":"hello","versions":["1.0"]}', 0.0))
     frames = [
         orjson.dumps(
             {"type": "event", "id": i, "node": "inc", "name": "click", "ack": i + 1}
@@ -80,11 +83,16 @@ def cpu_per_click(app: ph.App) -> float:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for frame in frames:
         now += 0.03  # under the 50 events/s limit, so every click is handled
-        conn.receive(frame, now)
+        out = conn.receive(frame, now)
+        for effect in out.effects:  # offload: the Run of the click's handler, as a lane runs it
+            if type(effect) is Run:
+                settle(effect.call())
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    path = "handler as a Run effect (the server's path)" if offload else "handler inline"
     print(
-        f"runtime per click event: {cpu / CLICKS * 1e6:.1f} us CPU, {wall / CLICKS * 1e6:.1f} us wall "
-        f"(mean of {CLICKS:,}; receive -> handler -> render -> diff -> ui.patch frame)"
+        f"runtime per click event, {path}: {cpu / CLICKS * 1e6:.1f} us CPU, "
+        f"{wall / CLICKS * 1e6:.1f} us wall (mean of {CLICKS:,}; receive -> handler -> render -> "
+        "diff -> ui.patch frame)"
     )
     return cpu / CLICKS
 
@@ -143,12 +151,21 @@ def run() -> list[Row]:
     app = ph.load_app(COUNTER)
     wire_bytes(app)
     cpu = cpu_per_click(app)
+    offloaded = cpu_per_click(app, offload=True)
     floor = floor_cpu_per_click()
+    print(f"floor (orjson parse + serialise of the same frames): {floor * 1e6:.2f} us CPU")
     memory = memory_per_session(app)
     return [
         vs_floor(
             "sans-IO runtime CPU per click",
             cpu * 1e6,
+            floor * 1e6,
+            "us",
+            "orjson parse + serialise of the same frames",
+        ),
+        vs_floor(
+            "sans-IO runtime CPU per click, offload (server's path)",
+            offloaded * 1e6,
             floor * 1e6,
             "us",
             "orjson parse + serialise of the same frames",

@@ -86,6 +86,8 @@ def _invalid(field: str, rule: str) -> RemoteProtocolError:
 
 def _uint(msg: Message, field: str, required: bool = False, maximum: int | None = None) -> None:
     value = msg.get(field)
+    if type(value) is int and value >= 0 and (maximum is None or value <= maximum):
+        return  # the usual case, on every event: a plain non-negative int
     if value is None and field not in msg:
         if required:
             raise _invalid(field, "is required")

@@ -43,11 +43,17 @@ class Node:
     ) -> None:
         self.id = id
         self.type = type
-        self.props: Props = props if props else _EMPTY
-        self.children: tuple[Node, ...] = tuple(children)
-        self._key: int = hash(
-            (id, type, _props_json(self.props), tuple(c._key for c in self.children))
-        )
+        # Every render builds a fresh tree, so this runs for every node of every render: one
+        # serialisation of the props, no generator.
+        if props:
+            self.props: Props = props
+            props_json = orjson.dumps(props, option=_SORTED)
+        else:
+            self.props = _EMPTY
+            props_json = b""
+        kids = children if isinstance(children, tuple) else tuple(children)
+        self.children: tuple[Node, ...] = kids
+        self._key: int = hash((id, type, props_json, tuple([c._key for c in kids]) if kids else ()))
 
     def __hash__(self) -> int:
         return self._key
@@ -136,11 +142,15 @@ def _diff_node(a: Node, b: Node, removes: list[Op], ops: list[Op]) -> None:
     if a.props is not b.props:
         _diff_props(a, b, ops)
     old, new = a.children, b.children
-    if len(old) == len(new) and all(x.id == y.id for x, y in zip(old, new, strict=True)):
+    if len(old) == len(new):
         for x, y in zip(old, new, strict=True):
-            if x._key != y._key:
-                _diff_node(x, y, removes, ops)
-        return
+            if x.id != y.id:
+                break
+        else:  # the same children in the same order: only their subtrees may differ
+            for x, y in zip(old, new, strict=True):
+                if x._key != y._key:
+                    _diff_node(x, y, removes, ops)
+            return
     _diff_children(b.id, old, new, removes, ops)
 
 

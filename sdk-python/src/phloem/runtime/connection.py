@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from phloem.protocol import inbound, outbound
@@ -92,7 +93,8 @@ class Connection:
         queued since the shell last drained (they come first: their seqs are lower), then
         the answer, then what handling it caused (job messages). With ``offload`` the answer
         may be a :class:`Run` whose output carries the last two."""
-        self.heard(now)
+        if now > self._heard:  # heard(now), inline: every frame passes here
+            self._heard = now
         self._hub.jobs.now = now
         # The common case, nothing queued either side, allocates nothing.
         pending = self.drain()
@@ -117,8 +119,8 @@ class Connection:
         """What the step just taken queued: this session's unsent frames (after the answer),
         and a :class:`Wake` for the owner's other sessions that got job frames."""
         session = self.session
-        if session is None:
-            return _NOTHING
+        if session is None or (session.woken is None and not session.unsent):
+            return _NOTHING  # every frame passes here: nothing queued, nothing allocated
         woken = session.take_woken()
         out = self.drain()
         if not woken:
@@ -198,14 +200,17 @@ class Connection:
         action, next_state = transition(self.state, event)  # raises on a closed connection
         return self._guard(event, self._actions[action], arg, now, next_state)
 
-    def _later(self, event: str, call: Callable[[], Output], now: float) -> Callable[[], Output]:
+    def _later(
+        self, event: str, call: Callable[[], Output | str], now: float
+    ) -> Callable[[], Output]:
         """``call`` (the app-code half of an ``event`` step, handed to the shell as a
-        :class:`Run`), failing the way the step itself would."""
+        :class:`Run`; a ``str`` it returns is the one frame of its answer), failing the way
+        the step itself would."""
 
         def run() -> Output:
             before = self.session
             mark = len(before.unsent) if before is not None else 0
-            out = self._guard(event, lambda _arg, _now: call(), None, now, None)
+            out = self._guard(event, _call, call, now, None)
             session = self.session
             if self._superseded and session is not None and session.conn is not None:
                 # A resume took the session while this call waited for its turn: its answer
@@ -396,7 +401,20 @@ class Connection:
         answer = session.handle_event(msg, now)
         if isinstance(answer, str):
             return Output([answer])
-        return Output([], None, (Run(session.id, self._later("event", _frame(answer), now)),))
+        hub = self._hub
+        if not hub.offload:
+            # No loop to protect: the handler runs inside this step's own guard, as settle()
+            # would run the Run, without the closures and the effect (the hot path of the test
+            # client and the stdio adapter).
+            return Output([answer()])
+        policy = hub.inline
+        if policy is None:
+            return Output([], None, (Run(session.id, self._later("event", answer, now)),))
+        key = answer.key
+        if policy.inline(key):  # known to be quick: no lane (phloem.runtime.inline)
+            return Output([policy.timed(key, answer)])
+        timed = partial(policy.timed, key, answer)
+        return Output([], None, (Run(session.id, self._later("event", timed, now)),))
 
     def _ack(self, msg: Message, now: float) -> Output:
         assert self.session is not None
@@ -417,7 +435,10 @@ class Connection:
         session = self.session
         # A cancel may end a queued job at once, and a lifecycle change re-renders the
         # owner's pages: app code, so it runs in the session's lane like a handler.
-        cancel = _frame(lambda: self._hub.jobs.cancel_request(session, msg, now))
+
+        def cancel() -> str:
+            return self._hub.jobs.cancel_request(session, msg, now)
+
         return Output([], None, (Run(session.id, self._later("job.cancel", cancel, now)),))
 
     def _pong(self, msg: Message, now: float) -> Output:
@@ -455,8 +476,11 @@ class Connection:
         return Output([self._error(err, session)], 1011, (Closed(session.id),))
 
 
-def _frame(call: Callable[[], str]) -> Callable[[], Output]:
-    return lambda: Output([call()])
+def _call(call: Callable[[], Output | str], now: float) -> Output:
+    """The action of a :class:`Run`'s step (:meth:`Connection._later`): ``call``'s output, or
+    its one frame as an output."""
+    out = call()
+    return Output([out]) if isinstance(out, str) else out
 
 
 def _features(version: str, offered: Any) -> frozenset[str]:

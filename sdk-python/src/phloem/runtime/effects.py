@@ -72,7 +72,7 @@ Effect = Opened | Resumed | Superseded | Closed | Run | Wake
 def settle(out: Output) -> Output:
     """``out`` with every :class:`Run` called here and now, its output spliced in its place:
     for a shell already inside the session's lane, or one that has no loop to protect."""
-    if not any(type(e) is Run for e in out.effects):
+    if not out.effects or not any(type(e) is Run for e in out.effects):  # the common case
         return out
     from phloem.runtime.connection import Output
 

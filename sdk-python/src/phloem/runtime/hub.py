@@ -10,6 +10,7 @@ from phloem.protocol.catalog import sent_as_themselves
 from phloem.protocol.errors import LocalProtocolError, PhloemError
 from phloem.runtime.connection import Connection, ErrorHook, Output
 from phloem.runtime.effects import Effect, Superseded
+from phloem.runtime.inline import InlinePolicy
 from phloem.runtime.jobs import JobTable
 from phloem.runtime.lifecycle import DETACHED, EXPIRED, life_transition
 from phloem.runtime.limits import Limits
@@ -50,7 +51,9 @@ class Hub:
     ``offload``: whether the shell runs app code itself. With ``True`` (the server), an output
     that needs app code carries a :class:`~phloem.runtime.effects.Run` for the shell to call
     off its event loop; with ``False`` (the test client, the stdio adapter) the core calls it
-    before returning."""
+    before returning. ``inline`` (with ``offload``): an
+    :class:`~phloem.runtime.inline.InlinePolicy` under which app code known to be quick runs
+    in the step itself rather than as a :class:`Run`; none by default."""
 
     def __init__(
         self,
@@ -63,8 +66,10 @@ class Hub:
         new_job_id: Callable[[], str] = default_job_id,
         app_ref: str = "",
         jobs: bool = True,
+        inline: InlinePolicy | None = None,
     ) -> None:
         self.app = app
+        self.inline = inline  # with offload: quick app code may skip the lane (runtime.inline)
         # Whether the shell runs the table's commands on a job backend: a shell without one
         # does not offer the jobs feature (PHL-HS-006), so no client waits on a job forever.
         self.jobs_feature = jobs

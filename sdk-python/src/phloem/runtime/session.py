@@ -21,6 +21,7 @@ from phloem.protocol.catalog import CORE
 from phloem.protocol.errors import PhloemError, RemoteProtocolError, ServerFault
 from phloem.protocol.tree import Node, diff
 from phloem.runtime.bucket import TokenBucket
+from phloem.runtime.inline import code_of
 from phloem.runtime.jobs import JobTable
 from phloem.runtime.jobscope import SessionJobs
 from phloem.runtime.lifecycle import ATTACHED, Life
@@ -56,6 +57,24 @@ def not_found_page(path: str) -> Page:
         return Column(Text(f"No page at {path}", id="phloem-not-found"), id="root")
 
     return page
+
+
+class EventCall:
+    """An event's app code, its handler then the page function, for the shell to run (it
+    returns the answer's frame); ``key`` names that code (:mod:`phloem.runtime.inline`)."""
+
+    __slots__ = ("event", "event_id", "handler", "session", "typed")
+
+    def __init__(self, session: Session, handler: Any, event: Event, event_id: int, typed: bool):
+        self.session, self.handler, self.event = session, handler, event
+        self.event_id, self.typed = event_id, typed
+
+    def __call__(self) -> str:
+        return self.session._run(self.handler, self.event, self.event_id, self.typed)
+
+    @property
+    def key(self) -> Hashable:
+        return (self.session.page, code_of(self.handler))
 
 
 class Session:
@@ -228,7 +247,7 @@ class Session:
 
     # --- events ----------------------------------------------------------------------------
 
-    def handle_event(self, msg: Mapping[str, Any], now: float) -> str | Callable[[], str]:
+    def handle_event(self, msg: Mapping[str, Any], now: float) -> str | EventCall:
         """Check one event; the frame that answers it (PHL-EVT-004) when no app code runs, or
         else the call that runs its handler and returns that frame (the shell decides where it
         runs). Refusals are raised as :class:`RemoteProtocolError` carrying the event id."""
@@ -271,7 +290,8 @@ class Session:
                     event=event_id,
                 )
             raise RemoteProtocolError("unknown_node", f"no node {node_id!r}", event=event_id)
-        handler = self.handlers.get(node_id, {}).get(name)
+        on = self.handlers.get(node_id)
+        handler = on.get(name) if on is not None else None
         known = CATALOG_EVENTS.get(node.type)
         if (name not in known) if known is not None else (handler is None):  # PHL-EVT-008
             raise RemoteProtocolError(
@@ -285,8 +305,7 @@ class Session:
         typed = check_event(node.type, name, value, event_id)  # sets a bound value?
         if handler is None and not typed:
             return self.emit(outbound.ack(0, event_id))
-        event = Event(node_id, name, value)
-        return lambda: self._run(handler, event, event_id, typed)
+        return EventCall(self, handler, Event(node_id, name, value), event_id, typed)
 
     def _run(self, handler: Any, event: Event, event_id: int, typed: bool = False) -> str:
         saved = self._save()
@@ -320,7 +339,9 @@ class Session:
         if self.jobs is not None:
             # After the answer, in this call: its job messages follow it (PHL-JOB-010), and a
             # handler that raised never gets here (PHL-EVT-010).
-            self.woke(self.jobs.commit())
+            touched = self.jobs.commit()
+            if touched:
+                self.woke(touched)
         return answer
 
     def post(self, fn: Callable[[UI], object]) -> str | None:
@@ -366,12 +387,13 @@ class Session:
         self.rev += 1  # 1.0 servers send rev = base + 1 (PHL-PATCH-010)
         return self.emit(outbound.patch(0, base, self.rev, ops, event))
 
-    def _save(self) -> dict[str, Any]:
+    def _save(self) -> dict[str, Any] | None:
         # PHL-EVT-010: from here on, the journal snapshots each value the handler reaches.
         self.journal.begin()
-        return dict(self.inputs)
+        return dict(self.inputs) if self.inputs else None  # most pages have no unbound input
 
-    def _restore(self, inputs: dict[str, Any]) -> None:
+    def _restore(self, inputs: dict[str, Any] | None) -> None:
         self.journal.rollback()
         self.inputs.clear()
-        self.inputs.update(inputs)
+        if inputs:
+            self.inputs.update(inputs)

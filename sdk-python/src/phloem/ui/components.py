@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from phloem.protocol._catalog import COMPONENT_TYPE_PATTERN, NODE_ID_PATTERN, PROPS
+from phloem.protocol.catalog import CORE
 from phloem.ui._props import ButtonVariant, ColumnAlign, TextVariant
 
 _NODE_ID = re.compile(NODE_ID_PATTERN)  # PHL-TREE-002
 _TYPE = re.compile(COMPONENT_TYPE_PATTERN)  # PascalCase (node schema)
 _EVENT = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_CORE_TYPES = frozenset(PROPS)  # the catalog's types, which match _TYPE
+_CORE_EVENTS = frozenset(name for info in CORE.values() for name in info.events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,7 @@ class Event:
 
 
 Handler = Callable[[Event], object]
+_NO_HANDLERS: dict[str, Handler] = {}
 
 
 class Element:
@@ -47,7 +51,9 @@ class Element:
         id: str | None = None,
         handlers: Mapping[str, Handler] | None = None,
     ) -> None:
-        if not _TYPE.fullmatch(type):
+        # A page function builds its whole tree on every render: the catalog's own types and
+        # event names are known good, so only other ones are matched against their patterns.
+        if type not in _CORE_TYPES and not _TYPE.fullmatch(type):
             raise ValueError(f"component type {type!r} must be PascalCase letters and digits")
         if id is not None and not _NODE_ID.fullmatch(id):
             raise ValueError(f"node id {id!r} must be 1-128 characters from A-Z a-z 0-9 _ . : / -")
@@ -58,9 +64,12 @@ class Element:
         self.props = props
         self.children = children
         self.id = id
-        self.handlers = {k: v for k, v in (handlers or {}).items() if v is not None}
+        if not handlers:
+            self.handlers = _NO_HANDLERS  # shared and never written: render only reads it
+            return
+        self.handlers = {k: v for k, v in handlers.items() if v is not None}
         for name in self.handlers:
-            if not _EVENT.fullmatch(name):
+            if name not in _CORE_EVENTS and not _EVENT.fullmatch(name):
                 raise ValueError(f"event name {name!r} must be lower_snake_case")
 
     def __repr__(self) -> str:

@@ -43,7 +43,7 @@ def render(
     handlers: Handlers = {}
     index: dict[str, Node | str] = {}
     build = _Build(handlers, index, inputs, accept)
-    root = build.node(element, ROOT_ID)
+    root = build.node(element, element.id or ROOT_ID)
     return root, handlers, index  # type: ignore[return-value]  # every str became a Node
 
 
@@ -62,8 +62,8 @@ class _Build:
         self.inputs = inputs
         self.accept = accept
 
-    def node(self, el: Element, auto_id: str) -> Node:
-        node_id = el.id or auto_id
+    def node(self, el: Element, node_id: str) -> Node:
+        """``el``'s node, with ``node_id``: its own id, or the one its position gives it."""
         index = self.index
         if node_id in index:
             other = index[node_id]
@@ -73,9 +73,17 @@ class _Build:
                 "ids must be unique in a page"
             )
         index[node_id] = el.type  # placeholder while the subtree is built
-        children = [
-            self.node(child, f"{node_id}.{position}") for position, child in enumerate(el.children)
-        ]
+        # An id from the position only when the child has none of its own (no string built).
+        children = (
+            tuple(
+                [
+                    self.node(child, child.id or f"{node_id}.{position}")
+                    for position, child in enumerate(el.children)
+                ]
+            )
+            if el.children
+            else ()
+        )
         props = el.props
         if el.type in BOUND:  # an input component: its unbound value is the session's
             props = with_bound(el.type, node_id, props, self.inputs)  # PHL-COMP-022

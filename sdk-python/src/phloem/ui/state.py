@@ -38,6 +38,10 @@ _IMMUTABLE = (
     time, timedelta, UUID, range,
 )  # fmt: skip
 _CONTAINERS = (list, dict, set, frozenset, tuple, bytearray)
+_PROTECTED = _IMMUTABLE + _CONTAINERS
+# The exact types of the usual values (a count, a label, a flag): one set lookup, no isinstance
+# walk, on every set() and every value a handler reaches.
+_PLAIN_TYPES = frozenset({type(None), bool, int, float, str})
 
 
 class UnprotectedStateWarning(UserWarning):
@@ -56,7 +60,9 @@ def _numpy_kind(value: object) -> bool:
 
 def protected(value: object) -> bool:
     """Whether a failing handler's in-place changes to ``value`` are rolled back."""
-    return isinstance(value, _IMMUTABLE + _CONTAINERS) or _numpy_kind(value) or _pandas_kind(value)
+    if type(value) in _PLAIN_TYPES:
+        return True
+    return isinstance(value, _PROTECTED) or _numpy_kind(value) or _pandas_kind(value)
 
 
 def _warn_unprotected(name: str, value: object) -> None:
@@ -72,7 +78,7 @@ def _warn_unprotected(name: str, value: object) -> None:
 
 
 def _snapshot(value: object) -> object:
-    if isinstance(value, _IMMUTABLE):
+    if type(value) in _PLAIN_TYPES or isinstance(value, _IMMUTABLE):
         return value
     if _pandas_kind(value):
         pd = sys.modules["pandas"]
