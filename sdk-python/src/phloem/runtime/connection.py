@@ -119,7 +119,10 @@ class Connection:
         """What the step just taken queued: this session's unsent frames (after the answer),
         and a :class:`Wake` for the owner's other sessions that got job frames."""
         session = self.session
-        if session is None or (session.woken is None and not session.unsent):
+        if session is None:
+            return _NOTHING
+        jobs = session.jobs
+        if session.woken is None and not session.unsent and (jobs is None or not jobs.inbox):
             return _NOTHING  # every frame passes here: nothing queued, nothing allocated
         woken = session.take_woken()
         out = self.drain()
