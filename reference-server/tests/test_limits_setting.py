@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import phloem as ph
 import pytest
 from conftest import FIXTURE_APPS
 from django.core.exceptions import ImproperlyConfigured
@@ -64,3 +65,13 @@ async def test_page_limits_are_announced_and_the_tree_size_is_enforced():
     small, welcome, _ = await Session.open("/small-buffer")
     assert welcome["limits"]["replay_messages"] == 2
     await small.close()
+
+
+def test_quick_handlers_run_inline_only_when_the_setting_asks():
+    from phloem.runtime.inline import InlinePolicy
+
+    app = ph.App("inline")
+    assert registry.install(app, "inline.py", key="inline-off").hub.inline is None
+    with override_settings(PHLOEM_INLINE_QUICK_HANDLERS=True):
+        hub = registry.install(app, "inline.py", key="inline-on").hub
+    assert isinstance(hub.inline, InlinePolicy) and hub.offload

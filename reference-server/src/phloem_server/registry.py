@@ -17,6 +17,7 @@ from pathlib import Path
 import phloem as ph
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from phloem.runtime.inline import InlinePolicy
 
 from . import errors
 
@@ -74,13 +75,26 @@ def limits() -> ph.runtime.Limits:
         raise ImproperlyConfigured(f"PHLOEM_LIMITS: {exc}") from None
 
 
+def inline_policy() -> InlinePolicy | None:
+    """PHLOEM_INLINE_QUICK_HANDLERS (off by default): app code that proved quick (within 1 ms,
+    three times in a row) runs on the event loop, saving the lane's two thread wake-ups per
+    event (about a fifth of the server's CPU per click, bench/bench_rtt.py). The price: a
+    handler that turns slow holds the loop, and every connection, once before it is sent back
+    to its lane (phloem.runtime.inline). For servers whose handlers are all quick."""
+    if not getattr(settings, "PHLOEM_INLINE_QUICK_HANDLERS", False):
+        return None
+    return InlinePolicy(time.perf_counter)
+
+
 def install(app: ph.App, path: str, key: str = DEFAULT) -> Served:
     """Serve an already loaded app under `key`."""
     # Tokens come from the runtime's default_token (CSPRNG, PHL-SEC-004). Every coded error
     # the runtime sends is logged by the hook, client faults throttled (errors.ErrorLog).
     # offload: the consumers run app code off the event loop (phloem_server.lanes).
     # Jobs run on the backend of phloem_server.jobs (worker processes, or Celery with --jobs).
-    hub = ph.runtime.Hub(app, limits=limits(), on_error=errors.error_log, offload=True)
+    hub = ph.runtime.Hub(
+        app, limits=limits(), on_error=errors.error_log, offload=True, inline=inline_policy()
+    )
     served = Served(app, hub, path)
     with _lock:
         _served[key] = served
