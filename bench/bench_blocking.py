@@ -42,8 +42,14 @@ BEFORE = "189022d"
 
 
 @contextmanager
-def server(env: dict[str, str] | None = None, app: Path = APP) -> Iterator[Running]:
-    with tempfile.TemporaryDirectory() as data, phloem_run(app, Path(data), env=env) as s:
+def server(
+    env: dict[str, str] | None = None, app: Path = APP, old: bool = False
+) -> Iterator[Running]:
+    """A server of this tree, or with ``old`` of the ``--before`` commit (``env`` its path)."""
+    with (
+        tempfile.TemporaryDirectory() as data,
+        phloem_run(app, Path(data), env=env, reload_flags=not old) as s,
+    ):
         yield s
 
 
@@ -96,7 +102,7 @@ def clicks(n: int, rounds: int, before: str | None) -> list[Row]:
         for _ in range(rounds):
             for name, (rtts, cpus) in runs.items():
                 env = old_env if name != "now" else None
-                with server(env, COUNTER) as s:
+                with server(env, COUNTER, old=name != "now") as s:
                     r, c = asyncio.run(counter_clicks(s, n))
                 rtts.extend(r)
                 cpus.append(c)

@@ -40,12 +40,14 @@ def phloem_run(
     timeout: float = 30,
     args: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
+    reload_flags: bool = True,
 ) -> Iterator[Running]:
     """Yields the running server once it listens. ``args`` go to `phloem run`, ``env`` over
-    this process's environment."""
+    this process's environment; ``reload_flags=False`` for a `phloem run` older than reload on
+    save (bench_blocking's ``--before`` commit), which knows no ``--no-reload``."""
     # Tests and benchmarks judge production behaviour: no file watcher, no tracebacks shown,
     # unless a test asks for development mode with --reload.
-    mode = () if "--reload" in args else ("--no-reload",)
+    mode = () if "--reload" in args or not reload_flags else ("--no-reload",)
     cmd = [sys.executable, "-m", "phloem_server.cli", "run", str(app), "--port", "0", *mode, *args]
     if server:
         cmd += ["--server", server]
