@@ -56,7 +56,7 @@ def server(
 @contextmanager
 def checkout(ref: str) -> Iterator[dict[str, str]]:
     """An environment whose PYTHONPATH puts ``ref``'s phloem and phloem_server first."""
-    paths = ["sdk-python/src", "reference-server/src"]
+    paths = ["sdk-python/src", "reference-server/src", "sdk-python/fixtures"]
     tar = subprocess.run(
         ["git", "-C", str(REPO), "archive", "--format=tar", ref, *paths],
         check=True,
@@ -65,8 +65,9 @@ def checkout(ref: str) -> Iterator[dict[str, str]]:
     with tempfile.TemporaryDirectory() as root:
         with tarfile.open(fileobj=BytesIO(tar)) as archive:
             archive.extractall(root, filter="data")
-        pythonpath = os.pathsep.join(str(Path(root, p)) for p in paths)
-        yield {"PYTHONPATH": pythonpath}
+        pythonpath = os.pathsep.join(str(Path(root, p)) for p in paths[:2])
+        # PHLOEM_BENCH_APP: the ref's own fixture app (today's may import what it lacks).
+        yield {"PYTHONPATH": pythonpath, "PHLOEM_BENCH_APP": str(Path(root, paths[2], "apps.py"))}
 
 
 async def counter_clicks(s: Running, n: int) -> tuple[list[float], float]:
@@ -102,7 +103,8 @@ def clicks(n: int, rounds: int, before: str | None) -> list[Row]:
         for _ in range(rounds):
             for name, (rtts, cpus) in runs.items():
                 env = old_env if name != "now" else None
-                with server(env, COUNTER, old=name != "now") as s:
+                app = Path(env["PHLOEM_BENCH_APP"]) if env else COUNTER
+                with server(env, app, old=name != "now") as s:
                     r, c = asyncio.run(counter_clicks(s, n))
                 rtts.extend(r)
                 cpus.append(c)
