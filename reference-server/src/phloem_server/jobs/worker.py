@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import queue
 import signal
 import threading
@@ -24,6 +25,7 @@ from phloem.jobs.reporter import REPORT_INTERVAL
 # A job process's niceness: by default the lowest priority, so the server's threads come
 # first. PHLOEM_JOB_NICE (0-19, the environment: a worker does not load Django) changes it.
 NICE = 19
+RESULT_BYTES = 64 * 2**20  # a job's pickled result, at most (result_limit)
 
 
 def find_job(app: Any, name: str) -> Callable[..., Any]:
@@ -47,14 +49,46 @@ class Pipe:
             self.conn.send(msg)
 
     def update(self, update: JobUpdate) -> None:
-        try:
+        if update.kind != "succeeded":
             self.send(("update", update))
-        except Exception as exc:  # an unpicklable result: the job fails, saying why
-            if update.kind != "succeeded":
-                raise
-            kind = type(update.result).__name__
+            return
+        # A result is pickled here, once, to say why it cannot be kept (it cannot be pickled,
+        # or it is over the limit) as the job's failure rather than as a broken worker.
+        kind = type(update.result).__name__
+        try:
+            data = pickle.dumps(("update", update), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
             error = JobError(f"the job's result ({kind}) cannot be pickled: {exc}", "PicklingError")
             self.send(("update", JobUpdate(update.job_id, "failed", update.attempt, error=error)))
+            return
+        limit = result_limit()
+        if len(data) > limit:
+            error = JobError(
+                f"the job's result ({kind}) is {_mib(len(data))} pickled, over the limit of "
+                f"{_mib(limit)} (PHLOEM_JOB_RESULT_BYTES): return a summary, or write the data "
+                "to storage and return where it is",
+                "ResultTooLarge",
+            )
+            self.send(("update", JobUpdate(update.job_id, "failed", update.attempt, error=error)))
+            return
+        with self.lock:
+            self.conn.send_bytes(data)  # what Connection.recv() unpickles on the other end
+
+
+def result_limit() -> int:
+    """The largest pickled result a job may return, in bytes (PHLOEM_JOB_RESULT_BYTES, the
+    environment: a worker does not load Django). Results live in the Job table and travel
+    through a pipe: a summary, not a data set."""
+    raw = os.environ.get("PHLOEM_JOB_RESULT_BYTES", "")
+    try:
+        value = int(raw) if raw else RESULT_BYTES
+    except ValueError:
+        return RESULT_BYTES
+    return value if value > 0 else RESULT_BYTES
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n:,} bytes"
 
 
 def run_one(app: Any, spec: JobSpec, reporter: Reporter, pipe: Pipe) -> None:
