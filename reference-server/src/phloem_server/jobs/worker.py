@@ -58,33 +58,41 @@ class Pipe:
         try:
             data = pickle.dumps(("update", update), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:
-            error = JobError(f"the job's result ({kind}) cannot be pickled: {exc}", "PicklingError")
-            self.send(("update", JobUpdate(update.job_id, "failed", update.attempt, error=error)))
+            self._fail(
+                update, f"the job's result ({kind}) cannot be pickled: {exc}", "PicklingError"
+            )
             return
         limit = result_limit()
         if len(data) > limit:
-            error = JobError(
+            why = (
                 f"the job's result ({kind}) is {_mib(len(data))} pickled, over the limit of "
                 f"{_mib(limit)} (PHLOEM_JOB_RESULT_BYTES): return a summary, or write the data "
-                "to storage and return where it is",
-                "ResultTooLarge",
+                "to storage and return where it is"
             )
-            self.send(("update", JobUpdate(update.job_id, "failed", update.attempt, error=error)))
+            self._fail(update, why, "ResultTooLarge")
             return
         with self.lock:
             self.conn.send_bytes(data)  # what Connection.recv() unpickles on the other end
+
+    def _fail(self, update: JobUpdate, message: str, kind: str) -> None:
+        error = JobError(message, kind)
+        self.send(("update", JobUpdate(update.job_id, "failed", update.attempt, error=error)))
 
 
 def result_limit() -> int:
     """The largest pickled result a job may return, in bytes (PHLOEM_JOB_RESULT_BYTES, the
     environment: a worker does not load Django). Results live in the Job table and travel
     through a pipe: a summary, not a data set."""
-    raw = os.environ.get("PHLOEM_JOB_RESULT_BYTES", "")
+    value = _env_int("PHLOEM_JOB_RESULT_BYTES")
+    return value if value is not None and value > 0 else RESULT_BYTES
+
+
+def _env_int(name: str) -> int | None:
+    """An integer from the environment, or None when unset or not an integer."""
     try:
-        value = int(raw) if raw else RESULT_BYTES
+        return int(os.environ.get(name, ""))
     except ValueError:
-        return RESULT_BYTES
-    return value if value > 0 else RESULT_BYTES
+        return None
 
 
 def _mib(n: int) -> str:
@@ -111,11 +119,8 @@ def lower_priority() -> None:
 
 def nice() -> int:
     """The niceness jobs run at (PHLOEM_JOB_NICE, else NICE), within 0-19."""
-    raw = os.environ.get("PHLOEM_JOB_NICE", "")
-    try:
-        return min(19, max(0, int(raw))) if raw else NICE
-    except ValueError:
-        return NICE
+    value = _env_int("PHLOEM_JOB_NICE")
+    return NICE if value is None else min(19, max(0, value))
 
 
 def main(conn: Connection, app_path: str) -> None:
