@@ -5,9 +5,11 @@ and a dead worker or server leaves no job "running". Job steps are released by t
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import queue
 import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import pytest
 from jobs_fixture import write_app
 from phloem.jobs import JobOptions, JobSpec, JobUpdate
-from phloem_server.jobs import store
+from phloem_server.jobs import store, worker
 from phloem_server.jobs.embedded import ProcessBackend
 from phloem_server.models import Job
 
@@ -198,3 +200,78 @@ def _gone(pid: int) -> bool:
             return True
         time.sleep(0.01)
     return False
+
+
+def test_a_job_starts_on_an_idle_worker_without_waiting_for_the_supervisor(pool) -> None:
+    """A handler's lane starts a job itself when a worker is idle: the supervisor's wake-up
+    is not on the path of a click's first progress (bench_jobs). Here the supervisor is held
+    in its selector, and the job still starts."""
+    backend, sink, tmp = pool
+    _warm(backend, sink)
+    gate, parked = threading.Event(), threading.Event()
+    select = backend._selector.select
+
+    def held(timeout: float | None = None) -> Any:
+        parked.set()
+        gate.wait(2 * BUDGET)
+        return select(0)
+
+    backend._selector.select = held  # type: ignore[method-assign]
+    backend._wake()  # the supervisor's next select is the held one
+    assert parked.wait(BUDGET)
+    ctl = control(tmp, "direct")
+    job = spec("stubborn", {"dir": str(ctl)})
+    backend.submit(job)
+    try:
+        _until(lambda: (ctl / "pid").exists(), "the job to start while the supervisor waits")
+    finally:
+        gate.set()
+        backend._selector.select = select  # type: ignore[method-assign]
+    sink.until(job.job_id, "progress", stage="deaf")  # its reports were held, not lost
+    backend.cancel(job.job_id, grace=0.1)
+    sink.until(job.job_id, "cancelled")
+    assert sink.kinds(job.job_id)[0] == "running"
+
+
+def test_a_cancel_sent_right_behind_its_run_reaches_the_job(tmp_path: Path) -> None:
+    """The worker takes a job as its current one before it reads on: a cancel that follows
+    the run at once is not lost between the two (the supervisor sends exactly that when a
+    click starts a job that another click cancels)."""
+    ctx = mp.get_context("spawn")
+    conn, child = ctx.Pipe()
+    proc = ctx.Process(target=worker.main, args=(child, str(write_app(tmp_path))))
+    proc.start()
+    child.close()
+    try:
+        assert conn.poll(BUDGET) and conn.recv()[0] == "ready"
+        for name in ("x", "y"):  # twice: the worker's two reading threads take turns
+            job = spec("gated", {"dir": str(control(tmp_path, name)), "steps": 1})
+            conn.send(("run", job))
+            conn.send(("cancel", job.job_id))
+            kinds = []
+            while True:
+                assert conn.poll(BUDGET), f"the job stopped at {kinds}"
+                msg = conn.recv()
+                if msg[0] == "idle":
+                    break
+                kinds.append(msg[1].kind)
+            assert (kinds[0], kinds[-1]) == ("running", "cancelled"), kinds
+    finally:
+        proc.kill()
+        proc.join(BUDGET)
+
+
+def _warm(backend: ProcessBackend, sink: Sink) -> None:
+    """Until the pool's worker has loaded the app and is idle."""
+    warm = spec("boom", None)
+    backend.submit(warm)
+    sink.until(warm.job_id, "failed")
+    _until(lambda: all(w.ready and w.spec is None for w in backend._workers), "an idle worker")
+
+
+def _until(condition: Any, what: str) -> None:
+    deadline = time.monotonic() + BUDGET
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {BUDGET} s")
+        time.sleep(0.005)
