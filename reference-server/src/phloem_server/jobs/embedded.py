@@ -124,8 +124,7 @@ class ProcessBackend:
             return False  # first come, first served
         for w in self._workers:
             if w.ready and w.spec is None:
-                self._record_new(spec)
-                self._start(w, spec)
+                self._start(w, spec, new=True)
                 return True
         return False
 
@@ -282,12 +281,15 @@ class ProcessBackend:
                 continue
             self._start(w, self._queue.popleft())
 
-    def _start(self, w: _Worker, spec: JobSpec) -> None:
+    def _start(self, w: _Worker, spec: JobSpec, new: bool = False) -> None:
         # Under the pool's lock, the one dispatcher of this job: it runs at once and its row
-        # is claimed behind it (after its creation: the writer keeps order), its reports held
-        # until then.
+        # is created (``new``) and claimed behind it, in order (the writer keeps it), its
+        # reports held until then. The writer is woken after the worker: its ORM work would
+        # otherwise take the GIL from this thread before the "run" went (up to 5 ms).
         w.spec, w.held = spec, []
         w.conn.send(("run", spec))
+        if new:
+            self._record_new(spec)
         worker_name = f"{self._name}/{w.proc.pid}"
         self.writer.put(lambda: self._claim(spec, worker_name))
 
