@@ -155,6 +155,27 @@ describe("JobProgress", () => {
     expect(byId("jp")?.querySelector(".ph-job__text")?.textContent).toBe("failed · ValueError: no");
   });
 
+  it("drops a job message over the schema's bounds, reports it, and shows the next valid one", () => {
+    const { byId, s } = setup();
+    s.push({ type: "job.state", seq: 3, job: "j1", name: "fit", state: "running" });
+    s.push({ type: "job.progress", seq: 4, job: "j1", fraction: 0.2, stage: "k = 2" });
+    s.push({ type: "job.progress", seq: 5, job: "j1", fraction: 0.3, stage: "k".repeat(201) });
+    s.push({ type: "job.log", seq: 6, job: "j1", offset: 0, lines: ["x".repeat(1001)] });
+    s.push({ type: "job.state", seq: 7, job: "j1", name: "fit", state: "failed", error: { message: "e".repeat(1025) } });
+    // Dropped whole (nothing of them shown), each reported as invalid_message (PHL-ERR-006),
+    // the session kept: its seq counted, so the next message is no gap.
+    expect(s.ofType("error").map((e) => [e.code, String(e.message).split(":")[0]])).toEqual([
+      ["invalid_message", "job.progress"],
+      ["invalid_message", "job.log"],
+      ["invalid_message", "job.state"],
+    ]);
+    expect(byId("jp")?.querySelector(".ph-job__text")?.textContent).toBe("running · k = 2");
+    expect(byId("jp/log")).toBeNull();
+    s.push({ type: "job.progress", seq: 8, job: "j1", fraction: 0.4, stage: "k = 3" });
+    expect(byId("jp")?.querySelector(".ph-job__text")?.textContent).toBe("running · k = 3");
+    expect(s.ofType("error")).toHaveLength(3);
+  });
+
   it("resends an unanswered cancel after a reconnect", () => {
     vi.useFakeTimers();
     const registry = createRegistry();
