@@ -137,10 +137,14 @@ SNAPSHOT_JS = r"""
     if (control) node.name = accessibleName(el, role);
     const field = role === "textbox" ? own(el, FIELD) : null;
     if (field) node.value = field.value;  // what the field displays, not its attribute
-    if (role === "progressbar") {  // JobProgress (since 1.1): name from aria-label, value as announced
+    if (role === "progressbar") {  // JobProgress's bar (since 1.1): name from aria-label, value as announced
       node.name = labelOf(el) ?? "";
       const shown = el.getAttribute("aria-valuetext");
       if (shown) node.value = shown;
+    }
+    if (role === "group") {  // a named group (JobProgress, since 1.1); a Column has no name
+      const name = labelOf(el);
+      if (name) node.name = name;
     }
     const anchor = role === "link" ? own(el, "a") : null;  // an element with role link has no href
     if (anchor && anchor.hasAttribute("href")) node.href = anchor.href;  // resolved against the page

@@ -83,10 +83,12 @@ def project_job(node: dict[str, Any], job: dict[str, Any] | None) -> dict[str, A
     props, job = node.get("props", {}), job or {}
     state = job.get("state", "queued")
     parts = [state, job.get("stage"), job.get("message"), (job.get("error") or {}).get("message") if state == "failed" else None]
-    out: dict[str, Any] = {"role": "progressbar", "name": props.get("label", "Job"), "text": " · ".join(p for p in parts if p)}
+    name = props.get("label") or "Job"
+    out: dict[str, Any] = {"role": "group", "name": name, "text": " · ".join(p for p in parts if p)}
+    bar: dict[str, Any] = {"id": f"{node['id']}/bar", "type": "JobProgress", "role": "progressbar", "name": name, "children": []}
     if "fraction" in job:
-        out["value"] = f"{int(job['fraction'] * 100)}%"
-    kids = []
+        bar["value"] = f"{int(job['fraction'] * 100)}%"
+    kids = [bar]
     if job and state not in TERMINAL and not job.get("cancel_requested") and props.get("cancel") is not False:
         kids.append({"id": f"{node['id']}/cancel", "type": "Button", "role": "button", "name": "Cancel", "enabled": True, "children": []})
     lines = job.get("lines", [])[-props["log"]:] if isinstance(props.get("log"), int) and props["log"] > 0 else []

@@ -48,7 +48,7 @@ export type ServerMessage = {
 export interface JobProgressProps {
   job: JobId;
   /**
-   * The bar's accessible name.
+   * The accessible name of the node and of its bar.
    */
   label?: string;
   /**
