@@ -130,9 +130,10 @@ SNAPSHOT_JS = r"""
     const role = roleOf(el, kids);
     const node = { id: el.getAttribute("data-node-id"), type, role };
     // Controls and links project a name, never a text (spec: component projection tables); a
-    // TextInput's visible label is its name, a Link's visible text its name.
+    // TextInput's visible label is its name, a Link's visible text its name. A progressbar
+    // projects a name and a value (its descendants are presentational in ARIA).
     const control = CONTROL_ROLES.has(role);
-    const text = control ? "" : role === "text" ? shownText(el) : ownText(el);
+    const text = control || role === "progressbar" ? "" : role === "text" ? shownText(el) : ownText(el);
     if (text) node.text = text;
     if (control) node.name = accessibleName(el, role);
     const field = role === "textbox" ? own(el, FIELD) : null;

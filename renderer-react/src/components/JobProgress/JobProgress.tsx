@@ -33,7 +33,7 @@ function formatEta(seconds: number): string {
 export function JobProgress({ id, props, attrs }: NodeProps<JobProgressProps>) {
   const { client } = usePhloem();
   const statusId = useId();
-  const metaId = useId();
+  const etaId = useId();
   const jobId = typeof props.job === "string" ? props.job : "";
   const job = useJob(jobId);
   const state = job?.state ?? "queued"; // not heard of yet: shown as queued, no cancel
@@ -47,19 +47,20 @@ export function JobProgress({ id, props, attrs }: NodeProps<JobProgressProps>) {
   const cancellable = job !== undefined && props.cancel !== false && !TERMINAL.has(state) && !job.cancelRequested;
   const logLines = typeof props.log === "number" && props.log > 0 ? (job?.log.slice(-Math.min(props.log, 200)) ?? []) : [];
   const running = !TERMINAL.has(state);
-  // Shown by CSS from attributes: the percentage and time left are not part of the projected
-  // text (the bar's value carries the percentage; its description, the time left).
+  const eta = running && job?.eta !== undefined ? formatEta(job.eta) : undefined;
+  // Shown by CSS from attributes, hidden from assistive technology: the bar's value says the
+  // percentage, its description the time left (text in the DOM, not CSS content, WCAG F87).
+  // Neither is part of the projected text.
   const meta = {
     ...(running && percent !== undefined ? { "data-percent": `${percent}%` } : {}),
-    ...(running && job?.eta !== undefined ? { "data-eta": formatEta(job.eta) } : {}),
+    ...(eta === undefined ? {} : { "data-eta": eta }),
   };
-  const hasMeta = Object.keys(meta).length > 0;
   return (
     <div {...attrs} className={`ph-job ph-job--${state}`} role="group" aria-label={label}>
       <span className="ph-job__text" id={statusId}>
         {text}
       </span>
-      {hasMeta ? <span className="ph-job__meta" id={metaId} aria-hidden="true" {...meta} /> : null}
+      {Object.keys(meta).length > 0 ? <span className="ph-job__meta" aria-hidden="true" {...meta} /> : null}
       <div
         className={`ph-job__bar${percent === undefined ? " ph-job__bar--indeterminate" : ""}`}
         data-node-id={`${id}/bar`}
@@ -69,9 +70,15 @@ export function JobProgress({ id, props, attrs }: NodeProps<JobProgressProps>) {
         aria-valuemin={0}
         aria-valuemax={100}
         {...(percent === undefined ? {} : { "aria-valuenow": percent, "aria-valuetext": `${percent}%` })}
-        aria-describedby={hasMeta ? `${statusId} ${metaId}` : statusId}
+        aria-describedby={eta === undefined ? statusId : `${statusId} ${etaId}`}
       >
         <div className="ph-job__fill" style={{ width: `${percent ?? 100}%` }} />
+        {/* Read only through aria-describedby (a referenced hidden element still counts). */}
+        {eta === undefined ? null : (
+          <span id={etaId} hidden>
+            {`· ${eta}` /* joined to the status line by a space: "running · k = 3 · 30 s left" */}
+          </span>
+        )}
       </div>
       {cancellable ? (
         <button
