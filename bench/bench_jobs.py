@@ -280,7 +280,7 @@ def first_progress(browser: Any, server: Running, n: int) -> list[Row]:
 
 COUNT_UPDATES = """async (seconds) => {
   const seen = [];
-  const bar = () => document.querySelector('[data-node-id="flood-job"][role="progressbar"]');
+  const bar = () => document.querySelector('[data-node-id="flood-job/bar"][role="progressbar"]');
   while (!bar()) await new Promise((r) => setTimeout(r, 10));
   const mo = new MutationObserver(() => seen.push(performance.now()));
   mo.observe(bar(), {attributes: true, attributeFilter: ["aria-valuenow"]});

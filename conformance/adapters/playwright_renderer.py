@@ -130,17 +130,22 @@ SNAPSHOT_JS = r"""
     const role = roleOf(el, kids);
     const node = { id: el.getAttribute("data-node-id"), type, role };
     // Controls and links project a name, never a text (spec: component projection tables); a
-    // TextInput's visible label is its name, a Link's visible text its name.
+    // TextInput's visible label is its name, a Link's visible text its name. A progressbar
+    // projects a name and a value (its descendants are presentational in ARIA).
     const control = CONTROL_ROLES.has(role);
-    const text = control ? "" : role === "text" ? shownText(el) : ownText(el);
+    const text = control || role === "progressbar" ? "" : role === "text" ? shownText(el) : ownText(el);
     if (text) node.text = text;
     if (control) node.name = accessibleName(el, role);
     const field = role === "textbox" ? own(el, FIELD) : null;
     if (field) node.value = field.value;  // what the field displays, not its attribute
-    if (role === "progressbar") {  // JobProgress (since 1.1): name from aria-label, value as announced
+    if (role === "progressbar") {  // JobProgress's bar (since 1.1): name from aria-label, value as announced
       node.name = labelOf(el) ?? "";
       const shown = el.getAttribute("aria-valuetext");
       if (shown) node.value = shown;
+    }
+    if (role === "group") {  // a named group (JobProgress, since 1.1); a Column has no name
+      const name = labelOf(el);
+      if (name) node.name = name;
     }
     const anchor = role === "link" ? own(el, "a") : null;  // an element with role link has no href
     if (anchor && anchor.hasAttribute("href")) node.href = anchor.href;  // resolved against the page

@@ -35,10 +35,12 @@ from urllib.parse import urljoin, urlsplit
 
 from phloem_conformance.catalog_gen import COMPONENT_TYPE_PATTERN, TYPES
 from phloem_conformance.components import fields
+from phloem_conformance.schemas import load_protocol
 from phloem_conformance.stdio_adapter import StdioAdapter, Unsupported
 from phloem_conformance.tree import PatchError, Tree
 from websockets.asyncio.client import connect
 
+JOB_SCHEMAS = load_protocol("1.1")  # job messages are checked against their schemas (bounds too)
 KNOWN = set(TYPES) | {"JobProgress"}  # the core catalog, generated from the schemas; 1.1's job bar
 TERMINAL = {"succeeded", "failed", "cancelled", "interrupted"}
 PAGE = "http://127.0.0.1/app/"  # the page's address, which relative Link URLs resolve against
@@ -83,10 +85,12 @@ def project_job(node: dict[str, Any], job: dict[str, Any] | None) -> dict[str, A
     props, job = node.get("props", {}), job or {}
     state = job.get("state", "queued")
     parts = [state, job.get("stage"), job.get("message"), (job.get("error") or {}).get("message") if state == "failed" else None]
-    out: dict[str, Any] = {"role": "progressbar", "name": props.get("label", "Job"), "text": " · ".join(p for p in parts if p)}
+    name = props.get("label") or "Job"
+    out: dict[str, Any] = {"role": "group", "name": name, "text": " · ".join(p for p in parts if p)}
+    bar: dict[str, Any] = {"id": f"{node['id']}/bar", "type": "JobProgress", "role": "progressbar", "name": name, "children": []}
     if "fraction" in job:
-        out["value"] = f"{int(job['fraction'] * 100)}%"
-    kids = []
+        bar["value"] = f"{int(job['fraction'] * 100)}%"
+    kids = [bar]
     if job and state not in TERMINAL and not job.get("cancel_requested") and props.get("cancel") is not False:
         kids.append({"id": f"{node['id']}/cancel", "type": "Button", "role": "button", "name": "Cancel", "enabled": True, "children": []})
     lines = job.get("lines", [])[-props["log"]:] if isinstance(props.get("log"), int) and props["log"] > 0 else []
@@ -266,7 +270,11 @@ class Renderer:
                     self.resync_pending = True
                     await self.send({"type": "resync", "rev": self.tree.rev})
             elif m["type"].startswith("job."):
-                self.job_message(m)
+                problems = JOB_SCHEMAS.server_errors(m)
+                if problems:  # dropped and reported, as any invalid server message (PHL-ERR-006)
+                    await self.send({"type": "error", "code": "invalid_message", "message": problems[0][:1024]})
+                else:
+                    self.job_message(m)
             elif m["type"] == "ping":
                 await self.send({"type": "pong", **({"id": m["id"]} if "id" in m else {})})
             if isinstance(m.get("event"), int):  # a patch, ack or error answering an event

@@ -84,3 +84,45 @@ def test_the_snapshot_takes_roles_from_aria_then_the_dom_and_names_controls_with
         "go": {"id": "go", "type": "Button", "role": "button", "name": "Go", "enabled": False},
         "odd": {"id": "odd", "type": "Card", "role": "group", "text": "Unsupported component: Card", "fallback": True},
     }
+
+
+JOB_PAGE = """<!doctype html><html><body>
+<div data-node-id="root" data-node-type="Column" role="group">
+  <div data-node-id="jp" data-node-type="JobProgress" role="group" aria-label="Fit">
+    <span id="s">running · k = 3</span><span aria-hidden="true" data-eta="2 s left"></span>
+    <div data-node-id="jp/bar" data-node-type="JobProgress" role="progressbar" aria-label="Fit"
+         aria-valuenow="40" aria-valuetext="40%" aria-describedby="s e"><div></div><span id="e" hidden>· 2 s left</span></div>
+    <button data-node-id="jp/cancel" data-node-type="Button">Cancel</button>
+  </div>
+</div></body></html>"""
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium")
+def test_the_snapshot_names_a_group_by_its_label_and_gives_a_progressbar_a_value_and_no_text() -> None:
+    """JobProgress (spec/1.1/components/JobProgress.md): a group named by aria-label whose own
+    text is the status line; its bar a progressbar with name and value (aria-valuetext), whose
+    descendants (presentational in ARIA) project no text; Cancel beside the bar, not in it."""
+    import importlib.util
+
+    from playwright.sync_api import sync_playwright
+
+    spec = importlib.util.spec_from_file_location("playwright_renderer", CONFORMANCE / "adapters" / "playwright_renderer.py")
+    assert spec is not None and spec.loader is not None
+    adapter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(adapter)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=adapter.CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_content(JOB_PAGE)
+            tree = page.evaluate(adapter.SNAPSHOT_JS, [[*adapter.CORE_COMPONENTS.split(","), "JobProgress"]])
+        finally:
+            browser.close()
+    assert "name" not in tree  # a Column has no name
+    assert tree["children"] == [{
+        "id": "jp", "type": "JobProgress", "role": "group", "name": "Fit", "text": "running · k = 3",
+        "children": [
+            {"id": "jp/bar", "type": "JobProgress", "role": "progressbar", "name": "Fit", "value": "40%", "children": []},
+            {"id": "jp/cancel", "type": "Button", "role": "button", "name": "Cancel", "enabled": True, "children": []},
+        ],
+    }]

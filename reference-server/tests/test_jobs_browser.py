@@ -89,7 +89,9 @@ def test_a_job_survives_a_reload_and_cancel_stops_one_in_chromium(tmp_path: Path
             page.reload()  # mid-run: the job is the browser's, not the connection's
             sweep = page.locator('[data-node-id="kmeans-job"]')
             expect(sweep).to_contain_text("running · k = 3", timeout=BUDGET_MS)
-            expect(sweep).to_have_attribute("aria-valuenow", "11")  # 1 of 9 values of k
+            # The value is on the node's bar (spec/1.1/components/JobProgress.md): 1 of 9 values of k.
+            sweep_bar = page.locator('[data-node-id="kmeans-job/bar"]')
+            expect(sweep_bar).to_have_attribute("aria-valuenow", "11")
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(RUNNING), animations="disabled")  # a job mid-run
             for k in range(3, 11):
@@ -111,8 +113,8 @@ def test_a_job_survives_a_reload_and_cancel_stops_one_in_chromium(tmp_path: Path
             expect(links).to_contain_text("clusters", timeout=BUDGET_MS)
             # A succeeded job's bar is full (PHL-JOB-027: its terminal state carries fraction 1).
             for job in ("kmeans-job", "mapper-job"):
-                bar = page.locator(f'[data-node-id="{job}"]')
-                expect(bar).to_contain_text("succeeded")
+                expect(page.locator(f'[data-node-id="{job}"]')).to_contain_text("succeeded")
+                bar = page.locator(f'[data-node-id="{job}/bar"]')
                 expect(bar).to_have_attribute("aria-valuenow", "100")
             assert_layout(page)
             # Transitions finish first: a bar is shown where it ends, not mid-way.
@@ -130,7 +132,7 @@ def test_a_job_survives_a_reload_and_cancel_stops_one_in_chromium(tmp_path: Path
 # Every JobProgress's bar as wide as its component, and its log one line per row (stacked,
 # each row starting at the box's left edge), read from the page's layout.
 LAYOUT_JS = """
-() => [...document.querySelectorAll('[data-node-type="JobProgress"]')].map((job) => {
+() => [...document.querySelectorAll('[data-node-type="JobProgress"][role="group"]')].map((job) => {
   const bar = job.querySelector('.ph-job__bar').getBoundingClientRect();
   const rows = [...job.querySelectorAll('.ph-job__line')].map((r) => r.getBoundingClientRect());
   return {

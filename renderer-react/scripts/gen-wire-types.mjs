@@ -170,6 +170,23 @@ async function constants(version, files) {
   const jobId = await readJson(join(defs, "job-id.schema.json"));
   const limits = await readJson(join(defs, "job-limits.schema.json"));
   const props = await readJson(resolve(schemasDir, version, "components", "JobProgress.schema.json"));
+  const fields = (await readJson(join(defs, "job-progress.schema.json"))).properties;
+  const stateMsg = (await readJson(resolve(schemasDir, version, "messages", "job.state.schema.json"))).properties;
+  const logMsg = (await readJson(resolve(schemasDir, version, "messages", "job.log.schema.json"))).properties;
+  // The bounds a client checks job messages against, named as the Python generator names them
+  // (tools/gen_python_types.py), each from the one schema keyword that states it.
+  if (fields.stage.maxLength !== fields.message.maxLength) throw new Error("job-progress: stage and message must share one maxLength");
+  const bounds = [
+    ["JOB_TEXT_MAX_LENGTH", fields.stage.maxLength, "Longest stage and message of a job's progress (job-progress.schema.json, PHL-JOB-024)."],
+    ["JOB_NAME_MAX_LENGTH", stateMsg.name.maxLength, "Longest job name (job.state.schema.json)."],
+    ["JOB_ERROR_MESSAGE_MAX_LENGTH", stateMsg.error.properties.message.maxLength, "Longest failure message (job.state.schema.json error)."],
+    ["JOB_ERROR_TYPE_MAX_LENGTH", stateMsg.error.properties.type.maxLength, "Longest exception type name (job.state.schema.json error)."],
+    ["JOB_LOG_LINE_MAX_LENGTH", logMsg.lines.items.maxLength, "Longest log line (job.log.schema.json)."],
+    ["JOB_LOG_LINES_MAX_ITEMS", logMsg.lines.maxItems, "Most lines in one job.log (job.log.schema.json)."],
+  ];
+  for (const [name, value] of bounds) {
+    if (!Number.isInteger(value)) throw new Error(`schemas/${version}: the schema keyword behind ${name} is missing`);
+  }
   out.push(
     "",
     "/** A job's states, in lifecycle order (job-state.schema.json, PHL-JOB-010). */",
@@ -182,6 +199,8 @@ async function constants(version, files) {
     `export const JOB_LIMITS = ${list(Object.keys(limits.properties))} as const;`,
     "/** The most log lines a JobProgress shows (JobProgress.schema.json, props.log maximum). */",
     `export const JOB_PROGRESS_LOG_MAX = ${props.properties.log.maximum};`,
+    "// Bounds in characters as JSON Schema counts them (code points, not UTF-16 units).",
+    ...bounds.flatMap(([name, value, doc]) => [`/** ${doc} */`, `export const ${name} = ${value};`]),
   );
   return out.join("\n") + "\n";
 }

@@ -4,7 +4,20 @@
  * reads the job its `job` prop names, so progress never costs a patch. Framework-free.
  */
 
-import { ADDED_SERVER_TYPES, JOB_ID, JOB_PROGRESS_LOG_MAX, JOB_STATES, TERMINAL_JOB_STATES, type JobState } from "./wire-1.1.gen";
+import {
+  ADDED_SERVER_TYPES,
+  JOB_ERROR_MESSAGE_MAX_LENGTH,
+  JOB_ERROR_TYPE_MAX_LENGTH,
+  JOB_ID,
+  JOB_LOG_LINE_MAX_LENGTH,
+  JOB_LOG_LINES_MAX_ITEMS,
+  JOB_NAME_MAX_LENGTH,
+  JOB_PROGRESS_LOG_MAX,
+  JOB_STATES,
+  JOB_TEXT_MAX_LENGTH,
+  TERMINAL_JOB_STATES,
+  type JobState,
+} from "./wire-1.1.gen";
 
 export type { JobState };
 
@@ -39,15 +52,49 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 const isUint = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 const isSeq = (v: unknown): boolean => isUint(v) && v >= 1;
 const isJobId = (v: unknown): v is string => typeof v === "string" && JOB_ID.test(v);
-const optionalText = (v: unknown): boolean => v === undefined || typeof v === "string";
 
+/**
+ * At most `max` characters as JSON Schema counts them (Unicode code points, not UTF-16 units):
+ * 200 emoji are 400 units yet fit a maxLength of 200. Counted only when the units exceed it.
+ */
+function fits(s: string, max: number): boolean {
+  if (s.length <= max) return true;
+  if (s.length > 2 * max) return false; // a code point is at most two units
+  let points = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    // A surrogate pair is one code point in two units.
+    if (isHigh(s.charCodeAt(i)) && isLow(s.charCodeAt(i + 1))) {
+      points--;
+      i++;
+    }
+  }
+  return points <= max;
+}
+const isHigh = (unit: number): boolean => unit >= 0xd800 && unit <= 0xdbff;
+const isLow = (unit: number): boolean => unit >= 0xdc00 && unit <= 0xdfff;
+
+const prefixed = (prefix: string, problem: string | null): string | null => (problem === null ? null : prefix + problem);
+
+/** Null, or why `v` is not an optional string of at most `max` characters. */
+function textProblem(field: string, v: unknown, max: number): string | null {
+  if (v === undefined) return null;
+  if (typeof v !== "string") return `${field} is not a string`;
+  return fits(v, max) ? null : `${field} is longer than ${max} characters`;
+}
+
+/**
+ * The schema's bounds (the *_MAX_LENGTH constants, generated from schemas/1.1) are checked like its types: an
+ * over-long stage is as invalid as a numeric one (PHL-JOB-024), and the message is dropped and
+ * reported as `invalid_message` (PHL-ERR-001, PHL-ERR-006) rather than shown.
+ */
 function progressProblem(m: Obj): string | null {
   if (m.fraction !== undefined && !(typeof m.fraction === "number" && m.fraction >= 0 && m.fraction <= 1)) {
     return "fraction is not a number in [0, 1]";
   }
   if (m.done !== undefined && !isUint(m.done)) return "done is not an integer";
   if (m.total !== undefined && !(isUint(m.total) && m.total >= 1)) return "total is not a positive integer";
-  if (!optionalText(m.stage) || !optionalText(m.message)) return "stage/message are not strings";
+  const text = textProblem("stage", m.stage, JOB_TEXT_MAX_LENGTH) ?? textProblem("message", m.message, JOB_TEXT_MAX_LENGTH);
+  if (text) return text;
   if (m.eta !== undefined && !(typeof m.eta === "number" && m.eta >= 0)) return "eta is not a non-negative number";
   return null;
 }
@@ -62,18 +109,29 @@ const BASE: Checker = (m) => (!isSeq(m.seq) ? "seq is not a positive integer" : 
 export const JOB_CHECKS: Record<(typeof ADDED_SERVER_TYPES)[number], Checker> = {
   "job.state": (m) =>
     BASE(m) ??
-    (typeof m.name === "string" ? null : "name is not a string") ??
+    (typeof m.name === "string" && m.name !== "" ? textProblem("name", m.name, JOB_NAME_MAX_LENGTH) : "name is not a non-empty string") ??
     (typeof m.state === "string" && STATES.has(m.state) ? null : "state is not a job state") ??
-    (m.progress === undefined || (isObj(m.progress) && progressProblem(m.progress) === null) ? null : "progress is invalid") ??
+    (m.progress === undefined ? null : isObj(m.progress) ? prefixed("progress.", progressProblem(m.progress)) : "progress is not an object") ??
     (m.log === undefined || isUint(m.log) ? null : "log is not an integer") ??
     (m.attempt === undefined || (isUint(m.attempt) && m.attempt >= 1) ? null : "attempt is not a positive integer") ??
-    (m.error === undefined || (isObj(m.error) && typeof m.error.message === "string") ? null : "error has no message"),
+    (m.error === undefined ? null : errorProblem(m.error)),
   "job.progress": (m) => BASE(m) ?? progressProblem(m),
   "job.log": (m) =>
     BASE(m) ??
     (isUint(m.offset) ? null : "offset is not an integer") ??
-    (Array.isArray(m.lines) && m.lines.length > 0 && m.lines.every((l) => typeof l === "string") ? null : "lines is not a list of strings"),
+    linesProblem(m.lines),
 };
+
+function linesProblem(lines: unknown): string | null {
+  if (!(Array.isArray(lines) && lines.length > 0 && lines.every((l) => typeof l === "string"))) return "lines is not a list of strings";
+  if (lines.length > JOB_LOG_LINES_MAX_ITEMS) return `lines has more than ${JOB_LOG_LINES_MAX_ITEMS} items`;
+  return lines.every((l: string) => fits(l, JOB_LOG_LINE_MAX_LENGTH)) ? null : `a line is longer than ${JOB_LOG_LINE_MAX_LENGTH} characters`;
+}
+
+function errorProblem(e: unknown): string | null {
+  if (!isObj(e) || typeof e.message !== "string") return "error has no message";
+  return textProblem("error.message", e.message, JOB_ERROR_MESSAGE_MAX_LENGTH) ?? textProblem("error.type", e.type, JOB_ERROR_TYPE_MAX_LENGTH);
+}
 
 function fresh(id: string): JobView {
   return {

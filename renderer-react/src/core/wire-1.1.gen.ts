@@ -48,7 +48,7 @@ export type ServerMessage = {
 export interface JobProgressProps {
   job: JobId;
   /**
-   * The bar's accessible name.
+   * The accessible name of the node and of its bar.
    */
   label?: string;
   /**
@@ -223,3 +223,16 @@ export const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const JOB_LIMITS = ["job_progress_per_second", "job_cancel_seconds", "job_log_lines"] as const;
 /** The most log lines a JobProgress shows (JobProgress.schema.json, props.log maximum). */
 export const JOB_PROGRESS_LOG_MAX = 200;
+// Bounds in characters as JSON Schema counts them (code points, not UTF-16 units).
+/** Longest stage and message of a job's progress (job-progress.schema.json, PHL-JOB-024). */
+export const JOB_TEXT_MAX_LENGTH = 200;
+/** Longest job name (job.state.schema.json). */
+export const JOB_NAME_MAX_LENGTH = 128;
+/** Longest failure message (job.state.schema.json error). */
+export const JOB_ERROR_MESSAGE_MAX_LENGTH = 1024;
+/** Longest exception type name (job.state.schema.json error). */
+export const JOB_ERROR_TYPE_MAX_LENGTH = 128;
+/** Longest log line (job.log.schema.json). */
+export const JOB_LOG_LINE_MAX_LENGTH = 1000;
+/** Most lines in one job.log (job.log.schema.json). */
+export const JOB_LOG_LINES_MAX_ITEMS = 1000;

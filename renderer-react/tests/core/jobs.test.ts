@@ -2,6 +2,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { JobStore, LOG_KEEP, jobMessages, parseServerFrame } from "../../src/core";
+import {
+  JOB_ERROR_MESSAGE_MAX_LENGTH,
+  JOB_ERROR_TYPE_MAX_LENGTH,
+  JOB_LOG_LINE_MAX_LENGTH,
+  JOB_LOG_LINES_MAX_ITEMS,
+  JOB_NAME_MAX_LENGTH,
+  JOB_TEXT_MAX_LENGTH,
+} from "../../src/core/wire-1.1.gen";
 
 // The job store (PHL-JOB-070, PHL-JOB-073) and the checks of job messages.
 
@@ -101,6 +109,45 @@ describe("job message checks", () => {
       expect(parsed.ok).toBe(false);
       if (!parsed.ok) expect(parsed.code).toBe("invalid_message");
     }
+  });
+});
+
+describe("job message bounds", () => {
+  // Each bound of schemas/1.1 (the generated constants): a field at the bound is accepted, one
+  // character more is invalid_message naming the field (PHL-JOB-024, PHL-ERR-001).
+  const text = (n: number) => "x".repeat(n);
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `l${i}`);
+  const BOUNDS: Array<[string, number, (n: number) => Record<string, unknown>, string]> = [
+    ["progress stage", JOB_TEXT_MAX_LENGTH, (n) => progress("j1", { stage: text(n) }), "stage is longer than 200"],
+    ["progress message", JOB_TEXT_MAX_LENGTH, (n) => progress("j1", { message: text(n) }), "message is longer than 200"],
+    ["state progress stage", JOB_TEXT_MAX_LENGTH, (n) => state("j1", "running", { progress: { stage: text(n) } }), "progress.stage is longer"],
+    ["state progress message", JOB_TEXT_MAX_LENGTH, (n) => state("j1", "running", { progress: { message: text(n) } }), "progress.message is longer"],
+    ["state name", JOB_NAME_MAX_LENGTH, (n) => state("j1", "running", { name: text(n) }), "name is longer than 128"],
+    ["error message", JOB_ERROR_MESSAGE_MAX_LENGTH, (n) => state("j1", "failed", { error: { message: text(n) } }), "error.message is longer than 1024"],
+    ["error type", JOB_ERROR_TYPE_MAX_LENGTH, (n) => state("j1", "failed", { error: { message: "m", type: text(n) } }), "error.type is longer than 128"],
+    ["log line", JOB_LOG_LINE_MAX_LENGTH, (n) => log("j1", 0, ["a", text(n)]), "a line is longer than 1000"],
+    ["log lines", JOB_LOG_LINES_MAX_ITEMS, (n) => log("j1", 0, lines(n)), "lines has more than 1000 items"],
+  ];
+  it.each(BOUNDS)("%s: %d accepted, one more is invalid_message", (_, max, make, problem) => {
+    expect(parseServerFrame(JSON.stringify(make(max)), FAMILIES).ok).toBe(true);
+    const parsed = parseServerFrame(JSON.stringify(make(max + 1)), FAMILIES);
+    expect(parsed).toMatchObject({ ok: false, code: "invalid_message", seq: 1 });
+    if (!parsed.ok) expect(parsed.message).toContain(problem);
+  });
+
+  it("counts characters as JSON Schema does: a surrogate pair is one", () => {
+    const sprout = "\u{1F331}"; // two UTF-16 units, one code point
+    expect(parseServerFrame(JSON.stringify(progress("j1", { stage: sprout.repeat(JOB_TEXT_MAX_LENGTH) })), FAMILIES).ok).toBe(true);
+    expect(parseServerFrame(JSON.stringify(progress("j1", { stage: sprout.repeat(JOB_TEXT_MAX_LENGTH + 1) })), FAMILIES).ok).toBe(false);
+    // Mixed: 199 pairs and two plain characters are 201 characters in 400 units.
+    expect(parseServerFrame(JSON.stringify(progress("j1", { stage: sprout.repeat(199) + "ab" })), FAMILIES).ok).toBe(false);
+    // A lone surrogate counts as one character, as its code point does.
+    expect(parseServerFrame(JSON.stringify(progress("j1", { stage: "\ud800".repeat(JOB_TEXT_MAX_LENGTH) })), FAMILIES).ok).toBe(true);
+  });
+
+  it("rejects an empty name and a non-string error type", () => {
+    expect(parseServerFrame(JSON.stringify(state("j1", "running", { name: "" })), FAMILIES).ok).toBe(false);
+    expect(parseServerFrame(JSON.stringify(state("j1", "failed", { error: { message: "m", type: 7 } })), FAMILIES).ok).toBe(false);
   });
 });
 

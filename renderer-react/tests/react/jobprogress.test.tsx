@@ -57,12 +57,55 @@ describe("JobProgress", () => {
 
   it("shows a job it has not heard of as queued, without a cancel control", () => {
     const { byId } = setup();
-    const bar = byId("jp");
+    const group = byId("jp");
+    expect(group?.getAttribute("role")).toBe("group");
+    expect(group?.getAttribute("aria-label")).toBe("Clustering");
+    expect(group?.querySelector(".ph-job__text")?.textContent).toBe("queued");
+    const bar = byId("jp/bar");
     expect(bar?.getAttribute("role")).toBe("progressbar");
     expect(bar?.getAttribute("aria-label")).toBe("Clustering");
-    expect(bar?.querySelector(".ph-job__text")?.textContent).toBe("queued");
+    expect(bar?.hasAttribute("aria-valuenow")).toBe(false); // indeterminate
     expect(bar?.hasAttribute("aria-valuetext")).toBe(false);
     expect(byId("jp/cancel")).toBeNull();
+  });
+
+  // WAI-ARIA: a progressbar's descendants are presentational, so nothing a user must reach
+  // (Cancel, the log) may sit inside it; the group holds the bar and them side by side.
+  it("puts the bar, then Cancel, then the log side by side in a group named by the label", () => {
+    const { byId, s } = setup();
+    s.push({ type: "job.state", seq: 3, job: "j1", name: "fit", state: "running" });
+    s.push({ type: "job.progress", seq: 4, job: "j1", fraction: 0.4, stage: "k = 3", eta: 30 });
+    s.push({ type: "job.log", seq: 5, job: "j1", offset: 0, lines: ["a"] });
+    const group = byId("jp") as HTMLElement;
+    const nodes = [...group.querySelectorAll("[data-node-id]")];
+    expect(nodes.map((n) => [n.getAttribute("data-node-id"), n.getAttribute("role") ?? n.tagName.toLowerCase()])).toEqual([
+      ["jp/bar", "progressbar"],
+      ["jp/cancel", "button"],
+      ["jp/log", "div"], // no role: its projection's role is text (JobLog.tsx)
+    ]);
+    // No node or control inside the progressbar, and no role that hides its children around Cancel.
+    const bar = byId("jp/bar") as HTMLElement;
+    expect(bar.querySelector("[data-node-id], button, a, input")).toBeNull();
+    for (let el = byId("jp/cancel")?.parentElement; el && el !== document.body; el = el.parentElement) {
+      expect(["progressbar", "img", "button", "presentation", "none"]).not.toContain(el.getAttribute("role"));
+      expect(el.getAttribute("aria-hidden")).not.toBe("true");
+    }
+    // The bar is described by the status line and the time left, as text in the DOM (reading
+    // the bar alone says where the job is); the time left is shown only by CSS otherwise.
+    const described = (bar.getAttribute("aria-describedby") ?? "").split(" ").map((ref) => document.getElementById(ref));
+    expect(described.map((el) => el?.textContent)).toEqual(["running · k = 3", "· 30 s left"]);
+    expect(described[1]?.hidden).toBe(true);
+    expect(group.querySelector(".ph-job__meta")?.getAttribute("aria-hidden")).toBe("true");
+    // The group's own text (outside its nodes) is the status line: the projection's `text`.
+    const own = group.cloneNode(true) as HTMLElement;
+    own.querySelectorAll("[data-node-id]").forEach((n) => n.remove());
+    expect(own.textContent).toBe("running · k = 3");
+  });
+
+  it("names the group and the bar Job when the label is absent or empty", () => {
+    const { byId } = setup(page({ job: "j1", label: "" }));
+    expect(byId("jp")?.getAttribute("aria-label")).toBe("Job");
+    expect(byId("jp/bar")?.getAttribute("aria-label")).toBe("Job");
   });
 
   it("shows progress, stage and log from job messages without any patch", () => {
@@ -70,11 +113,11 @@ describe("JobProgress", () => {
     s.push({ type: "job.state", seq: 3, job: "j1", name: "fit", state: "running" });
     s.push({ type: "job.progress", seq: 4, job: "j1", fraction: 0.426, stage: "k = 3", message: "fitting", eta: 75 });
     s.push({ type: "job.log", seq: 5, job: "j1", offset: 0, lines: ["a", "b", "c"] });
-    const bar = byId("jp");
+    const bar = byId("jp/bar");
     expect(bar?.getAttribute("aria-valuetext")).toBe("42%");
     expect(bar?.getAttribute("aria-valuenow")).toBe("42");
-    expect(bar?.querySelector(".ph-job__text")?.textContent).toBe("running · k = 3 · fitting");
-    const meta = bar?.querySelector(".ph-job__meta");
+    expect(byId("jp")?.querySelector(".ph-job__text")?.textContent).toBe("running · k = 3 · fitting");
+    const meta = byId("jp")?.querySelector(".ph-job__meta");
     expect(meta?.getAttribute("data-eta")).toBe("1 min left");
     expect(meta?.getAttribute("data-percent")).toBe("42%");
     expect(meta?.textContent).toBe(""); // shown by CSS: not part of the projected text
@@ -91,9 +134,9 @@ describe("JobProgress", () => {
     // Rows are separated by a space text node: textContent (and innerText, the rows being
     // inline-blocks) joins them with it.
     expect(log?.textContent).toBe("k=3 k=4 k=5");
-    // The cancel control comes before the log in the DOM, as the projection orders children.
+    // The bar, then the cancel control, then the log in the DOM, as the projection orders children.
     const after = [...(byId("jp")?.querySelectorAll("[data-node-id]") ?? [])].map((n) => n.getAttribute("data-node-id"));
-    expect(after).toEqual(["jp/cancel", "jp/log"]);
+    expect(after).toEqual(["jp/bar", "jp/cancel", "jp/log"]);
   });
 
   it("keeps the log scrolled to the newest line unless the reader scrolled up", () => {
@@ -118,21 +161,22 @@ describe("JobProgress", () => {
   it("rounds the percentage down without binary rounding errors, and shows 100 when succeeded", () => {
     const { byId, s } = setup();
     s.push({ type: "job.progress", seq: 3, job: "j1", fraction: 0.57 }); // 0.57 * 100 = 56.99…
-    expect(byId("jp")?.getAttribute("aria-valuenow")).toBe("57");
+    expect(byId("jp/bar")?.getAttribute("aria-valuenow")).toBe("57");
     s.push({ type: "job.progress", seq: 4, job: "j1", fraction: 0.579 });
-    expect(byId("jp")?.getAttribute("aria-valuenow")).toBe("57");
+    expect(byId("jp/bar")?.getAttribute("aria-valuenow")).toBe("57");
     s.push({ type: "job.state", seq: 5, job: "j1", name: "fit", state: "succeeded", progress: { fraction: 1 } });
-    const bar = byId("jp");
+    const bar = byId("jp/bar");
     expect(bar?.getAttribute("aria-valuenow")).toBe("100");
     expect((bar?.querySelector(".ph-job__fill") as HTMLElement).style.width).toBe("100%");
-    expect(bar?.querySelector(".ph-job__meta")).toBeNull(); // no percentage or time left once ended
+    expect(byId("jp")?.querySelector(".ph-job__meta")).toBeNull(); // no percentage or time left once ended
+    expect(bar?.getAttribute("aria-describedby")?.split(" ")).toHaveLength(1); // the status line alone
   });
 
   it("shows the state of a job heard of before its node appeared", () => {
     const { byId, s } = setup({ id: "root", type: "Column", children: [] });
     s.push({ type: "job.state", seq: 3, job: "j9", name: "fit", state: "running", progress: { fraction: 0.5 } });
     s.push({ type: "ui.patch", seq: 4, base: 1, rev: 2, ops: [{ id: "root", insert: { id: "jp", type: "JobProgress", props: { job: "j9" } }, index: 0 }] });
-    expect(byId("jp")?.getAttribute("aria-valuetext")).toBe("50%");
+    expect(byId("jp/bar")?.getAttribute("aria-valuetext")).toBe("50%");
   });
 
   it("sends job.cancel with the next event id and hides the control until the job ends", () => {
@@ -153,6 +197,27 @@ describe("JobProgress", () => {
     const { byId, s } = setup();
     s.push({ type: "job.state", seq: 3, job: "j1", name: "fit", state: "failed", error: { message: "ValueError: no" } });
     expect(byId("jp")?.querySelector(".ph-job__text")?.textContent).toBe("failed · ValueError: no");
+  });
+
+  it("drops a job message over the schema's bounds, reports it, and shows the next valid one", () => {
+    const { byId, s } = setup();
+    s.push({ type: "job.state", seq: 3, job: "j1", name: "fit", state: "running" });
+    s.push({ type: "job.progress", seq: 4, job: "j1", fraction: 0.2, stage: "k = 2" });
+    s.push({ type: "job.progress", seq: 5, job: "j1", fraction: 0.3, stage: "k".repeat(201) });
+    s.push({ type: "job.log", seq: 6, job: "j1", offset: 0, lines: ["x".repeat(1001)] });
+    s.push({ type: "job.state", seq: 7, job: "j1", name: "fit", state: "failed", error: { message: "e".repeat(1025) } });
+    // Dropped whole (nothing of them shown), each reported as invalid_message (PHL-ERR-006),
+    // the session kept: its seq counted, so the next message is no gap.
+    expect(s.ofType("error").map((e) => [e.code, String(e.message).split(":")[0]])).toEqual([
+      ["invalid_message", "job.progress"],
+      ["invalid_message", "job.log"],
+      ["invalid_message", "job.state"],
+    ]);
+    expect(byId("jp")?.querySelector(".ph-job__text")?.textContent).toBe("running · k = 2");
+    expect(byId("jp/log")).toBeNull();
+    s.push({ type: "job.progress", seq: 8, job: "j1", fraction: 0.4, stage: "k = 3" });
+    expect(byId("jp")?.querySelector(".ph-job__text")?.textContent).toBe("running · k = 3");
+    expect(s.ofType("error")).toHaveLength(3);
   });
 
   it("resends an unanswered cancel after a reconnect", () => {

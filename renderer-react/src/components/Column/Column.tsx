@@ -11,8 +11,13 @@ const ALIGN: Partial<Record<string, CSSProperties["alignItems"]>> = {
   stretch: "stretch",
 };
 
-
-/** Lays its children out vertically (PHL-COMP-010); projection: role group. */
+/**
+ * Lays its children out vertically (PHL-COMP-010), honouring `gap` and `align` (PHL-COMP-015);
+ * projection: role group. `align` absent, or out of schema (PHL-COMP-004), is the spec's
+ * default "stretch" (spec/1.0/components/Column.md): every child spans the column's width,
+ * except that a Button or Link keeps its own width, as a CSS flex item with a definite width
+ * does (`width: fit-content`, styles.css).
+ */
 export function Column({ props, children, attrs }: NodeProps<ColumnProps>) {
   // Sent by the server in place of a type this renderer did not declare (PHL-HS-016): shown
   // exactly as the renderer's own fallback for that type (PHL-COMP-018).
@@ -26,10 +31,10 @@ export function Column({ props, children, attrs }: NodeProps<ColumnProps>) {
   const style: CSSProperties = {};
   // Out-of-schema values read as absent (PHL-COMP-004).
   if (typeof props.gap === "number" && props.gap >= 0 && props.gap <= 256) style.gap = `${props.gap}px`;
-  const align = typeof props.align === "string" ? ALIGN[props.align] : undefined;
-  if (align) style.alignItems = align;
+  const align = typeof props.align === "string" && Object.hasOwn(ALIGN, props.align) ? ALIGN[props.align] : undefined;
+  style.alignItems = align ?? "stretch";
   return (
-    <div {...attrs} role="group" className={align ? "ph-column ph-column--aligned" : "ph-column"} style={style}>
+    <div {...attrs} role="group" className="ph-column" style={style}>
       {children}
     </div>
   );
