@@ -5,6 +5,7 @@ and a dead worker or server leaves no job "running". Job steps are released by t
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing as mp
 import os
 import queue
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from jobs_fixture import write_app
 from phloem.jobs import JobOptions, JobSpec, JobUpdate
-from phloem_server.jobs import store, worker
+from phloem_server.jobs import embedded, store, worker
 from phloem_server.jobs.embedded import ProcessBackend
 from phloem_server.models import Job
 
@@ -275,3 +276,49 @@ def _until(condition: Any, what: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"no {what} within {BUDGET} s")
         time.sleep(0.005)
+
+
+def test_progress_is_read_on_the_serving_loop_and_comes_after_running(tmp_path: Path) -> None:
+    """Once it knows the serving loop, the pool has it read the workers' progress reports
+    (one thread hop less to the browser); a job's "running" still comes first."""
+
+    async def main() -> list[tuple[str, bool]]:
+        loop = asyncio.get_running_loop()
+        got: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
+        on_loop = threading.get_ident()
+
+        def sink(update: JobUpdate) -> None:
+            item = (update.kind, threading.get_ident() == on_loop)
+            loop.call_soon_threadsafe(got.put_nowait, item)
+
+        backend = ProcessBackend(sink, str(write_app(tmp_path)), workers=1, persist_every=0.05)
+        backend.read_reports_on(loop)
+        try:
+            ctl = control(tmp_path, "loop")
+            job = spec("gated", {"dir": str(ctl), "steps": 2})
+            backend.submit(job)
+            seen: list[tuple[str, bool]] = []
+            go(ctl, 0)
+            while ("progress", True) not in seen:
+                seen.append(await asyncio.wait_for(got.get(), BUDGET))
+            return seen
+        finally:
+            backend.shutdown()
+
+    seen = asyncio.run(main())
+    assert seen[0] == ("running", False)  # the supervisor's: in order with the job's log
+    assert seen[-1] == ("progress", True)
+
+
+def test_a_progress_report_that_overtakes_running_waits_for_it(pool) -> None:
+    """Progress and the job's state come on two pipes: a report read first is held until
+    the job's "running", so the states stay in order (PHL-JOB-010)."""
+    backend, sink, _ = pool
+    job = spec("gated", {})
+    w = embedded._Worker(proc=None, conn=None, reports=None)  # type: ignore[arg-type]
+    w.spec = job
+    with backend._lock:
+        backend._update(w, JobUpdate(job.job_id, "progress", fraction=0.25))
+        assert sink.q.empty()
+        backend._update(w, JobUpdate(job.job_id, "running"))
+    assert [sink.q.get_nowait().kind for _ in range(2)] == ["running", "progress"]

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import pickle
 import re
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -57,6 +58,7 @@ class Bridge:
         self._reconciler: asyncio.Task[None] | None = None
         self._inbox: list[JobUpdate] = []  # reports from backend threads, not yet applied
         self._draining = False  # a drain of the inbox is scheduled on the loop
+        self._loop_thread: int | None = None  # the loop's thread, once known
 
     # --- the backend ---------------------------------------------------------------------------
 
@@ -64,7 +66,20 @@ class Bridge:
         """The backend, started on first use (or by `phloem run`, so workers are warm)."""
         if self.backend is None:
             self.backend = backends.make(self.report, self.served.path)
+            self._bind()
         return self.backend
+
+    def _on_loop(self) -> None:
+        """(On the serving loop.) Note it, and let the backend read its reports there."""
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop or self._loop_thread is None:
+            self.loop, self._loop_thread = loop, threading.get_ident()
+            self._bind()
+
+    def _bind(self) -> None:
+        read_on = getattr(self.backend, "read_reports_on", None)  # the embedded backend's
+        if read_on is not None and self.loop is not None and self._loop_thread is not None:
+            read_on(self.loop)
 
     def report(self, update: JobUpdate) -> None:
         """A backend's sink: any thread. Updates are handed to the loop in batches: one
@@ -75,6 +90,9 @@ class Bridge:
             log.warning("job update before the server served anything: %s", update.kind)
             return
         self._inbox.append(update)  # list.append is atomic: no lock on this path
+        if threading.get_ident() == self._loop_thread:
+            self._drain()  # read on the loop (a report pipe): no hop; earlier ones first
+            return
         if not self._draining:
             self._draining = True
             loop.call_soon_threadsafe(self._drain)
@@ -90,8 +108,7 @@ class Bridge:
 
     def after(self) -> None:
         """Run the commands the last frame or push produced (on the loop, after it)."""
-        if self.loop is None:
-            self.loop = asyncio.get_running_loop()
+        self._on_loop()
         commands = self.table.commands()
         if commands:
             backend = self.start_backend()
@@ -115,9 +132,9 @@ class Bridge:
         """A consumer of ``owner`` connected here: receive its jobs' updates from other
         processes, and adopt its jobs this table does not hold (before the hello is handled,
         so the session's sync includes them)."""
-        self.loop = asyncio.get_running_loop()
+        self._on_loop()
         if self._reconciler is None:
-            self._reconciler = self.loop.create_task(self._reconcile())
+            self._reconciler = asyncio.get_running_loop().create_task(self._reconcile())
         self._owners[owner] += 1
         if self._owners[owner] > 1:
             return

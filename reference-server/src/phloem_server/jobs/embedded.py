@@ -10,11 +10,17 @@ run it again when the app declared it safe to retry. A cancel reaches the worker
 worker's process group gets SIGTERM, then SIGKILL, the job is reported ``cancelled`` and a
 fresh worker takes the slot (docs/design/jobs-1.1.md §7).
 
+A worker reports progress on a pipe of its own. Once the server's event loop is known
+(`read_reports_on`), the loop reads those pipes itself: a report reaches the session with one
+thread hop less (bench_jobs: click -> first progress). Everything else a worker says (ready,
+idle, running, log lines, its end) comes in order on its main pipe, read by the supervisor.
+
 Workers are started with ``spawn`` (the server is multi-threaded, so ``fork`` could copy a
 lock held by another thread) and load the app once; a job starts in a warm worker."""
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import logging
@@ -49,6 +55,7 @@ Sink = Callable[[JobUpdate], None]
 class _Worker:
     proc: Any  # multiprocessing's SpawnProcess
     conn: Connection
+    reports: Connection  # its progress reports (the loop's to read, once it is known)
     ready: bool = False
     spec: JobSpec | None = None
     stop_at: float | None = None  # the hard stop's deadline, once a cancel was sent
@@ -59,6 +66,10 @@ class _Worker:
     # Its newest progress not yet written: saved with the next beat of the pool (one batch
     # for every job, `store.beat_many`), or before its terminal state.
     latest: JobUpdate | None = None
+    # Its job's "running" came (on the main pipe); until it does, a progress report that
+    # overtook it on the report pipe waits here (the newest), so states stay in order.
+    started: bool = False
+    early: JobUpdate | None = None
 
 
 @dataclass
@@ -98,7 +109,8 @@ class ProcessBackend:
         # supervisor, and by `submit` when it starts a job on an idle worker itself.
         self._lock = threading.Lock()
         self._name = f"{socket.gethostname()}:{os.getpid()}"
-        self._thread = threading.Thread(target=self._loop, name="phloem-jobs", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None  # reads the report pipes, once set
+        self._thread = threading.Thread(target=self._supervise, name="phloem-jobs", daemon=True)
         self._thread.start()
 
     # --- the Backend protocol (any thread) ----------------------------------------------------
@@ -132,6 +144,43 @@ class ProcessBackend:
         self._commands.cancel.append((job_id, grace))
         self._wake()
 
+    def read_reports_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """From now on ``loop`` reads the workers' progress reports (call it on that loop); the
+        sink is then called on it for them. A new loop takes over from a previous one, which
+        must have stopped (tests run one loop after another)."""
+        with self._lock:
+            old, self._loop = self._loop, loop
+            if old is loop:
+                return
+            for w in self._workers:
+                if old is None:
+                    with contextlib.suppress(KeyError, ValueError):
+                        self._selector.unregister(w.reports)
+                elif not old.is_closed() and not w.reports.closed:
+                    old.remove_reader(w.reports.fileno())
+                self._watch(w)
+
+    def _watch(self, w: _Worker) -> None:
+        """(On the loop.) Read ``w``'s reports there until its pipe ends; only the loop closes
+        it then, so its descriptor is never reused under a registered reader."""
+        assert self._loop is not None
+        if w.reports.closed:
+            return
+        self._loop.add_reader(w.reports.fileno(), self._reports_ready, w)
+
+    def _reports_ready(self, w: _Worker) -> None:
+        """(On the loop.) Hand on what ``w`` reported; its pipe's end unregisters it."""
+        try:
+            while w.reports.poll():
+                msg = w.reports.recv()
+                with self._lock:
+                    if w in self._workers:
+                        self._update(w, msg[1])
+        except (EOFError, OSError):
+            assert self._loop is not None
+            self._loop.remove_reader(w.reports.fileno())
+            w.reports.close()
+
     def shutdown(self) -> None:
         """Stop every worker (their jobs end ``interrupted``) and the supervisor."""
         self._stopping = True
@@ -145,7 +194,7 @@ class ProcessBackend:
 
     # --- the supervisor thread -----------------------------------------------------------------
 
-    def _loop(self) -> None:
+    def _supervise(self) -> None:
         try:
             with self._lock:
                 self._recover()
@@ -184,6 +233,9 @@ class ProcessBackend:
                 continue
             if what == "conn":
                 self._receive(w)
+            elif what == "reports":
+                if self._loop is None:  # else the loop reads them (it took them over just now)
+                    self._receive_reports(w)
             elif not w.proc.is_alive():
                 self._died(w)
         if woken:
@@ -215,15 +267,21 @@ class ProcessBackend:
 
     def _spawn(self) -> None:
         parent, child = self._ctx.Pipe()
+        reports, reporter = self._ctx.Pipe(duplex=False)
         proc = self._ctx.Process(
-            target=worker.main, args=(child, self.app_path), name="phloem-job-worker"
+            target=worker.main, args=(child, self.app_path, reporter), name="phloem-job-worker"
         )
         proc.start()
         child.close()
-        w = _Worker(proc, parent)
+        reporter.close()
+        w = _Worker(proc, parent, reports)
         self._workers.append(w)
         self._selector.register(parent, selectors.EVENT_READ, (w, "conn"))
         self._selector.register(proc.sentinel, selectors.EVENT_READ, (w, "sentinel"))
+        if self._loop is None:
+            self._selector.register(reports, selectors.EVENT_READ, (w, "reports"))
+        else:
+            self._loop.call_soon_threadsafe(self._watch, w)
 
     def _take_commands(self) -> None:
         while self._commands.submit:
@@ -286,7 +344,7 @@ class ProcessBackend:
         # is created (``new``) and claimed behind it, in order (the writer keeps it), its
         # reports held until then. The writer is woken after the worker: its ORM work would
         # otherwise take the GIL from this thread before the "run" went (up to 5 ms).
-        w.spec, w.held = spec, []
+        w.spec, w.held, w.started, w.early = spec, [], False, None
         w.conn.send(("run", spec))
         if new:
             self._record_new(spec)
@@ -316,13 +374,24 @@ class ProcessBackend:
                 w.ready = True
             elif msg[0] == "idle":
                 w.spec, w.stop_at, w.held, w.latest = None, None, None, None
+                w.started, w.early = False, None
             elif msg[0] == "update":
                 self._update(w, msg[1])
+
+    def _receive_reports(self, w: _Worker) -> None:
+        try:
+            while w.reports.poll():
+                self._update(w, w.reports.recv()[1])
+        except (EOFError, OSError):
+            return  # it died; the sentinel says so
 
     def _update(self, w: _Worker, update: JobUpdate) -> None:
         if w.spec is None or (w.spec.job_id, w.spec.attempt) != (update.job_id, update.attempt):
             return  # not the job this worker runs now (a hard-stopped job's last words)
         kind = update.kind
+        if kind == "progress" and not w.started:
+            w.early = update  # it overtook its job's "running" (another pipe): after it
+            return
         if kind in TERMINAL:  # durable first: delivered once committed
             latest, w.latest = w.latest, None
             self.writer.put(lambda: self._record_end(update, latest))
@@ -333,8 +402,13 @@ class ProcessBackend:
             self.sink(update)  # a report: at once; its row follows (at most persist_every old)
         if kind == "progress":
             w.latest = update  # written with the pool's next beat: no write per report
-        else:
-            self.writer.put(lambda: self._record(update))
+            return
+        self.writer.put(lambda: self._record(update))
+        if kind == "running":
+            w.started = True
+            early, w.early = w.early, None
+            if early is not None:
+                self._update(w, early)
 
     def _record(self, update: JobUpdate) -> None:
         self.mirror.record(update)
@@ -348,11 +422,13 @@ class ProcessBackend:
 
     def _died(self, w: _Worker) -> None:
         self._workers.remove(w)
-        for fileobj in (w.conn, w.proc.sentinel):
+        for fileobj in (w.conn, w.proc.sentinel, w.reports):
             with contextlib.suppress(KeyError, ValueError):
                 self._selector.unregister(fileobj)
         with contextlib.suppress(OSError):
             w.conn.close()
+            if self._loop is None:  # else the loop closes it, at its end
+                w.reports.close()
         spec = w.spec
         if spec is not None:
             log.warning("a job worker died (exit %s) running job %s", w.proc.exitcode, spec.job_id)

@@ -37,17 +37,25 @@ def find_job(app: Any, name: str) -> Callable[..., Any]:
 
 
 class Pipe:
-    """The worker's end of its pipe; sends from the job's thread and the reader are locked."""
+    """The worker's end of its pipes: progress reports go on ``reports`` when there is one
+    (the server's loop reads it), everything else on ``conn``, in order. Sends from the job's
+    thread and the flusher are locked."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, reports: Connection | None = None) -> None:
         self.conn = conn
         self.lock = threading.Lock()
+        self.reports = reports
+        self.reports_lock = threading.Lock()
 
     def send(self, msg: tuple[Any, ...]) -> None:
         with self.lock:
             self.conn.send(msg)
 
     def update(self, update: JobUpdate) -> None:
+        if update.kind == "progress" and self.reports is not None:
+            with self.reports_lock:
+                self.reports.send(("update", update))
+            return
         if update.kind != "succeeded":
             self.send(("update", update))
             return
@@ -122,7 +130,7 @@ def nice() -> int:
     return NICE if value is None else min(19, max(0, value))
 
 
-def main(conn: Connection, app_path: str) -> None:
+def main(conn: Connection, app_path: str, reports: Connection | None = None) -> None:
     """The worker process's entry point (a multiprocessing spawn target)."""
     with contextlib.suppress(OSError):
         os.setpgrp()  # its own group: a hard stop takes the job's children with it
@@ -132,7 +140,7 @@ def main(conn: Connection, app_path: str) -> None:
     # niceness 19 took minutes to become ready (busy-test); only jobs run at the low priority.
     app = ph.load_app(app_path)
     lower_priority()
-    pipe = Pipe(conn)
+    pipe = Pipe(conn, reports)
     current: list[Reporter] = []
     reading = threading.Lock()  # the turn to read the pipe
 
