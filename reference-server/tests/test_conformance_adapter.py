@@ -39,6 +39,7 @@ async def test_adapter_serves_fixtures_across_cases_until_bye():
             "counter", "disabled-button", "dismiss", "failing-handler", "unknown-component",
             "input", "input-upper", "tree-echo", "ledger", "small-buffer", "private", "fallback", "fast-heartbeat",
             "long-input", "server-push", "jobs-long", "jobs-small-buffer",
+            "jobs-retry", "jobs-grace",
         }  # fmt: skip
         for case, fixture in enumerate(["counter", "unknown-component"]):
             opened = adapter(cmd="open", case=str(case), fixture=fixture)
