@@ -112,14 +112,14 @@ class JobChannel:
     def hold(self) -> str | None:
         """Take every worker of the server: queue an occupy run per worker, and wait until
         each worker not running a job of the case runs one."""
+        with self._cond:
+            self.released = False  # before they are queued: they may connect at once
         answer = self.occupy() if self.occupy is not None else "unsupported"
-        if answer == "unsupported":
-            return answer
         if not answer.startswith("ok "):
-            return f"occupy: {answer}"
+            self.release()
+            return answer if answer == "unsupported" else f"occupy: {answer}"
         size = int(answer.split()[1])
         with self._cond:
-            self.released = False
             self._prune()
             if not self._cond.wait_for(
                 lambda: len(self.occupiers) + len(self.live) >= size, WAIT
