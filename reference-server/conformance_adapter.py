@@ -108,7 +108,7 @@ class Server:
             cmd += ["--server", self.server]
         if self.jobs is None:
             self.jobs = JobChannel(
-                os.path.join(self.data_dir, "jobs.sock"), occupy=lambda: self.ask("occupy")
+                os.path.join(self.data_dir, "jobs.sock"), occupy=self.ask
             )
         env = {
             **os.environ,

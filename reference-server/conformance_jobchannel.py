@@ -8,9 +8,10 @@ server's frames then reach the case's WebSocket, where the runner waits for them
 The lifecycle steps act on the server's worker processes, not through a job's code: ``crash``
 kills the newest job's worker (its pid came with its greeting) with SIGKILL and answers once
 its socket hung up, so the server's own crash path is what the case judges; ``hold`` asks the
-server (``occupy``, a callable the adapter gives) to queue one ``occupy`` run per worker of its
-pool and answers once those that can run hold a worker each (they greet with ``occupy``), so
-the case's next run really waits in the server's queue; ``release`` hangs up on them.
+server (``occupy``, a callable the adapter gives) for its pool's size and to queue one
+``occupy`` run per worker not running a job of the case, and answers once each holds a worker
+(they greet with ``occupy``), so the case's next run really waits in the server's queue;
+``release`` hangs up on them.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ class _Job:
 
 
 class JobChannel:
-    """``occupy()`` queues one run of the fixture app's ``occupy`` job per worker of the
-    server and returns "ok N", or "unsupported" (see apps.py, ``_occupy_workers``)."""
+    """``occupy(request)`` asks the fixture apps in the server: ``"workers"`` answers "ok N"
+    (the pool's size) or "unsupported"; ``"occupy K"`` queues K runs of the fixture app's
+    ``occupy`` job (apps.py, ``_occupy_workers``)."""
 
-    def __init__(self, path: str, occupy: Callable[[], str] | None = None) -> None:
+    def __init__(self, path: str, occupy: Callable[[str], str] | None = None) -> None:
         self.path = path
         self.occupy = occupy
         self.occupiers: list[_Job] = []  # occupy runs holding a worker
@@ -110,17 +112,24 @@ class JobChannel:
         return None
 
     def hold(self) -> str | None:
-        """Take every worker of the server: queue an occupy run per worker, and wait until
-        each worker not running a job of the case runs one."""
-        with self._cond:
-            self.released = False  # before they are queued: they may connect at once
-        answer = self.occupy() if self.occupy is not None else "unsupported"
+        """Take every worker of the server that does not run a job of the case: ask the pool's
+        size, queue an occupy run per free worker, and wait until each runs."""
+        ask = self.occupy
+        if ask is None:
+            return "unsupported"
+        answer = ask("workers")
         if not answer.startswith("ok "):
-            self.release()
-            return answer if answer == "unsupported" else f"occupy: {answer}"
+            return answer if answer == "unsupported" else f"workers: {answer}"
         size = int(answer.split()[1])
         with self._cond:
             self._prune()
+            free = max(0, size - len(self.live) - len(self.occupiers))
+            self.released = False  # before they are queued: they may connect at once
+        answer = ask(f"occupy {free}") if free else answer
+        if not answer.startswith("ok "):
+            self.release()
+            return f"occupy: {answer}"
+        with self._cond:
             if not self._cond.wait_for(
                 lambda: len(self.occupiers) + len(self.live) >= size, WAIT
             ):

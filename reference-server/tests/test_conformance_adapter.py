@@ -205,7 +205,10 @@ def test_job_channel_hold_waits_for_every_worker_and_release_frees_them(tmp_path
 
     workers: list[threading.Thread] = []
 
-    def occupy() -> str:  # what the server does: one occupy run per worker (two here)
+    def occupy(request: str) -> str:  # what the server does, with a pool of two workers
+        if request == "workers":
+            return "ok 2"
+        assert request == "occupy 2"  # the case runs no job
         for n in range(2):
             reporter = Reporter(f"occupy-{n}", lambda u: None, lambda: 0.0, 1)
             worker = threading.Thread(target=occupy_socket, args=(channel.path, reporter.progress))
@@ -235,7 +238,7 @@ def test_job_channel_hold_waits_for_every_worker_and_release_frees_them(tmp_path
 
 
 def test_job_channel_hold_is_unsupported_without_a_pool(tmp_path):
-    channel = _channel(tmp_path, lambda: "unsupported")
+    channel = _channel(tmp_path, lambda request: "unsupported")
     try:
         assert channel.command({"hold": True}) == "unsupported"
     finally:
