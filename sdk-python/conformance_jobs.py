@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import itertools
+import math
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -123,13 +124,20 @@ class JobDriver:
                 hub.jobs.apply(update, now)
 
     def advance(self, hub: Hub, now: float, to: float) -> None:
-        """Move the clock from ``now`` to ``to``: each timer due meanwhile fires at its time,
-        then what it caused is settled and the runtime's deadlines at that time run."""
-        while self._timers and self._timers[0][0] <= to:
-            due, _, fire = heapq.heappop(self._timers)
-            at = max(now, due)
-            fire()
-            self.settle(hub, at)
+        """Move the clock from ``now`` to ``to`` one due time after the other: the backend's
+        timers (settled at once: what they caused reaches the runtime at that time) and the
+        runtime's own deadlines (held progress, a cancel's bound), in the order they fall."""
+        while True:
+            timer = self._timers[0][0] if self._timers else math.inf
+            table = hub.jobs.deadline()
+            at = min(timer, math.inf if table is None else table)
+            if at > to:
+                break
+            at = max(now, at)
+            if timer <= at:
+                _, _, fire = heapq.heappop(self._timers)
+                fire()
+                self.settle(hub, at)
             hub.jobs.poll(at)
         hub.jobs.poll(to)
 
