@@ -153,6 +153,10 @@ class JobDriver:
         elif self.newest is None or self.newest not in self.live:
             return "no running job to control (start one first)"
         elif "crash" in job:
+            with self._cond:
+                queued = self.newest not in self._started
+            if queued:  # behind a hold: no process runs it
+                return "the newest run is queued: no process runs it to crash"
             problem = self._crash(self.newest)
         else:
             SCRIPT.command(self.newest, job)
