@@ -16,7 +16,10 @@ clock is the wall clock. A longer advance is answered unsupported (the case is N
 server's newest session, through a Unix socket they listen on inside the server process.
 `{"cmd": "control", "op": "job", "job": {...}}` (fixture jobs-long) hands the step to the case's
 newest job, which runs in a worker process of the server: it connects to the adapter's Unix
-socket (conformance_jobchannel.py) and the reply comes once it has acted.
+socket (conformance_jobchannel.py) and the reply comes once it has acted. The lifecycle steps
+act on the server's workers: `hold` fills the embedded pool with runs of another owner (asked
+of the fixture apps inside the server through the updates socket), `release` ends them, and
+`crash` kills the newest job's worker process with SIGKILL.
 
     python reference-server/conformance_adapter.py [--server daphne|uvicorn]
 """
@@ -78,14 +81,19 @@ class Server:
     def push(self, name: str) -> dict[str, Any]:
         """Run the fixture's server-side update `name` on the server's newest session (the
         case's), through the socket the fixture apps listen on inside the server process."""
+        answer = self.ask(name)
+        return {"ok": True} if answer == "ok" else {"ok": False, "error": answer or "no answer"}
+
+    def ask(self, line: str) -> str:
+        """One request to the fixture apps inside the server process (an update's name, or
+        `occupy` for a hold, conformance_jobchannel.py); their one-line answer."""
         import socket
 
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(15)
             sock.connect(self.updates_socket())
-            sock.sendall(name.encode() + b"\n")
-            answer = sock.makefile("rb").readline().decode().strip()
-        return {"ok": True} if answer == "ok" else {"ok": False, "error": answer or "no answer"}
+            sock.sendall(line.encode() + b"\n")
+            return sock.makefile("rb").readline().decode().strip()
 
     def ensure_started(self) -> int:
         if self.proc is not None and self.proc.poll() is None and self.port is not None:
@@ -99,7 +107,9 @@ class Server:
         if self.server:
             cmd += ["--server", self.server]
         if self.jobs is None:
-            self.jobs = JobChannel(os.path.join(self.data_dir, "jobs.sock"))
+            self.jobs = JobChannel(
+                os.path.join(self.data_dir, "jobs.sock"), occupy=self.ask
+            )
         env = {
             **os.environ,
             # The fixture's job (jobs-long), in a worker process, takes its steps from here.
@@ -221,6 +231,8 @@ def handle(server: Server, command: dict[str, Any]) -> dict[str, Any]:
         if server.jobs is None:
             return {"ok": False, "error": "control before open"}
         problem = server.jobs.command(command.get("job") or {})
+        if problem == "unsupported":  # a step this server cannot take: the case is N/A
+            return {"ok": False, "unsupported": True, "error": "the server cannot do that step"}
         return {"ok": False, "error": problem} if problem else {"ok": True}
     if cmd == "control":
         # The server runs on the wall clock, so moving its clock on means waiting. Short waits

@@ -12,7 +12,8 @@ random, PHL-SEC-004), so every run of a case produces the same frames.
 
 Jobs (protocol 1.1, fixture ``jobs-long``) run on the SDK's thread backend; after every command
 the adapter settles them (conformance_jobs.py), so a reply holds every frame the command caused.
-``{"cmd": "control", "op": "job", "job": {...}}`` drives the fixture's newest run.
+``{"cmd": "control", "op": "job", "job": {...}}`` drives the fixture's newest run, or its pool
+(``hold``, ``release``); ``crash`` plays a process backend's supervisor (conformance_jobs.py).
 
 A case may hold several connections to one app (takeover, isolation): ``connect`` opens a
 named one (``{"cmd": "connect", "connection": NAME, "user": KEY?}``; ``user`` is an opaque
@@ -192,9 +193,13 @@ class Adapter:
                 return {"ok": False, "unsupported": True, "error": f"unknown op {cmd.get('op')!r}"}
             if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
                 return {"ok": False, "error": f"advance needs seconds >= 0, not {seconds!r}"}
-            self.now += seconds
-            if self.hub is not None:
-                self.hub.jobs.poll(self.now)  # held job progress whose slot came (PHL-JOB-025)
+            before, self.now = self.now, self.now + seconds
+            if self.hub is not None and self.jobs is not None:
+                # Job timers due meanwhile (a cancel's hard stop) fire at their time, and the
+                # held job progress whose slot came goes out (PHL-JOB-025).
+                self.jobs.advance(self.hub, before, self.now)
+            elif self.hub is not None:
+                self.hub.jobs.poll(self.now)
             # What the connections do meanwhile: one silent for three heartbeat intervals is
             # closed with 4000 (PHL-PING-005); its name then opens a new connection.
             closed: dict[str, dict[str, Any]] = {}

@@ -39,6 +39,7 @@ async def test_adapter_serves_fixtures_across_cases_until_bye():
             "counter", "disabled-button", "dismiss", "failing-handler", "unknown-component",
             "input", "input-upper", "tree-echo", "ledger", "small-buffer", "private", "fallback", "fast-heartbeat",
             "long-input", "server-push", "jobs-long", "jobs-small-buffer",
+            "jobs-retry", "jobs-grace",
         }  # fmt: skip
         for case, fixture in enumerate(["counter", "unknown-component"]):
             opened = adapter(cmd="open", case=str(case), fixture=fixture)
@@ -143,5 +144,102 @@ def test_job_channel_drives_a_job_step_by_step(tmp_path):
         channel.end_all()  # the case is over: the job ends
         thread.join(15)
         assert ended[0].kind == "succeeded" and ended[0].result is None
+    finally:
+        channel.close()
+
+
+def _channel(tmp_path, occupy=None):
+    sys.path.insert(0, str(ADAPTER.parent))
+    from conformance_jobchannel import JobChannel
+
+    return JobChannel(str(tmp_path / "jobs.sock"), occupy=occupy)
+
+
+def test_job_channel_job_told_to_ignore_its_cancel_keeps_acting(tmp_path):
+    channel = _channel(tmp_path)
+    try:
+        reporter, updates, ended, thread = _job_thread(channel.path)
+        assert channel.command({"ignore_cancel": True}) is None
+        reporter.cancel()
+        assert channel.command({"log": ["still here"]}) is None  # it acts: it did not stop
+        assert updates[-1].lines == ("still here",)
+        channel.end_all()
+        thread.join(15)
+        assert ended[0].kind == "succeeded"
+    finally:
+        channel.close()
+
+
+CRASHING_JOB = """
+import sys
+from phloem.jobs import Reporter, execute
+from phloem.testing.script import follow_socket
+reporter = Reporter("j9", lambda u: print(u.kind, flush=True), lambda: 0.0, 1)
+execute(lambda p, pr: follow_socket(sys.argv[1], pr), None, reporter)
+print("ended", flush=True)
+"""
+
+
+def test_job_channel_crash_kills_the_job_process_with_sigkill(tmp_path):
+    channel = _channel(tmp_path)
+    job = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_JOB, channel.path], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert channel.command({"advance": {"fraction": 0.5}}) is None
+        assert channel.command({"crash": True}) is None
+        assert job.wait(15) == -9  # killed, never ended on its own
+        assert "ended" not in job.stdout.read()
+        assert not channel.live
+    finally:
+        job.kill()
+        job.communicate()
+        channel.close()
+
+
+def test_job_channel_hold_waits_for_every_worker_and_release_frees_them(tmp_path):
+    import threading
+
+    from phloem.jobs import Reporter
+    from phloem.testing.script import occupy_socket
+
+    workers: list[threading.Thread] = []
+
+    def occupy(request: str) -> str:  # what the server does, with a pool of two workers
+        if request == "workers":
+            return "ok 2"
+        assert request == "occupy 2"  # the case runs no job
+        for n in range(2):
+            reporter = Reporter(f"occupy-{n}", lambda u: None, lambda: 0.0, 1)
+            worker = threading.Thread(target=occupy_socket, args=(channel.path, reporter.progress))
+            worker.start()
+            workers.append(worker)
+        return "ok 2"
+
+    channel = _channel(tmp_path, occupy)
+    try:
+        assert channel.command({"hold": True}) is None
+        assert len(channel.occupiers) == 2 and not channel.live  # not the case's jobs
+        assert all(w.is_alive() for w in workers)
+        assert channel.command({"release": True}) is None
+        for worker in workers:
+            worker.join(15)
+            assert not worker.is_alive()
+        # An occupy run that starts after the release (it was queued) ends at once.
+        late = threading.Thread(
+            target=occupy_socket,
+            args=(channel.path, Reporter("occupy-late", lambda u: None, lambda: 0.0, 1).progress),
+        )
+        late.start()
+        late.join(15)
+        assert not late.is_alive() and not channel.occupiers
+    finally:
+        channel.close()
+
+
+def test_job_channel_hold_is_unsupported_without_a_pool(tmp_path):
+    channel = _channel(tmp_path, lambda request: "unsupported")
+    try:
+        assert channel.command({"hold": True}) == "unsupported"
     finally:
         channel.close()

@@ -70,3 +70,21 @@ def test_ended_ignores_jobs_that_ended_too_recently_for_their_message_to_arrive(
     assert records.ended([job.id], settled=60) == []
     (update,) = records.ended([job.id], settled=0)
     assert (update.job_id, update.kind) == (job.id, "cancelled")
+
+
+async def test_a_retrys_first_report_is_announced_by_the_table_as_a_new_attempt(served):
+    from phloem.jobs import JobOptions, JobUpdate
+    from phloem.jobs.job import JobRecord
+
+    b = bridge.get()
+    record = JobRecord(
+        "j-retry", "cluster", "anon:retry", None, JobOptions(retry=True),
+        state="running", fraction=0.6, stage="first",
+    )  # fmt: skip
+    b.table.adopt(record)
+    b._apply(JobUpdate("j-retry", "running", 2), wake=False)
+    # The table's retry (queued again, then running): attempt 2, its progress starting over,
+    # not the first attempt's 60 % (PHL-JOB-010, PHL-JOB-021).
+    assert (record.attempt, record.state, record.fraction, record.stage) == (2, "running", None, None)
+    b._apply(JobUpdate("j-retry", "progress", 1, fraction=0.9), wake=False)
+    assert record.fraction is None  # the first attempt is fenced off

@@ -107,6 +107,19 @@ async def render(session: Session, step: dict[str, Any]) -> None:
                     "log": {"type": "array", "items": {"type": "string"}},
                     "complete": {},
                     "fail": {"type": "string"},
+                    "hold": {
+                        "const": True,
+                        "description": "Every worker that could start a run is taken: the next run stays queued until release.",
+                    },
+                    "release": {"const": True, "description": "The workers a hold took are free again."},
+                    "ignore_cancel": {
+                        "const": True,
+                        "description": "The newest run never looks at its cooperative cancel from now on.",
+                    },
+                    "crash": {
+                        "const": True,
+                        "description": "The process running the newest run dies (kill -9).",
+                    },
                 },
                 "additionalProperties": False,
             },
@@ -123,8 +136,8 @@ async def render(session: Session, step: dict[str, Any]) -> None:
     open_fields={"renderer": {"clock": True}},
     docs=[
         Doc(
-            "`control: {job: {advance: {...}} | {log: [...]} | {complete: V} | {fail: M}}`",
-            "server, sdk, since 1.1: the adapter's `control` `job`: the fixture's newest job ([`jobs-long`](fixtures/jobs-long.md)) takes that step; the messages it reports are expected by the next steps. Unsupported by the adapter: the case is N/A",
+            "`control: {job: {advance: {...}} | {log: [...]} | {complete: V} | {fail: M} | {ignore_cancel: true} | {crash: true} | {hold: true} | {release: true}}`",
+            "server, sdk, since 1.1: the adapter's `control` `job`: the fixture's newest job ([`jobs-long`](fixtures/jobs-long.md)) takes that step, its process dies (`crash`), or the workers are taken (`hold`: the next run stays queued) and freed (`release`); the messages it causes are expected by the next steps. Unsupported by the adapter: the case is N/A",
             "—",
         ),
         Doc(

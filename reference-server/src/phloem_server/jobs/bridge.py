@@ -227,8 +227,8 @@ class Bridge:
             if self._adopting:  # perhaps a job of an owner being loaded: apply it after
                 self._held.append(update)
             return set()
-        if update.attempt > record.attempt and record.state not in TERMINAL:
-            record.attempt = update.attempt  # a retry's first report (see notes: interim)
+        # A retry's first report (a higher attempt) is the table's to announce: queued again
+        # with the new attempt, progress starting over (JobTable.apply, PHL-JOB-010).
         touched = self.table.apply(update, time.monotonic())
         if wake:
             self._wake(touched)

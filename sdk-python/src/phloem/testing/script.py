@@ -15,13 +15,19 @@ In another process (a server's job worker) a job follows the same commands from 
 instead (:func:`follow_socket`).
 
 Commands: ``{"advance": {fraction?, done?, total?, stage?, message?}}``, ``{"log": [lines]}``,
-``{"complete": RESULT}``, ``{"fail": MESSAGE}``. A cancel wakes a waiting job (``wake``), whose
-next ``progress()`` then raises. Not imported by ``phloem.testing``: it uses threads.
+``{"complete": RESULT}``, ``{"fail": MESSAGE}``, ``{"ignore_cancel": true}``. A cancel wakes a
+waiting job (``wake``), whose next ``progress()`` then raises, unless it was told to ignore
+cancels: then it never looks (a job that never checks, for the hard stop, PHL-JOB-062).
+:meth:`JobScript.crash` leaves a job's body hanging for good, as if its process had died; a new
+attempt of the job follows a fresh gate. :meth:`JobScript.occupy` is the body of a job that
+only holds a worker until :meth:`JobScript.release`. Not imported by ``phloem.testing``: it
+uses threads.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import select
 import socket
 import threading
@@ -40,19 +46,29 @@ class ScriptedFailure(PhloemError):
 
 
 class _Gate:
-    __slots__ = ("commands", "ended", "waiting", "wakes")
+    __slots__ = ("commands", "dead", "ended", "ignore_cancel", "waiting", "wakes")
 
     def __init__(self) -> None:
         self.commands: deque[dict[str, Any]] = deque()
         self.wakes = 0  # cancels not yet seen by the job
         self.waiting = False  # the job waits for a command
         self.ended = False
+        self.ignore_cancel = False  # a cancel no longer wakes it
+        self.dead = False  # crashed: its body hangs until forget(), silent
+
+
+class _Lost(BaseException):
+    """Ends the thread of a crashed job's body once the script is forgotten; a BaseException,
+    so that no job code catches it (nothing of it reaches the runtime: the backend that
+    ran it was shut down, or a newer attempt fenced it off)."""
 
 
 class JobScript:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._gates: dict[str, _Gate] = {}
+        self._generation = 0  # bumped by forget(): hanging bodies and occupiers end
+        self._held = 0  # release() bumps it: occupiers of an older hold end
 
     def _gate(self, job_id: str) -> _Gate:
         gate = self._gates.get(job_id)
@@ -64,24 +80,37 @@ class JobScript:
         """The job body: act on each command until one ends the job."""
         with self._cond:
             gate = self._gate(progress.job_id)
+        generation = self._generation
         try:
             while True:
                 with self._cond:
                     gate.waiting = True
                     self._cond.notify_all()
-                    self._cond.wait_for(lambda: bool(gate.commands or gate.wakes), WAIT)
+                    self._cond.wait_for(
+                        lambda: bool(gate.commands or gate.wakes or gate.dead), WAIT
+                    )
                     gate.waiting = False
+                    if gate.dead:  # its process "died": silent until the script is forgotten
+                        self._cond.wait_for(lambda: self._generation != generation)
+                        raise _Lost
                     command = gate.commands.popleft() if gate.commands else {}
+                    ignored = gate.wakes and gate.ignore_cancel
                     gate.wakes = 0
                 if not command:
-                    progress()  # woken by a cancel: raises JobCancelled
+                    if not ignored:
+                        progress()  # woken by a cancel: raises JobCancelled
+                    continue
+                if "ignore_cancel" in command:
+                    with self._cond:
+                        gate.ignore_cancel = bool(command["ignore_cancel"])
                     continue
                 done, value = self._act(command, progress)
                 if done:
                     return value
         finally:
             with self._cond:
-                gate.ended = True
+                if not gate.dead:
+                    gate.ended = True
                 self._cond.notify_all()
 
     @staticmethod
@@ -133,9 +162,42 @@ class JobScript:
         with self._cond:
             return self._gate(job_id).ended
 
+    def crash(self, job_id: str) -> None:
+        """The job's process "dies": its body stops acting and reporting for good (it hangs
+        until :meth:`forget`), and the next body of the same job (a new attempt) follows a
+        fresh gate."""
+        with self._cond:
+            gate = self._gates.pop(job_id, None)
+            if gate is not None:
+                gate.dead = True
+                self._cond.notify_all()
+
+    def occupy(self) -> None:
+        """The body of a job that only takes a worker: it returns at the next
+        :meth:`release` (or :meth:`forget`)."""
+        with self._cond:
+            held, generation = self._held, self._generation
+            self._cond.wait_for(lambda: (self._held, self._generation) != (held, generation))
+
+    def release(self) -> None:
+        """End every :meth:`occupy` body."""
+        with self._cond:
+            self._held += 1
+            self._cond.notify_all()
+
+    def end_all(self) -> None:
+        """Tell every job body that has not ended to complete (a case is over)."""
+        with self._cond:
+            for gate in self._gates.values():
+                if not gate.ended:
+                    gate.commands.append({"complete": None})
+            self._cond.notify_all()
+
     def forget(self) -> None:
         with self._cond:
             self._gates.clear()
+            self._generation += 1  # crashed bodies and occupiers end
+            self._cond.notify_all()
 
 
 SCRIPT = JobScript()  # one per process: the fixture app and its adapter share it
@@ -143,23 +205,30 @@ SCRIPT = JobScript()  # one per process: the fixture app and its adapter share i
 
 def follow_socket(path: str, progress: Progress) -> Any:
     """The job body in a process the driver cannot reach in memory: connect to the driver's
-    Unix socket at ``path``, say the job's id (a line), then act on each command (a JSON line)
-    and answer ``ok`` once acted (progress flushed to the backend), or ``error: ...``. A cancel
-    is seen by looking at ``progress.cancelled`` while waiting (every CANCEL_CHECK s); a
-    driver that hangs up ends the job (its result is None)."""
+    Unix socket at ``path``, say the job's id and this process's id (a line: the driver may
+    kill the process, as a crash), then act on each command (a JSON line) and answer ``ok``
+    once acted (progress flushed to the backend), or ``error: ...``. A cancel is seen by
+    looking at ``progress.cancelled`` while waiting (every CANCEL_CHECK s), until a command
+    ``{"ignore_cancel": true}``; a driver that hangs up ends the job (its result is None)."""
+    ignore_cancel = False
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.connect(path)
-        sock.sendall(progress.job_id.encode() + b"\n")
+        sock.sendall(f"{progress.job_id} {os.getpid()}\n".encode())
         lines = sock.makefile("rb")
         while True:
             while not select.select([sock], [], [], CANCEL_CHECK)[0]:
-                if progress.cancelled:
+                if progress.cancelled and not ignore_cancel:
                     progress()  # raises JobCancelled
             line = lines.readline()
             if not line:
                 return None
+            command = json.loads(line)
+            if "ignore_cancel" in command:
+                ignore_cancel = bool(command["ignore_cancel"])
+                sock.sendall(b"ok\n")
+                continue
             try:
-                done, value = JobScript._act(json.loads(line), progress)
+                done, value = JobScript._act(command, progress)
             except ScriptedFailure:
                 sock.sendall(b"ok\n")  # the job acted: it fails, as told
                 raise
@@ -169,3 +238,14 @@ def follow_socket(path: str, progress: Progress) -> Any:
             sock.sendall(b"ok\n")
             if done:
                 return value
+
+
+def occupy_socket(path: str, progress: Progress) -> None:
+    """The body of a job that only takes a worker process, in a process the driver cannot
+    reach in memory: connect to the driver's socket, say ``ID PID occupy``, and return when
+    the driver hangs up (its ``release``)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(path)
+        sock.sendall(f"{progress.job_id} {os.getpid()} occupy\n".encode())
+        while sock.recv(64):
+            pass
