@@ -297,17 +297,28 @@ def test_progress_is_read_on_the_serving_loop_and_comes_after_running(tmp_path: 
             ctl = control(tmp_path, "loop")
             job = spec("gated", {"dir": str(ctl), "steps": 2})
             backend.submit(job)
-            seen: list[tuple[str, bool]] = []
-            go(ctl, 0)
+            seen = [await _next(got, [])]
+            go(ctl, 0)  # a report after its "running" was handed on
             while ("progress", True) not in seen:
-                seen.append(await asyncio.wait_for(got.get(), BUDGET))
+                seen.append(await _next(got, seen))
+            # Its worker dies: the loop's reader ends with its pipe, the supervisor reports.
+            (pid,) = [w.proc.pid for w in backend._workers if w.spec is not None]
+            os.kill(pid, signal.SIGKILL)
+            while seen[-1][0] != "interrupted":
+                seen.append(await _next(got, seen))
+            after = spec("boom", None)  # the pool goes on, on a fresh worker
+            backend.submit(after)
+            while seen[-1][0] != "failed":
+                seen.append(await _next(got, seen))
             return seen
         finally:
             backend.shutdown()
 
     seen = asyncio.run(main())
     assert seen[0] == ("running", False)  # the supervisor's: in order with the job's log
-    assert seen[-1] == ("progress", True)
+    assert ("progress", True) in seen  # read on the loop
+    assert ("interrupted", False) in seen
+    assert seen[-1] == ("failed", False)
 
 
 def test_a_progress_report_that_overtakes_running_waits_for_it(pool) -> None:
@@ -322,3 +333,10 @@ def test_a_progress_report_that_overtakes_running_waits_for_it(pool) -> None:
         assert sink.q.empty()
         backend._update(w, JobUpdate(job.job_id, "running"))
     assert [sink.q.get_nowait().kind for _ in range(2)] == ["running", "progress"]
+
+
+async def _next(got: asyncio.Queue[tuple[str, bool]], seen: list[tuple[str, bool]]) -> Any:
+    try:
+        return await asyncio.wait_for(got.get(), BUDGET)
+    except TimeoutError:
+        pytest.fail(f"nothing more within {BUDGET} s after {seen}")

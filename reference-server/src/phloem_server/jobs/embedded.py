@@ -422,7 +422,9 @@ class ProcessBackend:
 
     def _died(self, w: _Worker) -> None:
         self._workers.remove(w)
-        for fileobj in (w.conn, w.proc.sentinel, w.reports):
+        # Its report pipe is the loop's, once the loop reads them (it closes it at its end).
+        watched = (w.conn, w.proc.sentinel) if self._loop else (w.conn, w.proc.sentinel, w.reports)
+        for fileobj in watched:
             with contextlib.suppress(KeyError, ValueError):
                 self._selector.unregister(fileobj)
         with contextlib.suppress(OSError):
