@@ -36,15 +36,14 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from phloem.jobs import TERMINAL, JobError, JobOptions, JobSpec, JobUpdate
+from phloem.jobs import TERMINAL, JobSpec, JobUpdate
 
 from . import store, worker
 from .mirror import PERSIST_EVERY, Mirror
+from .rows import RETRIES, Rows, next_attempt
 from .writer import Writer
 
 log = logging.getLogger(__name__)
-BACKEND = "embedded"
-RETRIES = 3  # attempts of a job declared safe to retry, before it ends interrupted
 KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL of a hard stop (design §7)
 Sink = Callable[[JobUpdate], None]
 
@@ -79,7 +78,7 @@ class _Commands:
     claimed: collections.deque[str] = field(default_factory=collections.deque)
 
 
-class ProcessBackend:
+class ProcessBackend(Rows):
     """``submit``/``cancel``/``shutdown`` return at once (any thread). The sink is called from
     the supervisor thread for a running job's reports (at once: their rows are written behind
     them, `writer`), and from the writer thread for a terminal state, once it is committed."""
@@ -250,21 +249,6 @@ class ProcessBackend:
         self._dispatch()
         return next_beat
 
-    def _recover(self) -> None:
-        """Jobs a previous server process left live: its workers died with it. Report them
-        interrupted, or run them again when that is safe (queued ones always are)."""
-        for job in store.live([BACKEND], self.app_path):
-            options = _options(job)
-            if job.state == store.State.QUEUED:
-                spec = _spec(job, job.attempt + 1, options)
-                self._queue.append(spec)
-                continue
-            if store.requeue(job.id, job.attempt):  # a new attempt; the table drops the old one's
-                self._queue.append(_spec(job, job.attempt + 1, options))
-            elif store.finish(job.id, job.attempt, "interrupted"):
-                self.sink(JobUpdate(job.id, "interrupted", job.attempt))
-            log.info("job %s (%s) was running when the server stopped", job.id, job.name)
-
     def _spawn(self) -> None:
         parent, child = self._ctx.Pipe()
         reports, reporter = self._ctx.Pipe(duplex=False)
@@ -300,24 +284,6 @@ class ProcessBackend:
                     for update in held:
                         self.sink(update)
 
-    def _record_new(self, spec: JobSpec) -> None:
-        self.writer.put(lambda: self._create(spec))
-
-    def _create(self, spec: JobSpec) -> Callable[[], None] | None:
-        """The job's row (writer thread); a job that cannot be recorded is not run."""
-        try:
-            store.create(
-                spec.job_id, spec.owner, self.app_path, spec.name, spec.params,
-                backend=BACKEND, retry_safe=spec.options.retry,
-                max_attempts=RETRIES if spec.options.retry else 1, grace=spec.options.grace,
-            )  # fmt: skip
-        except Exception as exc:  # e.g. parameters that cannot be pickled
-            log.exception("could not record job %s", spec.job_id)
-            error = JobError(f"the job could not be queued: {exc}", type(exc).__name__)
-            self.cancel(spec.job_id, 0.1)  # it must not run (it may have started already)
-            return lambda: self.sink(JobUpdate(spec.job_id, "failed", spec.attempt, error=error))
-        return None
-
     def _cancel(self, job_id: str, grace: float) -> None:
         for spec in list(self._queue):
             if spec.job_id == job_id:  # never started: cancelled at once (design §7)
@@ -350,17 +316,6 @@ class ProcessBackend:
             self._record_new(spec)
         worker_name = f"{self._name}/{w.proc.pid}"
         self.writer.put(lambda: self._claim(spec, worker_name))
-
-    def _claim(self, spec: JobSpec, worker_name: str) -> Callable[[], None] | None:
-        if store.claim(spec.job_id, spec.attempt, worker_name):
-            return lambda: self._commit_seen(spec.job_id)
-        # Not claimable: its row was cancelled (the admin, another process) or is missing.
-        return lambda: self.cancel(spec.job_id, 0.1)
-
-    def _commit_seen(self, job_id: str) -> None:
-        """The job's row is committed as running (writer thread): release its reports."""
-        self._commands.claimed.append(job_id)
-        self._wake()
 
     def _receive(self, w: _Worker) -> None:
         while True:
@@ -410,16 +365,6 @@ class ProcessBackend:
             if early is not None:
                 self._update(w, early)
 
-    def _record(self, update: JobUpdate) -> None:
-        self.mirror.record(update)
-
-    def _record_end(self, update: JobUpdate, latest: JobUpdate | None) -> Callable[[], None] | None:
-        if latest is not None:
-            store.beat(update.job_id, update.attempt, Mirror.fields(latest))
-        if self.mirror.record(update):
-            return lambda: self.sink(update)
-        return None
-
     def _died(self, w: _Worker) -> None:
         self._workers.remove(w)
         # Its report pipe is the loop's, once the loop reads them (it closes it at its end).
@@ -438,14 +383,13 @@ class ProcessBackend:
                 self._end(spec, "cancelled")  # it died on the hard stop of a cancel
             elif spec.options.retry and spec.attempt < RETRIES:
                 self.writer.put(lambda: self._requeue(spec))
-                self._queue.append(_next(spec))  # claimed after the requeue: writes are in order
+                self._queue.append(
+                    next_attempt(spec)
+                )  # claimed after the requeue: writes are in order
             else:
                 self._end(spec, "interrupted")
         if not self._stopping:
             self._spawn()
-
-    def _requeue(self, spec: JobSpec) -> None:
-        store.requeue(spec.job_id, spec.attempt)
 
     def _hard_stops(self, now: float) -> None:
         for w in self._workers:
@@ -473,55 +417,6 @@ class ProcessBackend:
         if beats:
             self.writer.put(lambda: self._renew(beats))
 
-    def _renew(self, beats: list[tuple[JobSpec, JobUpdate | None]]) -> Callable[[], None] | None:
-        """Renew the leases (writer thread); a cancel flagged on a row (the admin, another
-        process) is passed on to its job."""
-        flags = store.beat_many(
-            [
-                (spec.job_id, spec.attempt, Mirror.fields(latest) if latest else None)
-                for spec, latest in beats
-            ]
-        )
-        flagged = [spec for spec, _ in beats if flags.get(spec.job_id)]
-        if not flagged:
-            return None
-
-        def cancel() -> None:
-            for spec in flagged:
-                self.cancel(spec.job_id, spec.options.grace)
-
-        return cancel
-
-    def _end(self, spec: JobSpec, state: str) -> None:
-        """End a job its worker cannot report for (queued, hard-stopped, dead)."""
-
-        def write() -> Callable[[], None] | None:
-            self.mirror.forget(spec.job_id, spec.attempt)
-            if store.finish(spec.job_id, None, state):
-                update = JobUpdate(spec.job_id, state, spec.attempt)  # type: ignore[arg-type]
-                return lambda: self.sink(update)
-            return None
-
-        self.writer.put(write)
-
 
 def _id(w: _Worker) -> str:
     return w.spec.job_id if w.spec is not None else "-"
-
-
-def _next(spec: JobSpec) -> JobSpec:
-    return JobSpec(
-        job_id=spec.job_id, name=spec.name, params=spec.params, owner=spec.owner,
-        app=spec.app, attempt=spec.attempt + 1, options=spec.options,
-    )  # fmt: skip
-
-
-def _options(job: Any) -> JobOptions:
-    return JobOptions(grace=job.grace, retry=job.retry_safe)
-
-
-def _spec(job: Any, attempt: int, options: Any) -> JobSpec:
-    return JobSpec(
-        job_id=job.id, name=job.name, params=store.params(job), owner=job.owner,
-        app=job.app, attempt=attempt, options=options,
-    )  # fmt: skip
