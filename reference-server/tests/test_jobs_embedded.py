@@ -340,3 +340,25 @@ async def _next(got: asyncio.Queue[tuple[str, bool]], seen: list[tuple[str, bool
         return await asyncio.wait_for(got.get(), BUDGET)
     except TimeoutError:
         pytest.fail(f"nothing more within {BUDGET} s after {seen}")
+
+
+def test_a_fault_in_handling_one_worker_costs_that_worker_not_the_pool(pool) -> None:
+    """The supervisor survives its own bug in handling a worker's message: that worker is
+    stopped (its job ends as after a crash), and the pool runs the next job."""
+    backend, sink, tmp = pool
+    ctl = control(tmp, "fault")
+    job = spec("stubborn", {"dir": str(ctl)})  # says "running", then waits: only a kill ends it
+    receive = backend._receive
+
+    def faulty(w: Any) -> None:
+        if w.spec is not None and w.spec.job_id == job.job_id:
+            backend._receive = receive  # type: ignore[method-assign]
+            raise RuntimeError("a bug in the supervisor")
+        receive(w)
+
+    backend._receive = faulty  # type: ignore[method-assign]
+    backend.submit(job)
+    sink.until(job.job_id, "interrupted")
+    after = spec("boom", None)
+    backend.submit(after)
+    sink.until(after.job_id, "failed")

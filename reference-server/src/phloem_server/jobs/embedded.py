@@ -230,13 +230,19 @@ class ProcessBackend(Rows):
             w, what = key.data
             if w not in self._workers:
                 continue
-            if what == "conn":
-                self._receive(w)
-            elif what == "reports":
-                if self._loop is None:  # else the loop reads them (it took them over just now)
-                    self._receive_reports(w)
-            elif not w.proc.is_alive():
-                self._died(w)
+            try:
+                if what == "conn":
+                    self._receive(w)
+                elif what == "reports":
+                    if self._loop is None:  # else the loop reads them (it took them over)
+                        self._receive_reports(w)
+                elif not w.proc.is_alive():
+                    self._died(w)
+            except Exception:
+                # A fault in handling one worker costs that worker (its job ends as a crash
+                # would, through its sentinel), not the pool.
+                log.exception("the job supervisor failed on a worker; stopping that worker")
+                self._kill(w, signal.SIGKILL)
         if woken:
             while self._wake_r.poll():
                 self._wake_r.recv_bytes()
@@ -382,10 +388,9 @@ class ProcessBackend(Rows):
             if w.stop_at is not None:
                 self._end(spec, "cancelled")  # it died on the hard stop of a cancel
             elif spec.options.retry and spec.attempt < RETRIES:
+                # Claimed after the requeue: the writer keeps order.
                 self.writer.put(lambda: self._requeue(spec))
-                self._queue.append(
-                    next_attempt(spec)
-                )  # claimed after the requeue: writes are in order
+                self._queue.append(next_attempt(spec))
             else:
                 self._end(spec, "interrupted")
         if not self._stopping:
