@@ -169,13 +169,9 @@ class ProcessBackend(Rows):
 
     def _reports_ready(self, w: _Worker) -> None:
         """(On the loop.) Hand on what ``w`` reported; its pipe's end unregisters it."""
-        try:
-            while w.reports.poll():
-                msg = w.reports.recv()
-                with self._lock:
-                    if w in self._workers:
-                        self._update(w, msg[1])
-        except (EOFError, OSError):
+        with self._lock:
+            open_ = self._receive_reports(w)
+        if not open_:
             assert self._loop is not None
             self._loop.remove_reader(w.reports.fileno())
             w.reports.close()
@@ -339,12 +335,17 @@ class ProcessBackend(Rows):
             elif msg[0] == "update":
                 self._update(w, msg[1])
 
-    def _receive_reports(self, w: _Worker) -> None:
+    def _receive_reports(self, w: _Worker) -> bool:
+        """(Under the pool's lock.) Hand on what ``w`` reported; False once its pipe ended
+        (it died: its sentinel says so to the supervisor)."""
         try:
             while w.reports.poll():
-                self._update(w, w.reports.recv()[1])
+                msg = w.reports.recv()
+                if w in self._workers:
+                    self._update(w, msg[1])
         except (EOFError, OSError):
-            return  # it died; the sentinel says so
+            return False
+        return True
 
     def _update(self, w: _Worker, update: JobUpdate) -> None:
         if w.spec is None or (w.spec.job_id, w.spec.attempt) != (update.job_id, update.attempt):
